@@ -1,0 +1,160 @@
+"""OAI-PMH harvest throughput: ``harvester backfill`` against the script a user would write.
+
+Starts the test suite's OJS-shaped OAI-PMH server (a separate process) with N oai_dc records,
+100 per page, then measures in the same run, each in a fresh process and a fresh SQLite file:
+
+  (a) baseline: Sickle's record iterator plus one SQLAlchemy ORM ``merge`` per record
+      (committing once per 100 records), the usual hand-written harvester;
+  (b) ``harvester backfill`` (versioned store, change feed, raw pages, strict parsing).
+
+Prints records/s for each, the ratio (target: at least 4x) and each process's peak memory
+(target for (b): under 200 MB, also at 100,000 records: ``--records 100000``).
+
+    python bench/oai_throughput.py [--records 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+BASELINE = textwrap.dedent(
+    """
+    import json, sys
+    from sickle import Sickle
+    from sqlalchemy import create_engine, String, Text, Boolean
+    from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Article(Base):
+        __tablename__ = "articles"
+        identifier: Mapped[str] = mapped_column(String, primary_key=True)
+        datestamp: Mapped[str] = mapped_column(String)
+        deleted: Mapped[bool] = mapped_column(Boolean)
+        title: Mapped[str | None] = mapped_column(Text)
+        creators: Mapped[str] = mapped_column(Text)
+        metadata_json: Mapped[str] = mapped_column(Text)
+
+    endpoint, url = sys.argv[1], sys.argv[2]
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    count = 0
+    with Session(engine) as session:
+        for record in Sickle(endpoint).ListRecords(metadataPrefix="oai_dc"):
+            metadata = {} if record.deleted else record.metadata
+            session.merge(Article(
+                identifier=record.header.identifier,
+                datestamp=record.header.datestamp,
+                deleted=record.deleted,
+                title=(metadata.get("title") or [None])[0],
+                creators=json.dumps(metadata.get("creator", [])),
+                metadata_json=json.dumps(metadata),
+            ))
+            count += 1
+            if count % 100 == 0:
+                session.commit()
+        session.commit()
+    print(count)
+    """
+)
+
+CONFIG = textwrap.dedent(
+    """
+    [http]
+    requests_per_second = 1000
+    max_retries = 0
+    [[sources]]
+    name = "bench"
+    url = "{journal_url}"
+    """
+)
+
+
+def _start_server(records: int) -> tuple[subprocess.Popen[str], str]:
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "tests" / "ojs_site.py"),
+            "--journals",
+            "1",
+            "--articles",
+            str(records),
+            "--page-size",
+            "100",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None
+    line = server.stdout.readline().strip()
+    if not line.startswith("READY "):
+        server.kill()
+        sys.exit(f"bench: the OAI server did not start: {line!r}")
+    return server, line.removeprefix("READY ")
+
+
+def _timed(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one child process, which must succeed."""
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        sys.exit(f"bench: {' '.join(command[:3])}… failed with exit code {child.returncode}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    """Run both harvests against one server and print the comparison."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=20_000)
+    args = parser.parse_args()
+    server, base_url = _start_server(args.records)
+    journal_url = f"{base_url}/index.php/journal1"
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            config = Path(tmp) / "bench.toml"
+            config.write_text(CONFIG.format(journal_url=journal_url))
+            baseline = _timed(
+                [sys.executable, "-c", BASELINE, f"{journal_url}/oai", f"sqlite:///{tmp}/baseline.db"]
+            )
+            ours = _timed(
+                [
+                    sys.executable,
+                    "-m",
+                    "harvester",
+                    "-q",
+                    "--config",
+                    str(config),
+                    "--db",
+                    f"sqlite:///{tmp}/harvester.db",
+                    "backfill",
+                    "bench",
+                ]
+            )
+    finally:
+        server.terminate()
+        server.wait()
+    rate_base, rate_ours = args.records / baseline[0], args.records / ours[0]
+    print(f"records: {args.records} (100 per page)")
+    for label, rate, (seconds, peak) in (
+        ("baseline (Sickle + ORM merge)", rate_base, baseline),
+        ("harvester backfill", rate_ours, ours),
+    ):
+        print(f"{label:30} {rate:8.0f} records/s  {seconds:6.1f} s  peak {peak:5.0f} MB")
+    print(f"ratio: {rate_ours / rate_base:.2f}x (target >= 4x); peak memory target < 200 MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+"""The ``harvester`` command: thin click commands over library functions.
+
+Every library error surfaces as one line on stderr and a non-zero exit (2 for bad
+configuration, 1 otherwise); ``-v`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import sys
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import click
+
+from . import __version__
+from .config import Settings, SourceSettings, load_settings, source_from_url
+from .errors import ConfigError, HarvesterError, NotFoundError
+from .http import Politeness
+from .pipeline import HarvestRequest, HarvestResult, harvest_source
+from .progress import progress_reporter
+from .store import Store
+from .store.queries import article_versions, current_articles, find_article, source_summaries
+
+__all__ = ["main"]
+
+log = logging.getLogger("harvester")
+
+
+@dataclass
+class _App:
+    config_path: str | None
+    database_url: str | None
+    verbosity: int
+
+    def settings(self) -> Settings:
+        return load_settings(self.config_path, database_url=self.database_url)
+
+    def store(self, settings: Settings) -> Store:
+        return Store(settings.database.url)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"harvester: error: {message}", err=True)
+    sys.exit(code)
+
+
+class _Group(click.Group):
+    """Turns library errors into one clean line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HarvesterError as exc:
+            app = ctx.obj if isinstance(ctx.obj, _App) else None
+            if app and app.verbosity > 0:
+                traceback.print_exc()
+            _fail(str(exc), 2 if isinstance(exc, ConfigError) else 1)
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = {-2: logging.ERROR, -1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
+    logging.basicConfig(
+        level=logging.WARNING if verbosity < -1 else level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger().setLevel(level)
+    if verbosity < 2:
+        # urllib3 and alembic are chatty at INFO; their lines add nothing for an operator.
+        for noisy in ("urllib3", "alembic", "sickle"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    help="Config file (default: $HARVESTER_CONFIG, ./config/harvester.toml, "
+    "/etc/ojs-harvester/harvester.toml).",
+)
+@click.option(
+    "--db",
+    "database_url",
+    metavar="URL",
+    help="Database URL (overrides $HARVESTER_DATABASE_URL and the config).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output; tracebacks on errors.")
+@click.option("-q", "--quiet", count=True, help="Less log output.")
+@click.version_option(__version__, prog_name="ojs-harvester")
+@click.pass_context
+def main(
+    ctx: click.Context, config_path: str | None, database_url: str | None, verbose: int, quiet: int
+) -> None:
+    """Keep a complete, versioned mirror of OJS journals."""
+    ctx.obj = _App(config_path, database_url, verbose - quiet)
+    _setup_logging(verbose - quiet)
+
+
+def _resolve_sources(settings: Settings, names: tuple[str, ...], all_sources: bool) -> list[SourceSettings]:
+    if all_sources:
+        return [source for source in settings.sources if source.enabled]
+    if not names:
+        raise ConfigError("name one or more sources (or journal URLs), or use --all")
+    chosen = []
+    for name in names:
+        source = settings.source(name)
+        if source is None and name.startswith(("http://", "https://")):
+            source = source_from_url(name)
+        if source is None:
+            known = ", ".join(s.name for s in settings.sources) or "none configured"
+            raise NotFoundError(f"unknown source {name!r} (known: {known}); a journal URL works too")
+        chosen.append(source)
+    return chosen
+
+
+def _run_all(app: _App, sources: list[SourceSettings], request: HarvestRequest) -> None:
+    settings = app.settings()
+    store = app.store(settings)
+    politeness = Politeness(settings.http)
+    failed = 0
+    for source in sources:
+        try:
+            with progress_reporter(source.name) as progress:
+                result = harvest_source(
+                    source, settings, store, request, politeness=politeness, progress=progress
+                )
+            _echo_result(result)
+        except HarvesterError as exc:
+            failed += 1
+            click.echo(f"harvester: error: {source.name}: {exc}", err=True)
+    store.close()
+    if failed:
+        sys.exit(1)
+
+
+def _echo_result(result: HarvestResult) -> None:
+    counts = result.counts
+    click.echo(
+        f"{result.source}: {result.status}: {counts.new} new, {counts.changed} changed, "
+        f"{counts.unchanged} unchanged, {counts.deleted} deleted "
+        f"({result.pages} pages, {result.requests} requests)"
+    )
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--all", "all_sources", is_flag=True, help="Every enabled source in the config.")
+@click.pass_obj
+def harvest(app: _App, sources: tuple[str, ...], all_sources: bool) -> None:
+    """Harvest sources incrementally now (names from the config, or journal URLs)."""
+    _run_all(app, _resolve_sources(app.settings(), sources, all_sources), HarvestRequest())
+
+
+@main.command()
+@click.argument("source")
+@click.option("--from", "from_", metavar="DATE", help="Only records changed since DATE (YYYY-MM-DD).")
+@click.option("--until", metavar="DATE", help="Only records changed until DATE (YYYY-MM-DD).")
+@click.pass_obj
+def backfill(app: _App, source: str, from_: str | None, until: str | None) -> None:
+    """Re-harvest a source fully, or a date range of it."""
+    for value in (from_, until):
+        if value and not _is_date(value):
+            raise ConfigError(f"{value!r} is not a date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)")
+    _run_all(
+        app, _resolve_sources(app.settings(), (source,), False), HarvestRequest("backfill", from_, until)
+    )
+
+
+def _is_date(value: str) -> bool:
+    from .oai import parse_datestamp
+
+    try:
+        parse_datestamp(value)
+    except HarvesterError:
+        return False
+    return True
+
+
+@main.command()
+@click.pass_obj
+def run(app: _App) -> None:
+    """Run the daemon: harvest every enabled source on its schedule."""
+    from .scheduler import run_daemon
+
+    settings = app.settings()
+    run_daemon(settings, app.store(settings))
+
+
+@main.command(name="sources")
+@click.pass_obj
+def list_sources(app: _App) -> None:
+    """Configured sources with their last run."""
+    settings = app.settings()
+    store = app.store(settings)
+    with store.read() as conn:
+        summaries = source_summaries(conn)
+    for source in settings.sources:
+        info = summaries.get(source.name, {})
+        state = "enabled" if source.enabled else "disabled"
+        line = f"{source.name}\t{state}\t{source.schedule}\t{source.url}\t{info.get('articles', 0)} articles"
+        if info.get("status"):
+            line += (
+                f"\tlast run {info['started_at']:%Y-%m-%d %H:%M} {info['status']}: {info['new']} new, "
+                f"{info['changed']} changed, {info['deleted']} deleted"
+            )
+            if info.get("error"):
+                line += f" ({info['error']})"
+        else:
+            line += "\tnever harvested"
+        click.echo(line)
+
+
+def _as_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _diff(old: dict[str, Any], new: dict[str, Any]) -> Iterator[str]:
+    for key in sorted(set(old) | set(new)):
+        before, after = old.get(key), new.get(key)
+        if before != after:
+            yield f"    {key}: {_as_json(before)} -> {_as_json(after)}"
+
+
+@main.command()
+@click.argument("article")
+@click.pass_obj
+def history(app: _App, article: str) -> None:
+    """Versions of one article (by id, DOI, OAI identifier or URL) and what changed."""
+    settings = app.settings()
+    with app.store(settings).read() as conn:
+        article_id = find_article(conn, article)
+        versions = article_versions(conn, article_id)
+    previous: dict[str, Any] = {}
+    for version in versions:
+        state = " (deleted)" if version["deleted"] else ""
+        click.echo(
+            f"article {article_id} version {version['version']}{state} "
+            f"at {version['fetched_at']:%Y-%m-%d %H:%M:%S} "
+            f"(run {version['run_id']}, {version['content_hash'][:12]})"
+        )
+        for line in _diff(previous, version["record"]) if previous else ():
+            click.echo(line)
+        previous = version["record"]
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option(
+    "--since", type=int, default=0, metavar="SEQ", help="Only articles changed after change-feed SEQ."
+)
+@click.option("--source", metavar="NAME", help="Only this source.")
+@click.pass_obj
+def export(app: _App, fmt: str, since: int, source: str | None) -> None:
+    """Current articles to stdout."""
+    settings = app.settings()
+    with app.store(settings).read() as conn:
+        rows = current_articles(conn, since=since, source=source)
+        if fmt == "jsonl":
+            for row in rows:
+                click.echo(json.dumps(row, ensure_ascii=False))
+            return
+        writer: Any = None
+        for row in rows:
+            if writer is None:
+                writer = csv.DictWriter(sys.stdout, fieldnames=list(row), lineterminator="\n")
+                writer.writeheader()
+            writer.writerow(
+                {k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in row.items()}
+            )
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command()
+@click.pass_obj
+def upgrade(app: _App) -> None:
+    """Create the schema or apply pending migrations."""
+    settings = app.settings()
+    Store(settings.database.url, auto_migrate=False).migrate()
+    click.echo(f"database at the newest schema: {settings.database.url}")

@@ -1,0 +1,265 @@
+"""Configuration: one pipeline from TOML file to frozen, typed settings.
+
+read (file) → override (environment, then command line) → normalise → validate.  Every
+problem is reported at once, each with its key path (``sources[1].schedule: …``), as one
+``ConfigError``.  Settings are handed to constructors; nothing here is global.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from . import __version__
+from .errors import ConfigError
+
+__all__ = [
+    "CONFIG_SEARCH_PATH",
+    "DatabaseSettings",
+    "HarvestSettings",
+    "HttpSettings",
+    "SchedulerSettings",
+    "Settings",
+    "SourceSettings",
+    "find_config_file",
+    "load_settings",
+    "parse_duration",
+    "source_from_url",
+]
+
+#: Where the configuration is looked for when neither ``--config`` nor ``$HARVESTER_CONFIG``
+#: names a file.
+CONFIG_SEARCH_PATH = (Path("config/harvester.toml"), Path("/etc/ojs-harvester/harvester.toml"))
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """``"90s"``, ``"30m"``, ``"6h"``, ``"1d"``, ``"2w"`` as a timedelta."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like '30m', '6h' or '1d'")
+    return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
+
+
+def _duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value.rstrip("/")
+
+
+Duration = Annotated[str, AfterValidator(_duration)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DatabaseSettings(_Frozen):
+    """``[database]``: where the store lives."""
+
+    url: str = "sqlite:///harvester.db"
+
+
+class HttpSettings(_Frozen):
+    """``[http]``: the one polite client every request goes through."""
+
+    user_agent: str = f"ojs-harvester/{__version__} (+mailto:ops@example.org)"
+    requests_per_second: float = Field(1.0, gt=0)
+    timeout: float = Field(60.0, gt=0)
+    connect_timeout: float = Field(10.0, gt=0)
+    max_retries: int = Field(4, ge=0)
+    backoff: float = Field(1.0, ge=0)
+    max_retry_after: float = Field(300.0, ge=0)
+    max_response_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    respect_robots: bool = True
+    max_crawl_delay: float = Field(60.0, ge=0)
+
+    @field_validator("user_agent")
+    @classmethod
+    def _expand_version(cls, value: str) -> str:
+        # The documented placeholders: "{version}" and the "VERSION" of older sample files.
+        return value.replace("{version}", __version__).replace("VERSION", __version__)
+
+
+class HarvestSettings(_Frozen):
+    """``[harvest]``: how incremental windows are chosen and checked."""
+
+    overlap: Duration = "1h"
+    full_sweep: Duration = "7d"
+    max_empty_pages: int = Field(3, ge=1)
+    keep_raw: bool = True
+
+
+class SchedulerSettings(_Frozen):
+    """``[scheduler]``: the daemon's worker pool and timing."""
+
+    workers: int = Field(4, ge=1)
+    jitter: Duration = "5m"
+    misfire_grace_time: Duration = "1h"
+
+
+class SourceSettings(_Frozen):
+    """One ``[[sources]]`` entry: a journal to keep mirrored."""
+
+    name: str
+    url: HttpUrl
+    oai_url: HttpUrl | None = None
+    strategy: Literal["oai"] = "oai"
+    schedule: str = "6h"
+    metadata_prefix: Literal["oai_dc"] = "oai_dc"
+    sets: tuple[str, ...] = ()
+    enabled: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        if not _SOURCE_NAME.match(value):
+            raise ValueError(f"{value!r} must be letters, digits, '.', '_' or '-'")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _check_schedule(cls, value: str) -> str:
+        if _DURATION.match(value):
+            return value
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is neither an interval like '6h' nor a cron line ({exc})") from exc
+        return value
+
+    @property
+    def endpoint(self) -> str:
+        """The OAI-PMH base URL: configured, or OJS's ``BASE/oai`` convention."""
+        return self.oai_url or derive_oai_url(self.url)
+
+
+class Settings(_Frozen):
+    """The whole configuration, frozen."""
+
+    database: DatabaseSettings = DatabaseSettings()
+    http: HttpSettings = HttpSettings()
+    harvest: HarvestSettings = HarvestSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    sources: tuple[SourceSettings, ...] = ()
+    path: str | None = Field(None, description="the file these settings were read from")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Settings:
+        names = [source.name for source in self.sources]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"source names must be unique: {', '.join(duplicates)}")
+        return self
+
+    def source(self, name: str) -> SourceSettings | None:
+        """The configured source of that name, if any."""
+        return next((s for s in self.sources if s.name == name), None)
+
+
+def derive_oai_url(journal_url: str) -> str:
+    """OJS serves OAI-PMH at ``JOURNAL_BASE/oai``; the ``index.php?journal=`` form uses ``page=oai``."""
+    parts = urlsplit(journal_url)
+    if "journal=" in parts.query:
+        return f"{parts.scheme}://{parts.netloc}{parts.path}?{parts.query}&page=oai"
+    return journal_url.rstrip("/") + "/oai"
+
+
+def source_from_url(url: str) -> SourceSettings:
+    """A one-off source for a journal URL that is not in the config."""
+    try:
+        clean = _http_url(url)
+    except ValueError as exc:
+        raise ConfigError(f"{url}: {exc}") from None
+    parts = urlsplit(clean)
+    tail = parts.path.rstrip("/").rsplit("/", 1)[-1] or parts.netloc
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{parts.netloc}-{tail}").strip("-")
+    return SourceSettings(name=name, url=clean)
+
+
+def find_config_file(explicit: str | None, environ: Mapping[str, str]) -> Path | None:
+    """The config file to read: ``--config``, ``$HARVESTER_CONFIG``, then the search path."""
+    chosen = explicit or environ.get("HARVESTER_CONFIG")
+    if chosen:
+        path = Path(chosen)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found")
+        return path
+    return next((path for path in CONFIG_SEARCH_PATH if path.is_file()), None)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _key_path(location: Sequence[int | str]) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _format_errors(where: str, error: ValidationError) -> str:
+    lines = [f"{where}: invalid configuration ({error.error_count()} problem(s)):"]
+    for item in error.errors():
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"  {_key_path(item['loc'])}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(
+    config_path: str | None = None,
+    *,
+    database_url: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Read, override and validate the configuration.
+
+    Precedence: defaults < file < environment (``$HARVESTER_DATABASE_URL``) < command line.
+    Without any file, the defaults (and no sources) are used.
+    """
+    environ = os.environ if environ is None else environ
+    path = find_config_file(config_path, environ)
+    raw: dict[str, Any] = _read_toml(path) if path else {}
+    url = database_url or environ.get("HARVESTER_DATABASE_URL")
+    if url:
+        raw["database"] = {**raw.get("database", {}), "url": url}
+    raw["path"] = str(path) if path else None
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(str(path or "configuration"), exc)) from None

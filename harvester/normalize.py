@@ -1,0 +1,228 @@
+"""Small pure normalisers for single field values, shared by every parser.
+
+Each function takes one raw string as a journal wrote it (in OAI-PMH, a meta tag or page
+markup) and returns the one canonical form the model stores, or None when the value is
+absent or is not what the field claims to be.  Two sightings of the same fact must come out
+equal here, or the store would record a change that never happened.  Every OJS quirk
+handled here is commented with its cause.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import re
+from typing import NamedTuple
+from urllib.parse import unquote
+
+__all__ = [
+    "CreatorName",
+    "clean_text",
+    "iso_date",
+    "language_code",
+    "normalize_doi",
+    "normalize_issn",
+    "normalize_orcid",
+    "split_creator",
+]
+
+# A complete character reference: named, decimal or hex, *with* its terminating ';'.
+_ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+_DOI_RE = re.compile(
+    r"^(?:doi:\s*|info:doi/|(?:https?://)?(?:www\.|dx\.)?doi\.org/)?(10\.\d+(?:\.\d+)*/\S+)$",
+    re.IGNORECASE,
+)
+_ORCID_RE = re.compile(
+    r"^(?:(?:https?://)?(?:www\.|sandbox\.)?orcid\.org/|orcid:\s*)?"
+    r"(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])/?$",
+    re.IGNORECASE,
+)
+# Journal managers type ISSNs with hyphens, without, or with a Unicode dash.
+_ISSN_RE = re.compile(r"^(?:issn:?\s*)?(\d{4})\s*[-‐‑–]?\s*(\d{3}[\dX])$", re.IGNORECASE)
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2})(?:[T ]\S.*)?)?)?$")
+
+# ISO 639-2 (B and T) / 639-3 codes, and language names, to ISO 639-1.  OJS 3.x writes
+# dc:language as ISO 639-3 ("eng"); without galleys it writes the submission's free-text
+# language field instead ("English", "es"), so a few common names are mapped too.
+_ISO639_1 = {
+    "afr": "af", "amh": "am", "ara": "ar", "aze": "az", "bel": "be", "ben": "bn",
+    "bos": "bs", "bul": "bg", "cat": "ca", "ces": "cs", "cze": "cs", "cym": "cy",
+    "wel": "cy", "dan": "da", "deu": "de", "ger": "de", "ell": "el", "gre": "el",
+    "eng": "en", "epo": "eo", "est": "et", "eus": "eu", "baq": "eu", "fas": "fa",
+    "per": "fa", "fin": "fi", "fra": "fr", "fre": "fr", "gle": "ga", "glg": "gl",
+    "guj": "gu", "hau": "ha", "heb": "he", "hin": "hi", "hrv": "hr", "hun": "hu",
+    "hye": "hy", "arm": "hy", "ibo": "ig", "ind": "id", "isl": "is", "ice": "is",
+    "ita": "it", "jpn": "ja", "kat": "ka", "geo": "ka", "kaz": "kk", "khm": "km",
+    "kor": "ko", "kur": "ku", "lao": "lo", "lat": "la", "lav": "lv", "lit": "lt",
+    "mar": "mr", "mkd": "mk", "mac": "mk", "mon": "mn", "msa": "ms", "may": "ms",
+    "mya": "my", "bur": "my", "nep": "ne", "nld": "nl", "dut": "nl", "nno": "nn",
+    "nob": "nb", "nor": "no", "pan": "pa", "pol": "pl", "por": "pt", "pus": "ps",
+    "ron": "ro", "rum": "ro", "rus": "ru", "sin": "si", "slk": "sk", "slo": "sk",
+    "slv": "sl", "som": "so", "spa": "es", "sqi": "sq", "alb": "sq", "srp": "sr",
+    "swa": "sw", "swe": "sv", "tam": "ta", "tel": "te", "tgl": "tl", "tha": "th",
+    "tur": "tr", "ukr": "uk", "urd": "ur", "uzb": "uz", "vie": "vi", "xho": "xh",
+    "yor": "yo", "zho": "zh", "chi": "zh", "zul": "zu",
+    "english": "en", "spanish": "es", "español": "es", "french": "fr", "français": "fr",
+    "german": "de", "deutsch": "de", "portuguese": "pt", "português": "pt",
+    "italian": "it", "italiano": "it", "indonesian": "id", "bahasa indonesia": "id",
+    "turkish": "tr", "türkçe": "tr", "russian": "ru", "русский": "ru", "arabic": "ar",
+    "urdu": "ur",
+}  # fmt: skip
+
+
+class CreatorName(NamedTuple):
+    """A person's name as split from an OJS creator string."""
+
+    name: str  # display form, "Given Family"
+    given: str | None
+    family: str | None
+
+
+def _unescape_reference(match: re.Match[str]) -> str:
+    return html.unescape(match.group(0))
+
+
+def clean_text(s: str | None) -> str | None:
+    """Human-readable text as stored: entities decoded once, whitespace collapsed.
+
+    OJS quirk: oai_dc ``dc:description`` (and the ``DC.Description``/``citation_abstract``
+    meta tags) keep the stored HTML entities and XML-escape them again, so after XML parsing
+    ``&amp;`` and ``&lt;`` are still there; one ``html.unescape`` restores the text, a second
+    would corrupt text that really contains "&lt;".  Only complete references (ending in
+    ';') are decoded: a raw '&' that OJS passed through correctly ("R&D", "&para" in prose)
+    must not meet HTML5's legacy no-semicolon rule.  Newlines, tabs and no-break spaces
+    (``&nbsp;``) collapse to single spaces so re-wrapped text compares equal.
+    """
+    if not s:
+        return None
+    if "&" in s:
+        s = _ENTITY_RE.sub(_unescape_reference, s)
+    text = " ".join(s.split())
+    return text or None
+
+
+def normalize_doi(s: str | None) -> str | None:
+    """The bare, lower-case DOI ("10.x/y") in ``s``, or None when ``s`` is not a DOI.
+
+    Accepts the forms OJS and journals write: bare, ``doi:``-prefixed, and resolver URLs
+    (``https://doi.org/``, legacy ``http://dx.doi.org/``).  DOIs are case-insensitive, so
+    lower case makes the OAI and the landing-page sighting of one DOI equal.  Resolver URLs
+    are percent-decoded because that is how a DOI with ``(`` or ``/`` travels in a URL.
+    """
+    if not s:
+        return None
+    text = s.strip()
+    match = _DOI_RE.match(text)
+    if match is None:
+        return None
+    doi = match.group(1)
+    if "://" in text or text.lower().startswith("doi.org"):
+        doi = unquote(doi)
+    return doi.lower()
+
+
+def normalize_orcid(s: str | None) -> str | None:
+    """The bare ORCID iD "0000-0000-0000-000X" in ``s``, or None when it is not one.
+
+    Accepts the https://orcid.org/ URL that OJS 3 stores, bare iDs with or without hyphens.
+    The ISO 7064 MOD 11-2 check digit is verified: ORCID iDs are issued by machine, so a
+    wrong one is a broken value, not an alternative spelling.
+    """
+    if not s:
+        return None
+    match = _ORCID_RE.match(s.strip())
+    if match is None:
+        return None
+    digits = "".join(match.groups()).upper()
+    total = 0
+    for char in digits[:-1]:
+        total = (total + int(char)) * 2
+    check = (12 - total % 11) % 11
+    if digits[-1] != ("X" if check == 10 else str(check)):
+        return None
+    return "-".join(match.groups()).upper()
+
+
+def normalize_issn(s: str | None) -> str | None:
+    """The ISSN in ``s`` as "NNNN-NNNC" (upper-case X), or None when it is not ISSN-shaped.
+
+    The check digit is deliberately not verified: ISSNs are typed by journal managers and a
+    mirror keeps what the journal states, typo or not.
+    """
+    if not s:
+        return None
+    match = _ISSN_RE.match(s.strip())
+    if match is None:
+        return None
+    return f"{match.group(1)}-{match.group(2).upper()}"
+
+
+def split_creator(s: str | None) -> CreatorName | None:
+    """Split an OJS creator "Family, Given" into (display name, given, family).
+
+    OJS writes ``dc:creator`` (and ``citation_author`` in some themes) family name first.
+    A mononym (OJS: given name only, family empty) has no comma: it is the given name, with
+    family None.  An extra comma ("Family, Given, Jr.") is taken as a suffix: it stays in
+    the display name ("Given Family Jr.") but in neither part, as the model has no field
+    for it.  Empty input gives None.
+    """
+    text = clean_text(s)
+    if text is None:
+        return None
+    family_part, comma, rest = text.partition(",")
+    if not comma:
+        return CreatorName(text, text, None)
+    given_part, _, suffix = rest.partition(",")
+    family = family_part.strip() or None
+    given = given_part.strip() or None
+    extra = " ".join(suffix.replace(",", " ").split()) or None
+    name = " ".join(part for part in (given, family, extra) if part)
+    if not name:
+        return None
+    return CreatorName(name, given, family)
+
+
+def iso_date(s: str | None) -> str | None:
+    """An ISO date "YYYY", "YYYY-MM" or "YYYY-MM-DD" from ``s``; invalid gives None.
+
+    OAI-PMH and meta tags carry dates at any of these precisions, and datestamps or
+    ``DC.Date`` values may be full datetimes: only the date part is kept.  Impossible dates
+    (month 13, 30 February, year 0) are rejected rather than guessed at.
+    """
+    if not s:
+        return None
+    match = _DATE_RE.match(s.strip())
+    if match is None:
+        return None
+    year_text, month_text, day_text = match.groups()
+    year = int(year_text)
+    month = int(month_text) if month_text else 1
+    day = int(day_text) if day_text else 1
+    try:
+        _dt.date(year, month, day)
+    except ValueError:
+        return None
+    if day_text:
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    if month_text:
+        return f"{year:04d}-{month:02d}"
+    return f"{year:04d}"
+
+
+def language_code(s: str | None) -> str | None:
+    """The ISO 639-1 code for a language tag, locale or ISO 639-2/3 code.
+
+    OJS writes ISO 639-3 in oai_dc ("eng"), locales in its own form ("en_US" in 3.3, "en"
+    in 3.4) and BCP 47 tags in HTML ("en-US"): all of them become "en".  A code we cannot
+    map comes back lower-cased, so it still compares equal to itself.
+    """
+    if not s:
+        return None
+    tag = " ".join(s.split()).replace("_", "-").lower()
+    if not tag:
+        return None
+    primary = tag.split("-", 1)[0]
+    if len(primary) == 2 and primary.isalpha():
+        return primary
+    return _ISO639_1.get(primary, _ISO639_1.get(tag, tag))

@@ -1,0 +1,411 @@
+"""Map one OAI-PMH ``<record>`` in ``oai_dc``, as OJS writes it, to an ``OaiRecord``.
+
+Pure: an lxml element in, model objects out.  The record is read in one pass over the
+``oai_dc:dc`` children (the harvester parses thousands of records a second, so no XPath per
+field); the OJS conventions behind each mapping come from OJS's
+``Dc11SchemaArticleAdapter`` and are commented where they are used:
+
+- the *primary language* of a record is the ``xml:lang`` of its first ``dc:title`` (OJS
+  writes the submission locale's title first, e.g. the fr-CA-primary article of the 3.3
+  recording); localized fields prefer it, else fall back to their first value's language;
+- ``dc:creator`` is "Family, Given"; OJS 3.4 writes one per author *per locale*, which are
+  folded back into one person (see ``_group_creators``);
+- ``dc:source`` is "Journal; issue identification; pages" per journal locale, plus one
+  bare line per ISSN (see ``parse_source``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
+from lxml import etree
+
+from harvester.errors import BrokenResponseError
+from harvester.model import Article, Author, Galley, IssueRef, OaiRecord, RecordHeader
+from harvester.normalize import (
+    clean_text,
+    iso_date,
+    language_code,
+    normalize_doi,
+    normalize_issn,
+    split_creator,
+)
+
+__all__ = ["DC_NS", "OAI_DC_NS", "OAI_NS", "SourceParts", "parse_record", "parse_source"]
+
+OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+
+_RECORD = f"{{{OAI_NS}}}record"
+_HEADER = f"{{{OAI_NS}}}header"
+_METADATA = f"{{{OAI_NS}}}metadata"
+_IDENTIFIER = f"{{{OAI_NS}}}identifier"
+_DATESTAMP = f"{{{OAI_NS}}}datestamp"
+_SET_SPEC = f"{{{OAI_NS}}}setSpec"
+_DC = f"{{{OAI_DC_NS}}}dc"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_DC_FIELDS = {
+    f"{{{DC_NS}}}{name}": name
+    for name in (
+        "title", "creator", "subject", "description", "publisher", "contributor", "date",
+        "type", "format", "identifier", "source", "language", "relation", "coverage", "rights",
+    )
+}  # fmt: skip
+
+_OAI_ARTICLE_ID = re.compile(r":article/(\d+)$")
+_URL_ARTICLE_ID = re.compile(r"/article/view/(\d+)(?:[/?#]|$)")
+_DOI_HOSTS = re.compile(r"^https?://(?:www\.|dx\.)?doi\.org/", re.IGNORECASE)
+
+# Issue identification labels as OJS's locales translate ``issue.vol`` and ``issue.no``
+# (lower-cased, trailing dots dropped): en, es/ca/pt, de, fr, ru/uk, tr, it, pl, cs, hr/sr,
+# id/ms, ar/fa, and OJS 2's dot-less "Vol 5, No 2".
+_VOLUME_LABELS = frozenset({
+    "vol", "volume", "vols", "v", "bd", "band", "jg", "t", "т", "том", "tom", "tome", "cilt",
+    "jilid", "año", "ano", "roč", "ročník", "svez", "svezak", "god", "godina", "letnik",
+    "rocznik", "évf", "årg", "مجلد", "المجلد", "دوره",
+})  # fmt: skip
+_NUMBER_LABELS = frozenset({
+    "no", "nos", "n", "nº", "n°", "núm", "num", "número", "numero", "nr", "№", "issue", "iss",
+    "heft", "h", "sayı", "sayi", "br", "broj", "č", "čís", "číslo", "zeszyt", "z", "nummer",
+    "szám", "sz", "вып", "выпуск", "номер", "عدد", "العدد", "شماره",
+})  # fmt: skip
+_KNOWN_LABELS = _VOLUME_LABELS | _NUMBER_LABELS
+_LABEL = r"(?:[^\W\d_]+\.?|№|[Nn][°º]\.?)"
+_VALUE = r"(?:\d[^\s,():;]*|[IVXLCDM]+\b)"
+_ISSUE_RE = re.compile(
+    rf"^(?:(?P<l1>{_LABEL})\s*(?P<v1>{_VALUE}),?\s*)?"
+    rf"(?:(?P<l2>{_LABEL})\s*(?P<v2>{_VALUE}),?\s*)?"
+    r"(?:\((?P<year>\d{4})\)|(?P<bare>\d{4}))?"
+    r"(?:\s*:\s*(?P<title>.*\S))?\s*$"
+)
+
+_Value = tuple[str | None, str]  # (xml:lang with '_' as '-', raw text) of one dc element
+_Fields = dict[str, list[_Value]]
+
+
+class SourceParts(NamedTuple):
+    """What one ``dc:source`` line tells: journal, issue and pages (None where it is silent)."""
+
+    journal_title: str | None
+    volume: str | None
+    number: str | None
+    year: int | None
+    issue_title: str | None
+    pages: str | None
+
+
+def parse_record(record: etree._Element, set_names: Mapping[str, str] | None = None) -> OaiRecord:
+    """The ``OaiRecord`` of one OAI-PMH ``<record>`` whose metadata is ``oai_dc``.
+
+    A deleted record, or one without ``<metadata>``, is a tombstone (``article=None``).
+    ``set_names`` maps set specs to set names (from ListSets) and names the section.
+    Raises ``BrokenResponseError`` naming the identifier when the record cannot be read.
+    """
+    if record.tag != _RECORD:
+        raise BrokenResponseError(f"OAI record expected, got element {record.tag!r}")
+    header_el = record.find(_HEADER)
+    if header_el is None:
+        raise BrokenResponseError("OAI record without <header>")
+    header = _parse_header(header_el)
+    metadata = record.find(_METADATA)
+    if header.deleted or metadata is None:
+        return OaiRecord(header=header, article=None)
+    dc = metadata.find(_DC)
+    if dc is None:
+        raise BrokenResponseError(f"OAI record {header.identifier!r}: metadata is not oai_dc")
+    return OaiRecord(header=header, article=_article(_collect(dc), header, set_names))
+
+
+def _parse_header(header: etree._Element) -> RecordHeader:
+    """Identifier, datestamp and set specs; OJS marks tombstones ``status="deleted"``."""
+    identifier = datestamp = None
+    set_specs: list[str] = []
+    for child in header:
+        text = (child.text or "").strip()
+        if child.tag == _IDENTIFIER:
+            identifier = text
+        elif child.tag == _DATESTAMP:
+            datestamp = text
+        elif child.tag == _SET_SPEC and text:
+            set_specs.append(text)
+    if not identifier:
+        raise BrokenResponseError("OAI record header without <identifier>")
+    if not datestamp:
+        raise BrokenResponseError(f"OAI record {identifier!r}: header without <datestamp>")
+    deleted = header.get("status") == "deleted"
+    return RecordHeader(identifier, datestamp, tuple(set_specs), deleted)
+
+
+def _collect(dc: etree._Element) -> _Fields:
+    """Every non-empty dc element as (language, raw text), grouped by element name."""
+    fields: _Fields = {}
+    field_name = _DC_FIELDS.get
+    for child in dc:
+        name = field_name(child.tag)  # comments and PIs have a function as tag: no match
+        if name is None:
+            continue
+        text = child.text
+        if len(child):  # markup inside a dc element: OJS never writes it, others might
+            text = "".join(part for part in child.itertext() if isinstance(part, str))
+        if not text or text.isspace():
+            continue
+        lang = child.get(_XML_LANG)  # OJS 3.3 writes "en-US", 3.4 "en"; '_' seen elsewhere
+        fields.setdefault(name, []).append(((lang.strip().replace("_", "-") or None) if lang else None, text))
+    return fields
+
+
+def _language(languages: list[_Value], primary: str | None) -> str | None:
+    """dc:language, else the primary title's language.
+
+    Quirk: OJS 3.3 derives dc:language from the galleys' locales, so an article without
+    galleys (book reviews, #19 of the recorded 3.3 site) has none; its title's xml:lang is
+    the submission locale.
+    """
+    if languages:
+        return language_code(languages[0][1])
+    return language_code(primary) if primary else None
+
+
+def _article(fields: _Fields, header: RecordHeader, set_names: Mapping[str, str] | None) -> Article:
+    """The Article of one record's collected dc fields; every text goes through clean_text."""
+    titles = fields.get("title", [])
+    primary = titles[0][0] if titles else None
+    descriptions = fields.get("description", [])
+    url, doi = _landing_url_and_doi(fields.get("identifier", []))
+    rights, license_url = _rights(fields.get("rights", []))
+    languages = fields.get("language", [])
+    issue, pages, issns = _source(fields.get("source", []), primary)
+    return Article(
+        title=clean_text(titles[0][1]) if titles else None,
+        titles=_by_language(titles),
+        authors=_authors(fields.get("creator", []), primary),
+        abstract=_first(_in_language(descriptions, primary)),
+        abstracts=_by_language(descriptions),
+        keywords=_unique(_in_language(fields.get("subject", []), primary)),
+        publisher=_first(_in_language(fields.get("publisher", []), primary)),
+        published=_first(iso_date(text) for _, text in fields.get("date", [])),
+        doi=doi,
+        url=url,
+        ojs_id=_ojs_id(header.identifier, url),
+        galleys=_galleys(fields.get("relation", []), fields.get("format", [])),
+        language=_language(languages, primary),
+        rights=rights,
+        license_url=license_url,
+        section=_section(header.set_specs, set_names),
+        pages=pages,
+        issue=issue,
+        issns=issns,
+        types=_unique(text for _, text in fields.get("type", [])),
+    )
+
+
+def _in_language(values: list[_Value], primary: str | None) -> list[str]:
+    """The texts in the primary language, else in the language of the first value.
+
+    The fallback covers records whose field exists only in another locale (a French
+    abstract on an English-titled article) and OJS 3.3's untagged creators.
+    """
+    chosen = [text for lang, text in values if lang == primary] if primary else []
+    if not chosen and values:
+        first_lang = values[0][0]
+        chosen = [text for lang, text in values if lang == first_lang]
+    return chosen
+
+
+def _by_language(values: list[_Value]) -> dict[str, str]:
+    """{language tag: text} for the tagged values; the first value per tag wins."""
+    result: dict[str, str] = {}
+    for lang, raw in values:
+        text = clean_text(raw)
+        if lang and text and lang not in result:
+            result[lang] = text
+    return result
+
+
+def _first(texts: Iterable[str | None]) -> str | None:
+    """The first text that is not empty once cleaned."""
+    for text in texts:
+        cleaned = clean_text(text)
+        if cleaned:
+            return cleaned
+    return None
+
+
+def _unique(texts: Iterable[str]) -> tuple[str, ...]:
+    """Cleaned, non-empty, first occurrence kept, order kept."""
+    seen: dict[str, None] = {}
+    for text in texts:
+        cleaned = clean_text(text)
+        if cleaned:
+            seen.setdefault(cleaned, None)
+    return tuple(seen)
+
+
+def _group_creators(creators: list[_Value]) -> list[list[_Value]]:
+    """Fold OJS 3.4's one-``dc:creator``-per-locale back into one group per person.
+
+    OJS 3.4 (``Identity::getFullNames``) writes, for each author in order, one creator per
+    locale the author has a name in: "Naz, Farah"@en then "ناز, فرح"@ur.  So a creator
+    joins the current person while its language is new to that person; a language seen
+    again, or an untagged creator (OJS 3.3 writes one untagged creator per author), starts
+    the next person.  This relies on every author having a name in the submission locale,
+    which OJS requires.
+    """
+    groups: list[list[_Value]] = []
+    langs: set[str] = set()
+    for lang, text in creators:
+        if groups and lang is not None and langs and lang not in langs:
+            groups[-1].append((lang, text))
+            langs.add(lang)
+        else:
+            groups.append([(lang, text)])
+            langs = {lang} if lang is not None else set()
+    return groups
+
+
+def _authors(creators: list[_Value], primary: str | None) -> tuple[Author, ...]:
+    """One Author per person, named in the primary language when the person has it.
+
+    Exact duplicates (same display name) collapse into the first: repeating a creator is
+    an OJS data-entry artefact, never two people the record could tell apart.
+    """
+    authors: dict[str, Author] = {}
+    for group in _group_creators(creators):
+        text = next((text for lang, text in group if lang == primary), group[0][1])
+        parts = split_creator(text)
+        if parts is not None and parts.name not in authors:
+            authors[parts.name] = Author(name=parts.name, given=parts.given, family=parts.family)
+    return tuple(authors.values())
+
+
+def _is_http(text: str) -> bool:
+    """Whether ``text`` is an http(s) URL (scheme compared case-insensitively)."""
+    return text[:8].lower().startswith(("http://", "https://"))
+
+
+def _landing_url_and_doi(identifiers: list[_Value]) -> tuple[str | None, str | None]:
+    """The landing page (first http(s) identifier not at a DOI resolver) and the DOI.
+
+    OJS writes the article view URL first, then each stored pub-id (a bare DOI); other
+    journals put a resolver URL or a ``doi:`` form there, all of which ``normalize_doi``
+    reads.  URLs are only stripped: decoding entities could corrupt a query string.
+    """
+    url = doi = None
+    for _, raw in identifiers:
+        value = raw.strip()
+        found = normalize_doi(value)
+        if found is not None:
+            doi = doi or found
+        elif url is None and _is_http(value) and not _DOI_HOSTS.match(value):
+            url = value
+    return url, doi
+
+
+def _ojs_id(oai_identifier: str, url: str | None) -> int | None:
+    """The OJS submission id: from ``oai:REPO:article/ID``, else ``/article/view/ID``."""
+    match = _OAI_ARTICLE_ID.search(oai_identifier)
+    if match is None and url is not None:
+        match = _URL_ARTICLE_ID.search(url)
+    return int(match.group(1)) if match else None
+
+
+def _galleys(relations: list[_Value], formats: list[_Value]) -> tuple[Galley, ...]:
+    """One Galley per http(s) ``dc:relation`` (OJS: the galley view URLs, in galley order).
+
+    OJS writes one ``dc:format`` per galley in the same order, so formats pair with the
+    URLs when the counts agree; otherwise (a remote galley, a plugin's extra relation) no
+    pairing can be trusted and mime types stay None.  Bare galley DOIs are skipped.
+    """
+    urls = [raw.strip() for _, raw in relations if _is_http(raw.strip())]
+    mime_types: list[str | None] = [clean_text(raw) for _, raw in formats]
+    if len(mime_types) != len(urls):
+        mime_types = [None] * len(urls)
+    return tuple(Galley(url=url, mime_type=mime) for url, mime in zip(urls, mime_types, strict=True))
+
+
+def _rights(values: list[_Value]) -> tuple[str | None, str | None]:
+    """(the first rights statement, the first licence URL): OJS writes both as dc:rights."""
+    rights = license_url = None
+    for _, raw in values:
+        value = raw.strip()
+        if _is_http(value):
+            license_url = license_url or value
+        else:
+            rights = rights or clean_text(value)
+    return rights, license_url
+
+
+def _section(set_specs: tuple[str, ...], set_names: Mapping[str, str] | None) -> str | None:
+    """The set name of the section set ("journal:SECTION"), if ListSets named it."""
+    specs = [spec for spec in set_specs if ":" in spec]
+    return set_names.get(specs[0]) if set_names and specs else None
+
+
+def _source(values: list[_Value], primary: str | None) -> tuple[IssueRef | None, str | None, tuple[str, ...]]:
+    """(issue, pages, ISSNs) from the ``dc:source`` lines.
+
+    OJS writes one "Journal; issue; pages" line per journal locale (tagged), then untagged
+    lines for the online and the print ISSN, then any issue pub-id (a bare DOI, skipped).
+    The line in the primary language is read, else the first one.
+    """
+    issns: dict[str, None] = {}
+    lines: list[_Value] = []
+    for lang, raw in values:
+        text = clean_text(raw)
+        if text is None:
+            continue
+        issn = normalize_issn(text)
+        if issn is not None:
+            issns.setdefault(issn, None)
+        elif lang is not None or (normalize_doi(text) is None and ";" in text):
+            lines.append((lang, text))
+    if not lines:
+        return None, None, tuple(issns)
+    chosen = next((text for lang, text in lines if primary and lang == primary), lines[0][1])
+    parts = parse_source(chosen)
+    fields = (parts.journal_title, parts.volume, parts.number, parts.year, parts.issue_title)
+    issue = IssueRef(*fields) if any(field is not None for field in fields) else None
+    return issue, parts.pages, tuple(issns)
+
+
+def parse_source(text: str) -> SourceParts:
+    """Read an OJS ``dc:source`` line: "Journal; Vol. 12 No. 1 (2024): Issue title; 1-23".
+
+    The first ';'-separated part is the journal title, the last is the pages when there are
+    three or more parts (OJS omits "; pages" when the article has none), and what is
+    between is the issue identification, read by ``_parse_issue``.  A journal title that
+    itself contains ';' is not supported.
+    """
+    parts = [part.strip() for part in " ".join(text.split()).split(";")]
+    pages = None
+    if len(parts) >= 3:
+        pages = parts[-1] or None
+        parts = [parts[0], "; ".join(parts[1:-1])]
+    volume, number, year, title = _parse_issue(parts[1] if len(parts) > 1 else "")
+    return SourceParts(parts[0] or None, volume, number, year, title, pages)
+
+
+def _parse_issue(text: str) -> tuple[str | None, str | None, int | None, str | None]:
+    """(volume, number, year, title) of an OJS issue identification.
+
+    OJS (``Issue::getIssueIdentification``) joins, as the issue's settings say, the
+    translated "Vol." and "No." labels with their values, the year (in parentheses unless
+    it comes first), and ": title": "Vol. 5 Núm. 2 (2020): Title", "No. 4 (2021)", "2018",
+    or the title alone.  OJS 2 wrote "Vol 5, No 2 (2020)".  Of two labelled values the
+    first is the volume; a single one is the number only under a known number label.
+    Anything else is taken whole as the issue title.
+    """
+    if not text:
+        return None, None, None, None
+    match = _ISSUE_RE.match(text)
+    labels = [label.rstrip(".").lower() for label in match.group("l1", "l2") if label] if match else []
+    if match is None or not any(match.groups()) or not _KNOWN_LABELS.issuperset(labels):
+        return None, None, None, text
+    volume, number = match.group("v1"), match.group("v2")
+    if number is None and volume is not None and labels[0] in _NUMBER_LABELS:
+        volume, number = None, volume
+    year_text = match.group("year") or match.group("bare")
+    return volume, number, int(year_text) if year_text else None, match.group("title")

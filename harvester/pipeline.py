@@ -1,0 +1,259 @@
+"""One harvest of one source: choose the window, walk its pages, commit each with its checkpoint.
+
+``harvest_source`` is a plain function of (source, settings, store) whose state lives in the
+database, so the CLI, the daemon and any task-queue worker run the same code.  Each OAI page
+is written in one transaction together with the checkpoint that points past it: a process
+killed at any moment resumes after the last committed page, with nothing lost or duplicated.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from .config import Settings, SourceSettings, parse_duration
+from .errors import HarvesterError, OAIProtocolError
+from .http import HttpClient, Politeness
+from .oai import OaiClient, Page, RepositoryInfo, Window, incremental_from, parse_datestamp
+from .store import Store
+from .store.ingest import PageCounts, RawPage, RunContext, ingest_records
+from .store.runs import (
+    Checkpoint,
+    HarvestState,
+    SourceIds,
+    complete_window,
+    ensure_source,
+    finish_run,
+    load_checkpoint,
+    load_state,
+    record_page,
+    save_checkpoint,
+    start_run,
+)
+
+__all__ = ["HarvestRequest", "HarvestResult", "Interrupted", "harvest_source"]
+
+log = logging.getLogger(__name__)
+
+
+class Interrupted(HarvesterError):
+    """The harvest stopped on request after committing the page in hand."""
+
+
+@dataclass(frozen=True)
+class HarvestRequest:
+    """What to harvest: incremental by default; a backfill names its own range (or none: all)."""
+
+    kind: str = "harvest"  # harvest | backfill
+    from_: str | None = None
+    until: str | None = None
+
+
+@dataclass
+class HarvestResult:
+    """What a run did."""
+
+    source: str
+    run_id: int
+    status: str = "running"
+    counts: PageCounts = field(default_factory=PageCounts)
+    pages: int = 0
+    requests: int = 0
+    warnings: int = 0
+    error: str | None = None
+
+
+ProgressCallback = Callable[[Page, PageCounts], None]
+
+
+@dataclass
+class _Run:
+    """Everything one run carries from page to page."""
+
+    source: SourceSettings
+    settings: Settings
+    store: Store
+    ids: SourceIds
+    oai: OaiClient
+    http: HttpClient
+    set_names: dict[str, str]
+    result: HarvestResult
+    stop: threading.Event
+    progress: ProgressCallback | None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sweep_due(state: HarvestState | None, settings: Settings, now: datetime) -> bool:
+    if state is None or state.last_full_sweep is None:
+        return True
+    return now - state.last_full_sweep >= parse_duration(settings.harvest.full_sweep)
+
+
+def _new_checkpoint(run: _Run, set_spec: str, request: HarvestRequest, info: RepositoryInfo) -> Checkpoint:
+    """The window to harvest when no unfinished one is waiting."""
+    base = Checkpoint(set_spec, run.source.metadata_prefix, None, None, True, "", None, 0)
+    if request.kind == "backfill":
+        full = request.from_ is None and request.until is None
+        return replace(base, window_from=request.from_, window_until=request.until, full_sweep=full)
+    with run.store.read() as conn:
+        state = load_state(conn, run.ids.source_id, set_spec)
+    if state is None or _sweep_due(state, run.settings, _now()):
+        return base
+    overlap = parse_duration(run.settings.harvest.overlap)
+    return replace(
+        base, window_from=incremental_from(state.high_water, overlap, info.granularity), full_sweep=False
+    )
+
+
+def _advances_high_water(checkpoint: Checkpoint, state: HarvestState | None) -> bool:
+    """A finished window moves the high-water mark only if it left no gap behind it."""
+    if checkpoint.window_until is not None:
+        return False
+    if checkpoint.window_from is None:
+        return True
+    return state is not None and parse_datestamp(checkpoint.window_from) <= parse_datestamp(state.high_water)
+
+
+def _commit_page(run: _Run, checkpoint: Checkpoint, page: Page) -> Checkpoint:
+    """Write one page and its checkpoint in one transaction."""
+    now = _now()
+    checkpoint = replace(
+        checkpoint,
+        resumption_token=page.token,
+        pages=checkpoint.pages + 1,
+        started_response_date=checkpoint.started_response_date or page.response_date,
+    )
+    ctx = RunContext(run.ids.source_id, run.ids.journal_id, run.result.run_id, now)
+    raw = RawPage(page.url, page.content) if run.settings.harvest.keep_raw and page.content else None
+    run.result.warnings += len(page.warnings)
+    with run.store.write() as conn:
+        counts = ingest_records(conn, ctx, page.records, raw)
+        if page.last:
+            state = load_state(conn, run.ids.source_id, checkpoint.set_spec)
+            complete_window(
+                conn, run.ids.source_id, checkpoint, now, advance=_advances_high_water(checkpoint, state)
+            )
+        else:
+            save_checkpoint(conn, run.ids.source_id, checkpoint, now)
+        record_page(conn, run.result.run_id, counts, run.http.requests_made, run.result.warnings, now)
+    run.result.counts.add(counts)
+    run.result.pages += 1
+    return checkpoint
+
+
+def _harvest_window(run: _Run, set_spec: str, request: HarvestRequest, info: RepositoryInfo) -> None:
+    with run.store.read() as conn:
+        checkpoint = load_checkpoint(conn, run.ids.source_id, set_spec)
+    resuming = checkpoint is not None and request.kind == "harvest" and checkpoint.resumption_token
+    if resuming and checkpoint is not None:
+        log.info("%s: resuming after page %d of an unfinished window", run.source.name, checkpoint.pages)
+    else:
+        checkpoint = _new_checkpoint(run, set_spec, request, info)
+    window = Window(
+        checkpoint.metadata_prefix, checkpoint.window_from, checkpoint.window_until, set_spec or None
+    )
+    for page in run.oai.pages(window, checkpoint.resumption_token, run.set_names):
+        checkpoint = _commit_page(run, checkpoint, page)
+        if run.progress:
+            run.progress(page, run.result.counts)
+        if run.stop.is_set() and not page.last:
+            raise Interrupted(
+                f"{run.source.name}: stopped after page {checkpoint.pages}; the next run resumes there"
+            )
+
+
+def _set_names(oai: OaiClient, source: SourceSettings) -> dict[str, str]:
+    """Set names give the section titles; a repository without sets still harvests."""
+    try:
+        return oai.list_sets()
+    except OAIProtocolError as exc:
+        log.warning("%s: ListSets failed (%s); sections will be unnamed", source.name, exc)
+        return {}
+
+
+def _finish(run: _Run, status: str, error: str | None) -> HarvestResult:
+    result = run.result
+    result.status, result.error, result.requests = status, error, run.http.requests_made
+    with run.store.write() as conn:
+        finish_run(
+            conn,
+            result.run_id,
+            status,
+            _now(),
+            requests=result.requests,
+            errors=int(error is not None),
+            error=error,
+        )
+    counts = result.counts
+    log.info(
+        "%s: %s: %d new, %d changed, %d unchanged, %d deleted; %d pages, %d requests%s",
+        run.source.name,
+        status,
+        counts.new,
+        counts.changed,
+        counts.unchanged,
+        counts.deleted,
+        result.pages,
+        result.requests,
+        f"; {error}" if error else "",
+    )
+    return result
+
+
+def _start(
+    source: SourceSettings, settings: Settings, store: Store, request: HarvestRequest
+) -> tuple[SourceIds, int]:
+    now = _now()
+    with store.write() as conn:
+        ids = ensure_source(conn, source, now)
+        run_id = start_run(conn, ids.source_id, request.kind, now, (request.from_, request.until))
+    return ids, run_id
+
+
+def harvest_source(
+    source: SourceSettings,
+    settings: Settings,
+    store: Store,
+    request: HarvestRequest | None = None,
+    *,
+    politeness: Politeness | None = None,
+    stop: threading.Event | None = None,
+    progress: ProgressCallback | None = None,
+) -> HarvestResult:
+    """Harvest one source now and record the run; raises the error that ended a failed run."""
+    request = request or HarvestRequest()
+    ids, run_id = _start(source, settings, store, request)
+    with HttpClient(settings.http, politeness) as http:
+        oai = OaiClient(source.endpoint, http, max_empty_pages=settings.harvest.max_empty_pages)
+        run = _Run(
+            source,
+            settings,
+            store,
+            ids,
+            oai,
+            http,
+            {},
+            HarvestResult(source.name, run_id),
+            stop or threading.Event(),
+            progress,
+        )
+        try:
+            info = oai.identify()
+            run.set_names = _set_names(oai, source)
+            for set_spec in source.sets or ("",):
+                _harvest_window(run, set_spec, request, info)
+        except Interrupted as exc:
+            return _finish(run, "interrupted", str(exc))
+        except HarvesterError as exc:
+            _finish(run, "failed", str(exc))
+            raise
+        except BaseException:
+            _finish(run, "interrupted", "stopped by a signal or an unexpected error")
+            raise
+        return _finish(run, "ok", None)

@@ -1,0 +1,115 @@
+"""Opening the database: engines tuned per dialect, write transactions, migrations.
+
+SQLite (the default) runs in WAL mode with ``synchronous=NORMAL`` and a busy timeout, so
+other processes can read while the harvester writes; write transactions start with
+``BEGIN IMMEDIATE`` so two writers queue up instead of failing half-way.  PostgreSQL is
+reached through psycopg 3.  Schema changes go through Alembic; a new database is created from
+the metadata and stamped (Alembic's "build from scratch" recipe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from ..errors import StoreError
+from .schema import metadata
+from .views import create_views
+
+__all__ = ["connect", "current_revision", "head_revision", "migrate", "write_transaction"]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_BUSY_TIMEOUT_MS = 60_000
+# Any fixed number: the key of the advisory lock that serialises migrations on PostgreSQL.
+_MIGRATION_LOCK = 0x0A1_0001
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event decide how transactions start (pysqlite would otherwise
+    # begin them lazily, and never as IMMEDIATE).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def connect(url: str) -> Engine:
+    """An engine for the URL, with the dialect's settings applied."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"{url}: not a database URL (e.g. sqlite:///harvester.db)") from None
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": _BUSY_TIMEOUT_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except (ImportError, SQLAlchemyError) as exc:
+        raise StoreError(f"{parsed.render_as_string(hide_password=True)}: {exc}") from None
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that takes SQLite's write lock up front (a no-op option elsewhere)."""
+    with engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
+        yield conn
+
+
+def _alembic_config(conn: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = conn
+    return config
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows."""
+    head = ScriptDirectory(str(_MIGRATIONS)).get_current_head()
+    if head is None:
+        raise StoreError(f"{_MIGRATIONS}: no migrations found (broken installation)")
+    return head
+
+
+def current_revision(conn: Connection) -> str | None:
+    """The schema revision the database is at (None: not created yet)."""
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database to the newest schema: create it, or run pending migrations."""
+    with write_transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+        current = current_revision(conn)
+        if current == head_revision():
+            return
+        config = _alembic_config(conn)
+        if current is None and not inspect(conn).has_table("sources"):
+            metadata.create_all(conn)
+            create_views(conn)
+            command.stamp(config, "head")
+        else:
+            command.upgrade(config, "head")

@@ -1,0 +1,418 @@
+"""Writing harvested records: identity resolution, versioning and the change feed.
+
+One call of ``ingest_records`` handles one fetched page inside the caller's transaction:
+
+1. every record's keys (OAI identifier, OJS id, DOI, landing URL) are looked up at once;
+2. each record is hashed (normalised content only, never the OAI datestamp, which OJS bumps
+   or freezes at will) and compared with the article's current hash;
+3. only a real change writes: a new ``article_history`` version, the current columns of
+   ``articles``, and one ``change_log`` row; unchanged records cost one SELECT per page;
+4. issues found in the records are versioned the same way.
+
+Bulk statements (one per kind of write per page) keep the ingest path fast; this is plain
+SQLAlchemy Core, no ORM.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, tuple_, update
+
+from ..model import Article, IssueRef, OaiRecord, content_hash, record_json
+from .schema import (
+    article_history,
+    article_keys,
+    articles,
+    change_log,
+    issue_history,
+    issues,
+    journals,
+    raw_pages,
+)
+
+__all__ = ["PageCounts", "RawPage", "RunContext", "ingest_records", "url_key"]
+
+# Any fixed number: the key of the advisory lock that orders change-feed commits on PostgreSQL.
+_CHANGE_FEED_LOCK = 0x0A1_0002
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Who is writing: the source, its journal row and the harvest run."""
+
+    source_id: int
+    journal_id: int
+    run_id: int | None
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class RawPage:
+    """A fetched response body, kept compressed so records can be re-parsed after a parser fix."""
+
+    url: str
+    content: bytes
+
+
+@dataclass
+class PageCounts:
+    """What one page did to the store."""
+
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+    def add(self, other: PageCounts) -> None:
+        """Accumulate another page's counts into this one."""
+        self.new += other.new
+        self.changed += other.changed
+        self.unchanged += other.unchanged
+        self.deleted += other.deleted
+
+
+@dataclass
+class _Page:
+    """Write buffers for one page, flushed with one statement each."""
+
+    ctx: RunContext
+    raw: RawPage | None
+    raw_page_id: int | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    counts: PageCounts = field(default_factory=PageCounts)
+
+
+def url_key(url: str) -> str:
+    """A landing URL as an identity key: no scheme, lower-case host, no trailing slash."""
+    rest = url.split("://", 1)[-1]
+    host, _, path = rest.partition("/")
+    return f"{host.lower()}/{path}".rstrip("/")
+
+
+def _keys(source_id: int, record: OaiRecord) -> list[tuple[str, str]]:
+    """Identity keys in order of precedence."""
+    keys = [("oai", f"{source_id}:{record.header.identifier}")]
+    article = record.article
+    if article is not None:
+        if article.ojs_id is not None:
+            keys.append(("ojs", f"{source_id}:{article.ojs_id}"))
+        if article.doi:
+            keys.append(("doi", article.doi))
+        if article.url:
+            keys.append(("url", url_key(article.url)))
+    return keys
+
+
+def _lookup(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    wanted = list(set(keys))
+    found: dict[tuple[str, str], int] = {}
+    for start in range(0, len(wanted), 400):
+        chunk = wanted[start : start + 400]
+        rows = conn.execute(
+            select(article_keys.c.kind, article_keys.c.value, article_keys.c.article_id).where(
+                tuple_(article_keys.c.kind, article_keys.c.value).in_(chunk)
+            )
+        )
+        found.update({(kind, value): article_id for kind, value, article_id in rows})
+    return found
+
+
+def _resolve(keys: list[tuple[str, str]], known: dict[tuple[str, str], int]) -> int | None:
+    # An OAI record is matched on its OAI identifier or OJS id only: two OAI identifiers are
+    # two articles even when a journal reused a DOI.  DOI and URL matches are for articles
+    # first seen another way (HTML), which carry no OAI key.
+    for key in keys[:2]:
+        if key[0] in ("oai", "ojs") and key in known:
+            return known[key]
+    return None
+
+
+def _current(conn: Connection, ids: Sequence[int]) -> dict[int, Any]:
+    rows = conn.execute(
+        select(articles.c.id, articles.c.version, articles.c.content_hash, articles.c.deleted).where(
+            articles.c.id.in_(ids)
+        )
+    )
+    return {row.id: row for row in rows}
+
+
+def _article_columns(record: OaiRecord, issue_id: int | None) -> dict[str, Any]:
+    header, article = record.header, record.article
+    columns: dict[str, Any] = {
+        "oai_identifier": header.identifier,
+        "datestamp": header.datestamp,
+        "set_specs": json.dumps(list(header.set_specs)),
+    }
+    if article is None:
+        return columns
+    return columns | {
+        "issue_id": issue_id,
+        "doi": article.doi,
+        "url": article.url,
+        "title": article.title,
+        "authors": json.dumps([asdict(author) for author in article.authors], ensure_ascii=False),
+        "abstract": article.abstract,
+        "keywords": json.dumps(list(article.keywords), ensure_ascii=False),
+        "section": article.section,
+        "pages": article.pages,
+        "language": article.language,
+        "published": article.published,
+    }
+
+
+def _raw_page_id(conn: Connection, page: _Page) -> int | None:
+    """Store the page body the first time one of its records makes a version."""
+    if page.raw is None or page.raw_page_id is not None:
+        return page.raw_page_id
+    page.raw_page_id = conn.execute(
+        insert(raw_pages).returning(raw_pages.c.id),
+        {
+            "run_id": page.ctx.run_id,
+            "url": page.raw.url,
+            "sha256": hashlib.sha256(page.raw.content).hexdigest(),
+            "content": zlib.compress(page.raw.content, 6),
+            "fetched_at": page.ctx.fetched_at,
+        },
+    ).scalar_one()
+    return page.raw_page_id
+
+
+def _version(
+    conn: Connection, page: _Page, article_id: int, version: int, digest: str, record: OaiRecord, body: str
+) -> None:
+    page.history.append(
+        {
+            "article_id": article_id,
+            "version": version,
+            "content_hash": digest,
+            "record": body,
+            "deleted": record.article is None,
+            "datestamp": record.header.datestamp,
+            "source_id": page.ctx.source_id,
+            "run_id": page.ctx.run_id,
+            "raw_page_id": _raw_page_id(conn, page),
+            "fetched_at": page.ctx.fetched_at,
+        }
+    )
+    op = "delete" if record.article is None else ("create" if version == 1 else "update")
+    page.changes.append(_change(page.ctx, "article", article_id, version, op))
+
+
+def _change(ctx: RunContext, entity: str, entity_id: int, version: int, op: str) -> dict[str, Any]:
+    return {
+        "entity": entity,
+        "entity_id": entity_id,
+        "version": version,
+        "op": op,
+        "source_id": ctx.source_id,
+        "run_id": ctx.run_id,
+        "at": ctx.fetched_at,
+    }
+
+
+def _previous_record(conn: Connection, article_id: int, version: int) -> str:
+    record: str = conn.execute(
+        select(article_history.c.record).where(
+            article_history.c.article_id == article_id, article_history.c.version == version
+        )
+    ).scalar_one()
+    return record
+
+
+def _body_and_hash(conn: Connection, record: OaiRecord, existing: Any) -> tuple[str, str]:
+    """The record a version stores and its hash; a tombstone keeps the last known content."""
+    if record.article is not None:
+        data = record_json(record.article)
+        return json.dumps(data, ensure_ascii=False, sort_keys=True), content_hash(data)
+    if existing is None:
+        return "{}", content_hash({})
+    return _previous_record(conn, existing.id, existing.version), existing.content_hash
+
+
+def _ingest_existing(
+    conn: Connection, page: _Page, record: OaiRecord, existing: Any, issue_id: int | None
+) -> None:
+    body, digest = _body_and_hash(conn, record, existing)
+    deleted = record.article is None
+    if digest == existing.content_hash and deleted == existing.deleted:
+        page.counts.unchanged += 1
+        return
+    version = existing.version + 1
+    _version(conn, page, existing.id, version, digest, record, body)
+    columns = _article_columns(record, issue_id)
+    page.updates.append(
+        columns
+        | {"b_id": existing.id, "version": version, "content_hash": digest, "deleted": deleted}
+        | {"updated_at": page.ctx.fetched_at}
+    )
+    if deleted:
+        page.counts.deleted += 1
+    else:
+        page.counts.changed += 1
+
+
+_EMPTY_ARTICLE = {"authors": "[]", "keywords": "[]", "issue_id": None}
+
+
+def _ingest_new(conn: Connection, page: _Page, record: OaiRecord, issue_id: int | None) -> int:
+    body, digest = _body_and_hash(conn, record, None)
+    deleted = record.article is None
+    values = (
+        _EMPTY_ARTICLE
+        | _article_columns(record, issue_id)
+        | {
+            "source_id": page.ctx.source_id,
+            "journal_id": page.ctx.journal_id,
+            "deleted": deleted,
+            "version": 1,
+            "content_hash": digest,
+            "first_seen": page.ctx.fetched_at,
+            "updated_at": page.ctx.fetched_at,
+        }
+    )
+    article_id: int = conn.execute(insert(articles).returning(articles.c.id), values).scalar_one()
+    _version(conn, page, article_id, 1, digest, record, body)
+    if deleted:
+        page.counts.deleted += 1
+    else:
+        page.counts.new += 1
+    return article_id
+
+
+def _issue_record(issue: IssueRef) -> dict[str, Any]:
+    return {"volume": issue.volume, "number": issue.number, "year": issue.year, "title": issue.title}
+
+
+def _ingest_issues(conn: Connection, page: _Page, refs: Iterable[IssueRef]) -> dict[str, int]:
+    """Issue ids by key for the issues named in a page; new or changed issues get a version."""
+    wanted = {ref.key: ref for ref in refs}
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        select(issues.c.id, issues.c.key, issues.c.version, issues.c.content_hash).where(
+            issues.c.journal_id == page.ctx.journal_id, issues.c.key.in_(list(wanted))
+        )
+    )
+    existing = {row.key: row for row in rows}
+    ids = {key: row.id for key, row in existing.items()}
+    for key, ref in wanted.items():
+        record = _issue_record(ref)
+        digest = content_hash(record)
+        row = existing.get(key)
+        if row is not None and row.content_hash == digest:
+            continue
+        version = 1 if row is None else row.version + 1
+        values = record | {"version": version, "content_hash": digest, "updated_at": page.ctx.fetched_at}
+        if row is None:
+            ids[key] = conn.execute(
+                insert(issues).returning(issues.c.id),
+                values | {"journal_id": page.ctx.journal_id, "key": key, "first_seen": page.ctx.fetched_at},
+            ).scalar_one()
+        else:
+            conn.execute(update(issues).where(issues.c.id == row.id).values(values))
+        conn.execute(
+            insert(issue_history),
+            {
+                "issue_id": ids[key],
+                "version": version,
+                "content_hash": digest,
+                "record": json.dumps(record, ensure_ascii=False, sort_keys=True),
+                "run_id": page.ctx.run_id,
+                "fetched_at": page.ctx.fetched_at,
+            },
+        )
+        page.changes.append(
+            _change(page.ctx, "issue", ids[key], version, "create" if row is None else "update")
+        )
+    return ids
+
+
+def _update_journal(conn: Connection, ctx: RunContext, live: Sequence[Article]) -> None:
+    """Journal title, ISSNs and publisher as the newest record states them."""
+    for article in live:
+        if article.issue and article.issue.journal_title:
+            values = {
+                "title": article.issue.journal_title,
+                "issn": article.issns[0] if article.issns else None,
+                "issns": json.dumps(list(article.issns)),
+                "publisher": article.publisher,
+            }
+            current = conn.execute(
+                select(journals.c.title, journals.c.issn, journals.c.issns, journals.c.publisher).where(
+                    journals.c.id == ctx.journal_id
+                )
+            ).one()
+            if dict(current._mapping) != values:
+                conn.execute(
+                    update(journals)
+                    .where(journals.c.id == ctx.journal_id)
+                    .values(values | {"updated_at": ctx.fetched_at})
+                )
+            return
+
+
+def _flush(conn: Connection, page: _Page) -> None:
+    if page.history:
+        conn.execute(insert(article_history), page.history)
+    if page.updates:
+        # Tombstones update fewer columns than live records: one executemany per shape.
+        by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in page.updates:
+            by_shape.setdefault(tuple(sorted(row)), []).append(row)
+        for rows in by_shape.values():
+            columns: dict[str, Any] = {key: bindparam(key) for key in rows[0] if key != "b_id"}
+            conn.execute(update(articles).where(articles.c.id == bindparam("b_id")).values(columns), rows)
+    if page.changes:
+        if conn.dialect.name == "postgresql":
+            # Sequence values are handed out at insert time but become visible at commit; a
+            # reader polling "seq > N" would skip a lower seq committed late.  Holding this
+            # lock from the first change insert to commit makes commits follow seq order.
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_CHANGE_FEED_LOCK})")
+        conn.execute(insert(change_log), page.changes)
+
+
+def _add_keys(conn: Connection, claims: dict[tuple[str, str], int]) -> None:
+    if claims:
+        conn.execute(
+            insert(article_keys),
+            [{"kind": kind, "value": value, "article_id": aid} for (kind, value), aid in claims.items()],
+        )
+
+
+def ingest_records(
+    conn: Connection, ctx: RunContext, records: Sequence[OaiRecord], raw: RawPage | None = None
+) -> PageCounts:
+    """Write one page of records; returns what changed.  Runs inside the caller's transaction."""
+    page = _Page(ctx=ctx, raw=raw)
+    # Within one page a repeated identifier keeps its last occurrence (servers do repeat).
+    latest = list({record.header.identifier: record for record in records}.values())
+    keyed = [(record, _keys(ctx.source_id, record)) for record in latest]
+    known = _lookup(conn, (key for _, keys in keyed for key in keys))
+    current = _current(conn, [aid for _, keys in keyed if (aid := _resolve(keys, known)) is not None])
+    live = [record.article for record in latest if record.article is not None]
+    issue_ids = _ingest_issues(conn, page, (a.issue for a in live if a.issue and a.issue.identified))
+    _update_journal(conn, ctx, live)
+    claims: dict[tuple[str, str], int] = {}
+    for record, keys in keyed:
+        issue = record.article.issue if record.article else None
+        issue_id = issue_ids.get(issue.key) if issue else None
+        article_id = _resolve(keys, known)
+        if article_id is None:
+            article_id = _ingest_new(conn, page, record, issue_id)
+        else:
+            _ingest_existing(conn, page, record, current[article_id], issue_id)
+        for key in keys:
+            if key not in known and key not in claims:
+                claims[key] = article_id
+    _add_keys(conn, claims)
+    _flush(conn, page)
+    return page.counts

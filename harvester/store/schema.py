@@ -1,0 +1,227 @@
+"""The tables behind the store, as SQLAlchemy Core metadata.
+
+These tables are private: downstream tools read the views created by the migrations
+(``current_articles``, ``current_issues``, ``article_versions``, ``changes``), which stay
+stable while the tables change.  The migrations in ``migrations/versions`` are the source of
+truth for the database; this module mirrors the latest revision for the code that queries it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = [
+    "article_history",
+    "article_keys",
+    "articles",
+    "change_log",
+    "checkpoints",
+    "harvest_state",
+    "issue_history",
+    "issues",
+    "journals",
+    "metadata",
+    "raw_pages",
+    "runs",
+    "sources",
+]
+
+metadata = MetaData()
+
+Timestamp = DateTime(timezone=True)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+journals = Table(
+    "journals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", ForeignKey("sources.id"), nullable=False, unique=True),
+    Column("title", Text),
+    Column("issn", String(9)),
+    Column("issns", Text),  # JSON array
+    Column("publisher", Text),
+    Column("url", Text),
+    Column("updated_at", Timestamp),
+)
+
+issues = Table(
+    "issues",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("journal_id", ForeignKey("journals.id"), nullable=False),
+    Column("key", Text, nullable=False),
+    Column("volume", Text),
+    Column("number", Text),
+    Column("year", Integer),
+    Column("title", Text),
+    Column("version", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("first_seen", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    UniqueConstraint("journal_id", "key"),
+)
+
+issue_history = Table(
+    "issue_history",
+    metadata,
+    Column("issue_id", ForeignKey("issues.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("record", Text, nullable=False),
+    Column("run_id", ForeignKey("runs.id")),
+    Column("fetched_at", Timestamp, nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", ForeignKey("sources.id"), nullable=False, index=True),
+    Column("journal_id", ForeignKey("journals.id"), nullable=False),
+    Column("issue_id", ForeignKey("issues.id"), index=True),
+    Column("oai_identifier", Text),
+    Column("datestamp", String(32)),
+    Column("set_specs", Text),  # JSON array
+    Column("doi", Text),
+    Column("url", Text),
+    Column("title", Text),
+    Column("authors", Text, nullable=False),  # JSON array of objects
+    Column("abstract", Text),
+    Column("keywords", Text, nullable=False),  # JSON array
+    Column("section", Text),
+    Column("pages", Text),
+    Column("language", String(16)),
+    Column("published", String(10)),
+    Column("deleted", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("first_seen", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+# Every way we know an article by: ("oai", "SOURCE_ID:oai:host:article/7"), ("doi", "10.x/y"),
+# ("url", "host/path"), ("ojs", "SOURCE_ID:7").  OAI identifiers and OJS ids are scoped to the
+# source because many OJS installs keep the default repository id "ojs.pkp.sfu.ca".
+article_keys = Table(
+    "article_keys",
+    metadata,
+    Column("kind", String(8), primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("article_id", ForeignKey("articles.id"), nullable=False, index=True),
+)
+
+article_history = Table(
+    "article_history",
+    metadata,
+    Column("article_id", ForeignKey("articles.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("record", Text, nullable=False),  # the normalised record, JSON
+    Column("deleted", Boolean, nullable=False),
+    Column("datestamp", String(32)),
+    Column("source_id", ForeignKey("sources.id"), nullable=False),
+    Column("run_id", ForeignKey("runs.id")),
+    Column("raw_page_id", ForeignKey("raw_pages.id")),
+    Column("fetched_at", Timestamp, nullable=False),
+)
+
+raw_pages = Table(
+    "raw_pages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", ForeignKey("runs.id")),
+    Column("url", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),  # zlib-compressed response body
+    Column("fetched_at", Timestamp, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", ForeignKey("sources.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # harvest | backfill
+    Column("status", String(16), nullable=False),  # running | ok | failed | interrupted
+    Column("window_from", String(32)),
+    Column("window_until", String(32)),
+    Column("started_at", Timestamp, nullable=False),
+    Column("finished_at", Timestamp),
+    Column("heartbeat_at", Timestamp, nullable=False),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("pages", Integer, nullable=False, default=0),
+    Column("new", Integer, nullable=False, default=0),
+    Column("changed", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("deleted", Integer, nullable=False, default=0),
+    Column("requests", Integer, nullable=False, default=0),
+    Column("errors", Integer, nullable=False, default=0),
+    Column("warnings", Integer, nullable=False, default=0),
+    Column("error", Text),
+)
+
+# An OAI window in progress: where to resume after a crash.
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("source_id", ForeignKey("sources.id"), primary_key=True),
+    Column("set_spec", Text, primary_key=True),  # "" when harvesting without sets
+    Column("metadata_prefix", Text, nullable=False),
+    Column("window_from", String(32)),
+    Column("window_until", String(32)),
+    Column("full_sweep", Boolean, nullable=False),
+    Column("started_response_date", String(32), nullable=False),
+    Column("resumption_token", Text),
+    Column("pages", Integer, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+# What a completed window taught us: the next incremental harvest starts here.
+harvest_state = Table(
+    "harvest_state",
+    metadata,
+    Column("source_id", ForeignKey("sources.id"), primary_key=True),
+    Column("set_spec", Text, primary_key=True),
+    Column("high_water", String(32), nullable=False),  # the server's responseDate
+    Column("last_full_sweep", Timestamp),
+    Column("updated_at", Timestamp, nullable=False),
+)
+
+change_log = Table(
+    "change_log",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True),
+    Column("entity", String(16), nullable=False),  # article | issue
+    Column("entity_id", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("op", String(8), nullable=False),  # create | update | delete
+    Column("source_id", ForeignKey("sources.id"), nullable=False),
+    Column("run_id", ForeignKey("runs.id")),
+    Column("at", Timestamp, nullable=False),
+    # AUTOINCREMENT: SQLite never reuses a sequence number, so "seq > N" polling stays exact.
+    sqlite_autoincrement=True,
+)

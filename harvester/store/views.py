@@ -1,0 +1,57 @@
+"""The public, documented views: the interface downstream tools read.
+
+Their columns are a contract (see README "Reading the store"); the tables behind them may
+change with migrations.  The SQL is portable between SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+__all__ = ["VIEWS", "create_views", "drop_views"]
+
+VIEWS: dict[str, str] = {
+    "current_articles": """
+        SELECT a.id AS article_id, s.name AS source, a.oai_identifier, a.doi, a.url, a.title,
+               a.authors, a.abstract, a.keywords, a.section, a.pages, a.language, a.published,
+               j.title AS journal_title, j.issn, i.volume, i.number, i.year,
+               i.title AS issue_title, a.deleted, a.version, a.first_seen, a.updated_at
+        FROM articles a
+        JOIN sources s ON s.id = a.source_id
+        JOIN journals j ON j.id = a.journal_id
+        LEFT JOIN issues i ON i.id = a.issue_id
+    """,
+    "current_issues": """
+        SELECT i.id AS issue_id, s.name AS source, j.title AS journal_title, j.issn,
+               i.volume, i.number, i.year, i.title,
+               (SELECT COUNT(*) FROM articles a
+                 WHERE a.issue_id = i.id AND a.deleted = FALSE) AS articles,
+               i.version, i.first_seen, i.updated_at
+        FROM issues i
+        JOIN journals j ON j.id = i.journal_id
+        JOIN sources s ON s.id = j.source_id
+    """,
+    "article_versions": """
+        SELECT h.article_id, h.version, h.content_hash, h.record, h.deleted, h.datestamp,
+               s.name AS source, h.run_id, h.fetched_at
+        FROM article_history h
+        JOIN sources s ON s.id = h.source_id
+    """,
+    "changes": """
+        SELECT c.seq, c.entity, c.entity_id, c.version, c.op, c.at, s.name AS source
+        FROM change_log c
+        JOIN sources s ON s.id = c.source_id
+    """,
+}
+
+
+def create_views(conn: Connection) -> None:
+    """Create every public view (after the tables exist)."""
+    for name, select in VIEWS.items():
+        conn.exec_driver_sql(f"CREATE VIEW {name} AS {select}")
+
+
+def drop_views(conn: Connection) -> None:
+    """Drop every public view, e.g. before a migration that changes a table under one."""
+    for name in VIEWS:
+        conn.exec_driver_sql(f"DROP VIEW IF EXISTS {name}")

@@ -1,0 +1,1168 @@
+"""An OJS 3.3-shaped OAI-PMH server for tests and benchmarks.
+
+The XML mirrors what a real OJS 3.3.0-11 install sends (see ``shared/samples/sites/jsas_ojs3.3.0-11``):
+the same namespaces, ``xml-stylesheet`` processing instruction, element order, ``dc:*`` lines, the
+double-escaped ``dc:description`` quirk, deleted-record tombstones and the resumption-token shape.
+
+Several journals share one host, each with its own endpoint ``/index.php/PATH/oai``. Records are
+rendered once and cached as bytes, pages are assembled by joining bytes, so one page of 100 records is
+served in a few milliseconds. Mutations and fault injections are thread-safe.
+
+Run ``python tests/ojs_site.py --journals 1 --articles 20000 --page-size 100`` to serve a large site
+in the foreground; it prints ``READY http://127.0.0.1:PORT`` once listening and exits on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import re
+import secrets
+import signal
+import sys
+import threading
+import time
+from bisect import bisect_left
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qsl, urlsplit
+
+DEFAULT_REPOSITORY_ID = "ojs.pkp.sfu.ca"
+GRANULARITY_SECONDS = "YYYY-MM-DDThh:mm:ssZ"
+GRANULARITY_DAYS = "YYYY-MM-DD"
+CC_BY = "https://creativecommons.org/licenses/by/4.0/"
+CC_BY_NC_ND = "https://creativecommons.org/licenses/by-nc-nd/4.0/"
+XML_CONTENT_TYPE = "text/xml;charset=UTF-8"
+NOT_FOUND_BODY = b"<h1>404 Not Found</h1>"
+_BAD_BYTE_MARK = "\ue000"  # replaced by a raw, invalid-UTF-8 0xFF byte after encoding
+
+# ----------------------------------------------------------------------------------------------------
+# Data model
+# ----------------------------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    """Now in UTC, whole seconds (OAI datestamp precision)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(eq=False)
+class SimArticle:
+    """One OJS submission as the OAI endpoint exposes it (primary locale en-US)."""
+
+    id: int
+    journal: str
+    title: str
+    authors: list[tuple[str, str | None]]
+    abstract: str = ""
+    keywords: list[str] = field(default_factory=list)
+    section_abbrev: str = "ART"
+    section_title: str = "Articles"
+    published: str = "2022-03-15"
+    doi: str | None = None
+    volume: str = "1"
+    number: str = "1"
+    year: int = 2022
+    issue_title: str | None = None
+    pages: str = ""
+    galleys: list[tuple[int, str]] = field(default_factory=list)
+    license_url: str = CC_BY
+    copyright: str = ""
+    datestamp: datetime = field(default_factory=_now)
+    deleted: bool = False
+    title_fr: str | None = None
+    raw_amp: bool = False  # abstract stored with raw "&" (OJS then escapes it only once)
+    control_chars: bool = False  # emit XML-illegal control chars and an invalid UTF-8 byte
+    owner: SimJournal | None = field(default=None, repr=False, compare=False)
+    _cache: dict[tuple[object, ...], bytes] = field(default_factory=dict, init=False, repr=False)
+
+    @property
+    def set_spec(self) -> str:
+        """The section set spec every record header carries, e.g. ``jsas:ART``."""
+        return f"{self.journal}:{self.section_abbrev}"
+
+    def oai_identifier(self) -> str:
+        """``oai:REPOSITORY_ID:article/ID``."""
+        repo = self.owner.repository_id if self.owner else DEFAULT_REPOSITORY_ID
+        return f"oai:{repo}:article/{self.id}"
+
+    def url(self) -> str:
+        """Landing page URL (needs a started site for the origin)."""
+        base = self.owner.base_url if self.owner else ""
+        return f"{base}/index.php/{self.journal}/article/view/{self.id}"
+
+    def expected(self) -> dict[str, Any]:
+        """What a correct harvester must store for this article.
+
+        For a deleted article only ``oai_identifier`` and ``deleted`` are observable over OAI.
+        """
+        owner = self.owner
+        return {
+            "oai_identifier": self.oai_identifier(),
+            "doi": self.doi.lower() if self.doi else None,
+            "url": self.url(),
+            "title": self.title,
+            "authors": [_author_dict(given, family) for given, family in self.authors],
+            "abstract": self.abstract or None,
+            "keywords": list(self.keywords),
+            "section": self.section_title,
+            "pages": self.pages or None,
+            "language": "en",
+            "published": self.published,
+            "journal_title": owner.title if owner else None,
+            "issn": owner.issn_online if owner else None,
+            "volume": str(self.volume),
+            "number": str(self.number),
+            "year": int(self.year),
+            "issue_title": self.issue_title,
+            "deleted": self.deleted,
+        }
+
+
+@dataclass(eq=False)
+class SimJournal:
+    """A journal (one OAI endpoint) with its articles, ordered by id."""
+
+    path: str
+    title: str
+    title_fr: str | None = None
+    issn_online: str | None = None
+    issn_print: str | None = None
+    articles: list[SimArticle] = field(default_factory=list)
+    repository_id: str = DEFAULT_REPOSITORY_ID
+    base_url: str = ""
+
+    def __post_init__(self) -> None:
+        """Link the articles back to their journal."""
+        for article in self.articles:
+            article.owner = self
+
+    @property
+    def admin_email(self) -> str:
+        """The contact e-mail Identify advertises."""
+        return f"editor@{self.path}.example.org"
+
+    @property
+    def oai_url(self) -> str:
+        """The journal's OAI base URL."""
+        return f"{self.base_url}/index.php/{self.path}/oai"
+
+    def sections(self) -> dict[str, str]:
+        """Section abbreviations to titles, in order of first use."""
+        found: dict[str, str] = {}
+        for article in self.articles:
+            found.setdefault(article.section_abbrev, article.section_title)
+        return found
+
+    def find(self, article_id: int) -> SimArticle | None:
+        """The article with that id, or None."""
+        index = bisect_left(self.articles, article_id, key=lambda a: a.id)
+        if index < len(self.articles) and self.articles[index].id == article_id:
+            return self.articles[index]
+        return None
+
+
+def _author_dict(given: str, family: str | None) -> dict[str, Any]:
+    name = f"{given} {family}" if family else given
+    return {"name": name, "given": given, "family": family, "affiliation": None, "orcid": None}
+
+
+# ----------------------------------------------------------------------------------------------------
+# Rendering
+# ----------------------------------------------------------------------------------------------------
+
+_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<?xml-stylesheet type="text/xsl" href="{base}/lib/pkp/xml/oai2.xsl" ?>\n'
+    '<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"\n'
+    '\txmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\n'
+    '\txsi:schemaLocation="http://www.openarchives.org/OAI/2.0/\n'
+    '\t\thttp://www.openarchives.org/OAI/2.0/OAI-PMH.xsd">\n'
+    "\t<responseDate>{now}</responseDate>\n"
+    "\t<request{attrs}>{url}</request>\n"
+)
+_DC_OPEN = (
+    "<oai_dc:dc\n"
+    '\txmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/"\n'
+    '\txmlns:dc="http://purl.org/dc/elements/1.1/"\n'
+    '\txmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\n'
+    '\txsi:schemaLocation="http://www.openarchives.org/OAI/2.0/oai_dc/\n'
+    '\thttp://www.openarchives.org/OAI/2.0/oai_dc.xsd">\n'
+)
+_MARC_OPEN = (
+    "<record\n"
+    '\txmlns="http://www.loc.gov/MARC21/slim"\n'
+    '\txmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\n'
+    '\txsi:schemaLocation="http://www.loc.gov/MARC21/slim '
+    'http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd">\n'
+    "\t<leader>     nmb a2200000Iu 4500</leader>\n"
+)
+_FORMATS = {
+    "oai_dc": (
+        "http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
+        "http://www.openarchives.org/OAI/2.0/oai_dc/",
+    ),
+    "marcxml": (
+        "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd",
+        "http://www.loc.gov/MARC21/slim",
+    ),
+}
+_SET_DESCRIPTION = (
+    "\t\t\t<setDescription>\n"
+    "\t\t\t\t<oai_dc:dc\n"
+    '\t\t\t\t\txmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/"\n'
+    '\t\t\t\t\txmlns:dc="http://purl.org/dc/elements/1.1/"\n'
+    '\t\t\t\t\txmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\n'
+    '\t\t\t\t\txsi:schemaLocation="http://www.openarchives.org/OAI/2.0/oai_dc/\n'
+    '\t\t\t\t\t\thttp://www.openarchives.org/OAI/2.0/oai_dc.xsd">\n'
+    "\t\t\t\t\t<dc:description></dc:description>\n"
+    "\t\t\t\t</oai_dc:dc>\n"
+    "\t\t\t</setDescription>\n"
+)
+
+
+def _hsc(text: str) -> str:
+    """PHP ``htmlspecialchars(ENT_QUOTES)``, which is how OJS escapes everything it writes."""
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#039;")
+    )
+
+
+def _stored_html(text: str, *, raw_amp: bool) -> str:
+    """The abstract as OJS stores it (HTML with entities), minus the ``<p>`` tags OAI strips."""
+    if not raw_amp:
+        text = text.replace("&", "&amp;")
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _stamp(moment: datetime, granularity: str) -> str:
+    if granularity == GRANULARITY_DAYS:
+        return moment.strftime("%Y-%m-%d")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _broken_title(title: str) -> str:
+    cut = title.find(" ")
+    title = title[:cut] + "\x0b" + title[cut:] if cut > 0 else "\x0b" + title
+    return title + "\x1f"
+
+
+def _issue_label(art: SimArticle) -> str:
+    label = f"Vol. {art.volume} No. {art.number} ({art.year})"
+    return f"{label}: {art.issue_title}" if art.issue_title else label
+
+
+def _dc_xml(art: SimArticle, journal: SimJournal, *, broken: bool) -> str:
+    """The ``oai_dc:dc`` element exactly as OJS 3.3 writes it."""
+    title = _broken_title(art.title) if broken else art.title
+    lines = [f'<dc:title xml:lang="en-US">{_hsc(title)}</dc:title>']
+    if art.title_fr:
+        lines.append(f'<dc:title xml:lang="fr-CA">{_hsc(art.title_fr)}</dc:title>')
+    lines += [f"<dc:creator>{_hsc(f'{f}, {g}' if f else g)}</dc:creator>" for g, f in art.authors]
+    lines += [f'<dc:subject xml:lang="en-US">{_hsc(k)}</dc:subject>' for k in art.keywords]
+    if art.abstract:
+        description = _hsc(_stored_html(art.abstract, raw_amp=art.raw_amp))
+        description += _BAD_BYTE_MARK if broken else ""
+        lines.append(f'<dc:description xml:lang="en-US">{description}</dc:description>')
+    names = [("en-US", journal.title)] + ([("fr-CA", journal.title_fr)] if journal.title_fr else [])
+    lines += [f'<dc:publisher xml:lang="{lang}">{_hsc(name)}</dc:publisher>' for lang, name in names]
+    lines += [
+        f"<dc:date>{art.published}</dc:date>",
+        "<dc:type>info:eu-repo/semantics/article</dc:type>",
+        "<dc:type>info:eu-repo/semantics/publishedVersion</dc:type>",
+        '<dc:type xml:lang="en-US">Peer-reviewed Article</dc:type>',
+    ]
+    lines += [f"<dc:format>{_hsc(mime)}</dc:format>" for _, mime in art.galleys]
+    lines.append(f"<dc:identifier>{_hsc(art.url())}</dc:identifier>")
+    if art.doi:
+        lines.append(f"<dc:identifier>{_hsc(art.doi)}</dc:identifier>")
+    source = _issue_label(art) + (f"; {art.pages}" if art.pages else "")
+    lines += [f'<dc:source xml:lang="{lang}">{_hsc(f"{name}; {source}")}</dc:source>' for lang, name in names]
+    lines += [f"<dc:source>{issn}</dc:source>" for issn in (journal.issn_online, journal.issn_print) if issn]
+    if art.galleys:
+        lines.append("<dc:language>eng</dc:language>")
+    lines += [f"<dc:relation>{_hsc(f'{art.url()}/{gid}')}</dc:relation>" for gid, _ in art.galleys]
+    if art.copyright:
+        lines.append(f'<dc:rights xml:lang="en-US">{_hsc(art.copyright)}</dc:rights>')
+    lines.append(f'<dc:rights xml:lang="en-US">{_hsc(art.license_url)}</dc:rights>')
+    return _DC_OPEN + "".join(f"\t{line}\n" for line in lines) + "</oai_dc:dc>\n"
+
+
+def _marc_field(tag: str, code: str, value: str, ind: str = "  ") -> str:
+    return (
+        f'\t<datafield tag="{tag}" ind1="{ind[0]}" ind2="{ind[1]}">\n'
+        f'\t\t<subfield code="{code}">{_hsc(value)}</subfield>\n\t</datafield>\n'
+    )
+
+
+def _marc_xml(art: SimArticle, journal: SimJournal) -> str:
+    """A reduced MARCXML record (enough for a harvester that lists formats or probes marcxml)."""
+    parts = [_MARC_OPEN]
+    parts += [_marc_field("022", "a", i, "##") for i in (journal.issn_online, journal.issn_print) if i]
+    if art.doi:
+        parts.append(_marc_field("024", "a", art.doi, "7#"))
+    parts.append(_marc_field("245", "a", art.title, "00"))
+    parts += [_marc_field("720", "a", f"{f}, {g}" if f else g, "1 ") for g, f in art.authors]
+    if art.abstract:
+        parts.append(_marc_field("520", "a", art.abstract))
+    parts.append(_marc_field("856", "u", art.url(), "40"))
+    parts.append(_marc_field("786", "n", f"{journal.title}; {_issue_label(art)}", "0 "))
+    return "".join(parts) + "</record>\n"
+
+
+def _header_xml(art: SimArticle, granularity: str, indent: str) -> str:
+    status = ' status="deleted"' if art.deleted else ""
+    return (
+        f"{indent}<header{status}>\n"
+        f"{indent}\t<identifier>{art.oai_identifier()}</identifier>\n"
+        f"{indent}\t<datestamp>{_stamp(art.datestamp, granularity)}</datestamp>\n"
+        f"{indent}\t<setSpec>{_hsc(art.set_spec)}</setSpec>\n"
+        f"{indent}</header>\n"
+    )
+
+
+def _record_xml(
+    art: SimArticle, journal: SimJournal, prefix: str, granularity: str, *, broken: bool
+) -> bytes:
+    header = _header_xml(art, granularity, "\t\t\t")
+    if art.deleted:
+        return f"\t\t<record>\n{header}\t\t</record>\n".encode()
+    meta = _dc_xml(art, journal, broken=broken) if prefix == "oai_dc" else _marc_xml(art, journal)
+    text = f"\t\t<record>\n{header}\t\t\t<metadata>\n{meta}\t\t\t</metadata>\n\t\t</record>\n"
+    return text.encode().replace(_BAD_BYTE_MARK.encode(), b"\xff")
+
+
+# ----------------------------------------------------------------------------------------------------
+# Protocol state
+# ----------------------------------------------------------------------------------------------------
+
+_VERBS: dict[str, frozenset[str]] = {
+    "Identify": frozenset({"verb"}),
+    "ListMetadataFormats": frozenset({"verb", "identifier"}),
+    "ListSets": frozenset({"verb", "resumptionToken"}),
+    "ListRecords": frozenset({"verb", "metadataPrefix", "from", "until", "set", "resumptionToken"}),
+    "ListIdentifiers": frozenset({"verb", "metadataPrefix", "from", "until", "set", "resumptionToken"}),
+    "GetRecord": frozenset({"verb", "identifier", "metadataPrefix"}),
+}
+_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SECOND_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
+class _OaiError(Exception):
+    """An OAI-PMH error response (sent with HTTP 200, as OJS does)."""
+
+    def __init__(self, code: str, message: str, *, bare: bool = False) -> None:
+        super().__init__(message)
+        self.code, self.message, self.bare = code, message, bare
+
+
+@dataclass(frozen=True)
+class _Query:
+    """The selection a list request (and all its token pages) runs against."""
+
+    journal: str
+    prefix: str
+    start: datetime | None
+    end: datetime | None
+    set_spec: str | None
+
+    def matches(self, art: SimArticle) -> bool:
+        """Whether the article falls in this selection."""
+        if self.set_spec is not None and self.set_spec not in (art.journal, art.set_spec):
+            return False
+        if self.start is not None and art.datestamp < self.start:
+            return False
+        return self.end is None or art.datestamp <= self.end
+
+
+@dataclass(frozen=True)
+class _TokenState:
+    verb: str
+    query: _Query
+    offset: int
+    echo: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class _Response:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": XML_CONTENT_TYPE})
+
+
+def _parse_bound(value: str | None, *, until: bool, granularity: str) -> datetime | None:
+    if value is None:
+        return None
+    if _DAY_RE.fullmatch(value):
+        day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+        return day + timedelta(hours=23, minutes=59, seconds=59) if until else day
+    if _SECOND_RE.fullmatch(value) and granularity == GRANULARITY_SECONDS:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    raise _OaiError("badArgument", f"Illegal date/time argument: {value}")
+
+
+def _echo_attrs(pairs: tuple[tuple[str, str], ...]) -> str:
+    return "".join(f' {name}="{_hsc(value)}"' for name, value in pairs)
+
+
+# ----------------------------------------------------------------------------------------------------
+# The site
+# ----------------------------------------------------------------------------------------------------
+
+
+class OjsSite:
+    """Several OJS journals on one loopback HTTP server, with mutations and fault injection.
+
+    Fault switches (plain attributes, read on each request): ``control_chars``, ``delay``,
+    ``from_500``, ``ignore_from``, ``repeat_token``, ``empty_pages``. Counted faults:
+    :meth:`fail_next`, :meth:`truncate_next`, :meth:`expire_tokens`.
+    """
+
+    def __init__(
+        self,
+        journals: list[SimJournal],
+        *,
+        page_size: int = 10,
+        identifiers_page_size: int = 500,
+        granularity: str = GRANULARITY_SECONDS,
+        repository_id: str = DEFAULT_REPOSITORY_ID,
+        robots_txt: str = "User-agent: *\nDisallow:\n",
+        port: int = 0,
+    ) -> None:
+        """Hold the journals; the server starts with :meth:`start` or ``with``."""
+        self.journals = {j.path: j for j in journals}
+        for journal in journals:
+            journal.repository_id = repository_id
+        self.page_size = page_size
+        self.identifiers_page_size = identifiers_page_size
+        self.granularity = granularity
+        self.repository_id = repository_id
+        self.robots_txt = robots_txt
+        self.port = port
+        self.requests: list[tuple[str, dict[str, str], int]] = []
+        self.control_chars = False
+        self.delay = 0.0
+        self.from_500 = False
+        self.ignore_from = False
+        self.repeat_token = False
+        self.empty_pages = False
+        self._fail: list[tuple[int, str | None]] = []
+        self._truncate = 0
+        self._tokens: dict[str, _TokenState] = {}
+        self._select_cache: dict[_Query, tuple[int, list[SimArticle]]] = {}
+        self._version = 0
+        self._lock = threading.RLock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- construction ---------------------------------------------------------------------------------
+
+    @classmethod
+    def generate(
+        cls, journals: int = 3, articles_per_journal: int = 25, seed: int = 1, **kwargs: Any
+    ) -> OjsSite:
+        """A deterministic, varied site; extra keyword arguments go to the constructor.
+
+        Journal paths are ``jsas``, ``mhc``, ``clr``, then ``sim4``, ``sim5``, ...; article and galley ids
+        are unique across the site. Each journal of 10+ articles has one deleted record.
+        """
+        rng = random.Random(seed)
+        counters = {"article": 0, "galley": 0}
+        built = [_generate_journal(rng, j, articles_per_journal, counters) for j in range(journals)]
+        return cls(built, **kwargs)
+
+    # -- server lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Bind 127.0.0.1 (``port``, 0 = any), pre-render every record and serve in a daemon thread."""
+        self._server = _Server(("127.0.0.1", self.port), _Handler)
+        self._server.site = self
+        for journal in self.journals.values():
+            journal.base_url = self.base_url
+            for art in journal.articles:
+                art._cache.clear()
+                self._record_bytes(art, "oai_dc")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving, close the socket and join the server thread."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = self._thread = None
+
+    def __enter__(self) -> Self:
+        """Start the server."""
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Stop the server."""
+        self.close()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT`` (only once started)."""
+        if self._server is None:
+            raise RuntimeError("site not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def journal_url(self, path: str) -> str:
+        """``BASE/index.php/PATH``."""
+        return f"{self.base_url}/index.php/{path}"
+
+    def oai_url(self, path: str) -> str:
+        """``BASE/index.php/PATH/oai``."""
+        return f"{self.journal_url(path)}/oai"
+
+    # -- data access and mutations --------------------------------------------------------------------
+
+    def articles(self, journal: str | None = None) -> list[SimArticle]:
+        """A snapshot of one journal's articles (or all of them), ordered by id per journal."""
+        with self._lock:
+            chosen = [self.journals[journal]] if journal else list(self.journals.values())
+            return [a for j in chosen for a in j.articles]
+
+    def article(self, journal: str, article_id: int) -> SimArticle:
+        """The article, or KeyError."""
+        found = self.journals[journal].find(article_id)
+        if found is None:
+            raise KeyError(f"{journal}/{article_id}")
+        return found
+
+    def edit(self, journal: str, article_id: int, **changes: Any) -> SimArticle:
+        """Change fields of an article; its datestamp becomes now unless ``datestamp`` is given."""
+        allowed = {f.name for f in fields(SimArticle)} - {"id", "journal", "owner", "_cache"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise TypeError(f"unknown SimArticle fields: {sorted(unknown)}")
+        with self._lock:
+            art = self.article(journal, article_id)
+            changes.setdefault("datestamp", _now())
+            for name, value in changes.items():
+                setattr(art, name, value)
+            self._touch(art)
+            return art
+
+    def delete(self, journal: str, article_id: int) -> SimArticle:
+        """Turn an article into a deleted-record tombstone, datestamped now."""
+        return self.edit(journal, article_id, deleted=True)
+
+    def set_datestamp(self, journal: str, article_id: int, when: datetime) -> SimArticle:
+        """Set an article's datestamp (naive datetimes are taken as UTC) without other changes."""
+        when = when.replace(tzinfo=when.tzinfo or UTC).astimezone(UTC).replace(microsecond=0)
+        return self.edit(journal, article_id, datestamp=when)
+
+    def add_article(self, journal: str, **values: Any) -> SimArticle:
+        """Publish a new article (next site-wide id) in the journal's latest issue; returns it."""
+        with self._lock:
+            owner = self.journals[journal]
+            new_id = 1 + max((a.id for j in self.journals.values() for a in j.articles), default=0)
+            galley = 1 + max((g for a in self.articles() for g, _ in a.galleys), default=0)
+            last = owner.articles[-1] if owner.articles else None
+            issue = {k: getattr(last, k) for k in ("volume", "number", "year", "issue_title")} if last else {}
+            defaults: dict[str, Any] = {
+                "title": f"New Research Article {new_id}",
+                "authors": [("Ada", "Lovelace")],
+                "abstract": "A freshly published article.",
+                "galleys": [(galley, "application/pdf")],
+                "published": _now().date().isoformat(),
+                "copyright": f"Copyright (c) {issue.get('year', 2024)} {owner.title}",
+                **issue,
+            }
+            art = SimArticle(id=new_id, journal=journal, **{**defaults, **values})
+            art.owner = owner
+            owner.articles.append(art)
+            self._touch(art)
+            return art
+
+    def _touch(self, art: SimArticle) -> None:
+        art._cache.clear()
+        self._version += 1
+
+    # -- fault injection ------------------------------------------------------------------------------
+
+    def fail_next(self, n: int = 1, status: int = 503, retry_after: str | None = "1") -> None:
+        """The next ``n`` OAI requests answer ``status`` with a small HTML body (and Retry-After)."""
+        with self._lock:
+            self._fail.extend([(status, retry_after)] * n)
+
+    def truncate_next(self, n: int = 1) -> None:
+        """The next ``n`` ListRecords responses are cut in the middle (still 200 OK)."""
+        with self._lock:
+            self._truncate += n
+
+    def expire_tokens(self) -> None:
+        """Every resumption token issued so far answers badResumptionToken."""
+        with self._lock:
+            self._tokens.clear()
+
+    # -- request handling -----------------------------------------------------------------------------
+
+    def handle(self, path: str, query: str) -> _Response:
+        """Answer one request (called by the HTTP handler thread)."""
+        pairs = parse_qsl(query, keep_blank_values=True)
+        args = dict(pairs)
+        match = re.fullmatch(r"/index\.php/([^/]+)/oai/?", path)
+        if path == "/robots.txt":
+            response = _Response(200, self.robots_txt.encode(), {"Content-Type": "text/plain; charset=UTF-8"})
+        elif match and match.group(1) in self.journals:
+            response = self._serve_oai(self.journals[match.group(1)], pairs)
+        else:
+            response = _Response(404, NOT_FOUND_BODY, {"Content-Type": "text/html; charset=UTF-8"})
+        with self._lock:
+            self.requests.append((path, args, response.status))
+        return response
+
+    def _serve_oai(self, journal: SimJournal, pairs: list[tuple[str, str]]) -> _Response:
+        if self.delay:
+            time.sleep(self.delay)
+        args = dict(pairs)
+        with self._lock:
+            fault = self._http_fault(args)
+            if fault is not None:
+                return fault
+            try:
+                body = self._dispatch(journal, pairs)
+            except _OaiError as err:
+                return _Response(200, self._error_body(journal, pairs, err))
+            if args.get("verb") == "ListRecords" and self._truncate:
+                self._truncate -= 1
+                body = _truncate(body)
+        return _Response(200, body)
+
+    def _http_fault(self, args: dict[str, str]) -> _Response | None:
+        if self._fail:
+            status, retry_after = self._fail.pop(0)
+            headers = {"Content-Type": "text/html; charset=UTF-8"}
+            if retry_after is not None:
+                headers["Retry-After"] = retry_after
+            body = f"<html><body><h1>{status} Service Unavailable</h1></body></html>\n".encode()
+            return _Response(status, body, headers)
+        if self.from_500 and "from" in args and args.get("verb") in ("ListRecords", "ListIdentifiers"):
+            return _Response(500, b"", {"Content-Type": "text/html; charset=UTF-8"})
+        return None
+
+    def _dispatch(self, journal: SimJournal, pairs: list[tuple[str, str]]) -> bytes:
+        args = dict(pairs)
+        verb = args.get("verb", "")
+        if verb not in _VERBS:
+            raise _OaiError("badVerb", "Illegal OAI verb", bare=True)
+        if len(args) != len(pairs) or set(args) - _VERBS[verb]:
+            raise _OaiError("badArgument", "Illegal argument", bare=True)
+        if verb in ("ListRecords", "ListIdentifiers"):
+            return self._list(journal, verb, args)
+        handlers = {
+            "Identify": self._identify,
+            "ListMetadataFormats": self._list_formats,
+            "ListSets": self._list_sets,
+            "GetRecord": self._get_record,
+        }
+        return handlers[verb](journal, args)
+
+    def _head(self, journal: SimJournal, attrs: tuple[tuple[str, str], ...]) -> str:
+        now = _stamp(_now(), GRANULARITY_SECONDS)
+        return _HEAD.format(base=self.base_url, now=now, attrs=_echo_attrs(attrs), url=journal.oai_url)
+
+    def _error_body(self, journal: SimJournal, pairs: list[tuple[str, str]], err: _OaiError) -> bytes:
+        verb = [(k, v) for k, v in pairs if k == "verb"]
+        attrs = () if err.bare else tuple(verb + [(k, v) for k, v in pairs if k != "verb"])
+        error = f'\t<error code="{err.code}">{_hsc(err.message)}</error></OAI-PMH>\n'
+        return (self._head(journal, attrs) + error).encode()
+
+    def _wrap(self, journal: SimJournal, args: dict[str, str], element: str, inner: str | bytes) -> bytes:
+        attrs = (("verb", args["verb"]), *((k, v) for k, v in args.items() if k != "verb"))
+        inner = inner.encode() if isinstance(inner, str) else inner
+        head = f"{self._head(journal, attrs)}\t<{element}>\n".encode()
+        return head + inner + f"\t</{element}>\n</OAI-PMH>\n".encode()
+
+    def _identify(self, journal: SimJournal, args: dict[str, str]) -> bytes:
+        earliest = min((a.datestamp for a in journal.articles), default=_now())
+        repo = self.repository_id
+        inner = (
+            f"\t\t<repositoryName>{_hsc(journal.title)}</repositoryName>\n"
+            f"\t\t<baseURL>{journal.oai_url}</baseURL>\n"
+            "\t\t<protocolVersion>2.0</protocolVersion>\n"
+            f"\t\t<adminEmail>{journal.admin_email}</adminEmail>\n"
+            f"\t\t<earliestDatestamp>{_stamp(earliest, self.granularity)}</earliestDatestamp>\n"
+            "\t\t<deletedRecord>persistent</deletedRecord>\n"
+            f"\t\t<granularity>{self.granularity}</granularity>\n"
+            "\t\t<compression>gzip</compression>\n\t\t<compression>deflate</compression>\n"
+            "\t\t<description>\n\t\t\t<oai-identifier\n"
+            '\t\t\t\txmlns="http://www.openarchives.org/OAI/2.0/oai-identifier"\n'
+            '\t\t\t\txmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\n'
+            '\t\t\t\txsi:schemaLocation="http://www.openarchives.org/OAI/2.0/oai-identifier\n'
+            '\t\t\t\t\thttp://www.openarchives.org/OAI/2.0/oai-identifier.xsd">\n'
+            "\t\t\t\t<scheme>oai</scheme>\n"
+            f"\t\t\t\t<repositoryIdentifier>{repo}</repositoryIdentifier>\n"
+            "\t\t\t\t<delimiter>:</delimiter>\n"
+            f"\t\t\t\t<sampleIdentifier>oai:{repo}:article/1</sampleIdentifier>\n"
+            "\t\t\t</oai-identifier>\n\t\t</description>\n"
+            "\t\t<description>\n\t\t\t<toolkit\n"
+            '\t\t\t\txmlns="http://oai.dlib.vt.edu/OAI/metadata/toolkit"\n'
+            '\t\t\t\txsi:schemaLocation="http://oai.dlib.vt.edu/OAI/metadata/toolkit\n'
+            '\t\t\t\t\thttp://oai.dlib.vt.edu/OAI/metadata/toolkit.xsd">\n'
+            "\t\t\t\t<title>Open Journal Systems</title>\n"
+            "\t\t\t\t<author>\n\t\t\t\t\t<name>Public Knowledge Project</name>\n"
+            "\t\t\t\t\t<email>pkp.contact@gmail.com</email>\n\t\t\t\t</author>\n"
+            "\t\t\t\t<version>3.3.0.11</version>\n"
+            "\t\t\t\t<URL>http://pkp.sfu.ca/ojs/</URL>\n"
+            "\t\t\t</toolkit>\n\t\t</description>\n"
+        )
+        return self._wrap(journal, args, "Identify", inner)
+
+    def _list_formats(self, journal: SimJournal, args: dict[str, str]) -> bytes:
+        if "identifier" in args:
+            self._lookup(journal, args["identifier"])
+        inner = "".join(
+            f"\t\t<metadataFormat>\n\t\t\t<metadataPrefix>{prefix}</metadataPrefix>\n"
+            f"\t\t\t<schema>{schema}</schema>\n"
+            f"\t\t\t<metadataNamespace>{namespace}</metadataNamespace>\n\t\t</metadataFormat>\n"
+            for prefix, (schema, namespace) in _FORMATS.items()
+        )
+        return self._wrap(journal, args, "ListMetadataFormats", inner)
+
+    def _list_sets(self, journal: SimJournal, args: dict[str, str]) -> bytes:
+        if "resumptionToken" in args:
+            raise _OaiError("badResumptionToken", "The requested resumptionToken is invalid or has expired")
+        sets = [(journal.path, journal.title)]
+        sets += [(f"{journal.path}:{abbrev}", title) for abbrev, title in journal.sections().items()]
+        inner = "".join(
+            f"\t\t<set>\n\t\t\t<setSpec>{_hsc(spec)}</setSpec>\n"
+            f"\t\t\t<setName>{_hsc(name)}</setName>\n{_SET_DESCRIPTION}\t\t</set>\n"
+            for spec, name in sets
+        )
+        return self._wrap(journal, args, "ListSets", inner)
+
+    def _lookup(self, journal: SimJournal, identifier: str) -> SimArticle:
+        match = re.fullmatch(rf"oai:{re.escape(self.repository_id)}:article/(\d+)", identifier)
+        art = journal.find(int(match.group(1))) if match else None
+        if art is None:
+            raise _OaiError("idDoesNotExist", "No matching identifier in this repository")
+        return art
+
+    def _check_prefix(self, args: dict[str, str]) -> str:
+        prefix = args.get("metadataPrefix")
+        if prefix is None:
+            raise _OaiError("badArgument", "Missing metadataPrefix parameter", bare=True)
+        if prefix not in _FORMATS:
+            raise _OaiError(
+                "cannotDisseminateFormat", "The requested metadataPrefix is not supported by this repository"
+            )
+        return prefix
+
+    def _get_record(self, journal: SimJournal, args: dict[str, str]) -> bytes:
+        if "identifier" not in args:
+            raise _OaiError("badArgument", "Missing identifier parameter", bare=True)
+        prefix = self._check_prefix(args)
+        art = self._lookup(journal, args["identifier"])
+        return self._wrap(journal, args, "GetRecord", self._record_bytes(art, prefix))
+
+    def _record_bytes(self, art: SimArticle, prefix: str) -> bytes:
+        broken = (self.control_chars or art.control_chars) and not art.deleted
+        key = (prefix, self.granularity, broken)
+        cached = art._cache.get(key)
+        if cached is None:
+            assert art.owner is not None
+            cached = art._cache[key] = _record_xml(art, art.owner, prefix, self.granularity, broken=broken)
+        return cached
+
+    def _header_bytes(self, art: SimArticle) -> bytes:
+        key = ("header", self.granularity)
+        cached = art._cache.get(key)
+        if cached is None:
+            cached = art._cache[key] = _header_xml(art, self.granularity, "\t\t").encode()
+        return cached
+
+    def _new_query(self, journal: SimJournal, args: dict[str, str]) -> _Query:
+        prefix = self._check_prefix(args)
+        start = _parse_bound(args.get("from"), until=False, granularity=self.granularity)
+        end = _parse_bound(args.get("until"), until=True, granularity=self.granularity)
+        if "from" in args and "until" in args and len(args["from"]) != len(args["until"]):
+            raise _OaiError("badArgument", "from and until have different granularities", bare=True)
+        if self.ignore_from:
+            start = end = None
+        return _Query(journal.path, prefix, start, end, args.get("set"))
+
+    def _select(self, journal: SimJournal, query: _Query) -> list[SimArticle]:
+        if query.start is None and query.end is None and query.set_spec is None:
+            return journal.articles
+        hit = self._select_cache.get(query)
+        if hit is None or hit[0] != self._version:
+            if len(self._select_cache) > 64:
+                self._select_cache.clear()
+            hit = self._select_cache[query] = (
+                self._version,
+                [a for a in journal.articles if query.matches(a)],
+            )
+        return hit[1]
+
+    def _resume(self, verb: str, args: dict[str, str]) -> _TokenState:
+        token = args["resumptionToken"]
+        state = self._tokens.get(token)
+        if len(args) > 2 or state is None or state.verb != verb:
+            raise _OaiError("badResumptionToken", "The requested resumptionToken is invalid or has expired")
+        return state
+
+    def _issue(self, state: _TokenState) -> str:
+        token = secrets.token_hex(16)
+        self._tokens[token] = state
+        return token
+
+    def _list(self, journal: SimJournal, verb: str, args: dict[str, str]) -> bytes:
+        resumed = "resumptionToken" in args
+        if resumed:
+            state = self._resume(verb, args)
+        else:
+            echo = tuple((k, v) for k, v in args.items() if k != "verb")
+            state = _TokenState(verb, self._new_query(journal, args), 0, echo)
+        items = self._select(journal, state.query)
+        size = self.page_size if verb == "ListRecords" else self.identifiers_page_size
+        offset = state.offset
+        if offset >= len(items):
+            raise _OaiError("noRecordsMatch", "No matching records in this repository")
+        page = items[offset : offset + size]
+        token = None
+        if offset + size < len(items):
+            token = self._issue(_TokenState(verb, state.query, offset + size, state.echo))
+        if resumed and self.empty_pages:
+            page, token = [], self._issue(state)
+        if resumed and self.repeat_token:
+            token = args["resumptionToken"]
+        if verb == "ListRecords":
+            parts = [self._record_bytes(a, state.query.prefix) for a in page]
+        else:
+            parts = [self._header_bytes(a) for a in page]
+        parts.append(_token_xml(token, len(items), offset, paged=resumed or token is not None))
+        return self._wrap(journal, {"verb": verb, **dict(state.echo)}, verb, b"".join(parts))
+
+
+def _token_xml(token: str | None, size: int, cursor: int, *, paged: bool) -> bytes:
+    if not paged:
+        return b""
+    if token is None:
+        return f'\t\t<resumptionToken completeListSize="{size}" cursor="{cursor}" />\n'.encode()
+    expires = _stamp(_now() + timedelta(days=1), GRANULARITY_SECONDS)
+    return (
+        f'\t\t<resumptionToken expirationDate="{expires}"\n'
+        f'\t\t\tcompleteListSize="{size}"\n\t\t\tcursor="{cursor}">{token}</resumptionToken>\n'
+    ).encode()
+
+
+def _truncate(body: bytes) -> bytes:
+    cut = len(body) // 2
+    while cut > 0 and (body[cut] & 0xC0) == 0x80:  # don't split a UTF-8 sequence
+        cut -= 1
+    return body[:cut]
+
+
+# ----------------------------------------------------------------------------------------------------
+# HTTP plumbing
+# ----------------------------------------------------------------------------------------------------
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    site: OjsSite
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Ignore clients that hang up (a killed harvester); report anything else."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        """Serve a GET."""
+        parts = urlsplit(self.path)
+        self._reply(parts.path, parts.query)
+
+    def do_POST(self) -> None:
+        """Serve an OAI POST (form-encoded arguments in the body)."""
+        length = int(self.headers.get("Content-Length") or 0)
+        self._reply(urlsplit(self.path).path, self.rfile.read(length).decode("latin-1"))
+
+    def _reply(self, path: str, query: str) -> None:
+        response = self.server.site.handle(path, query)
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet; ``OjsSite.requests`` is the log."""
+
+
+# ----------------------------------------------------------------------------------------------------
+# Data generation
+# ----------------------------------------------------------------------------------------------------
+
+_JOURNALS = [
+    ("jsas", "Journal of South Asian Studies", "Revue d'études sud-asiatiques"),
+    ("mhc", "Mountain Hydrology & Climate", "Hydrologie et climat de montagne"),
+    ("clr", "Comparative Literature Review", None),
+]
+_SPECIAL_AUTHORS: list[tuple[str, str | None]] = [
+    ("Klaus", "Müller"),
+    ("Zoë", "O'Brien"),
+    ("Łukasz", "Wróbel"),
+    ("عائشہ", "صدیقی"),
+    ("Nazeer", None),
+]
+_AUTHORS: list[tuple[str, str | None]] = [
+    *_SPECIAL_AUTHORS,
+    ("Ayesha", "Siddiqui"),
+    ("Ahmad", "Ḥasan"),
+    ("Priya", "Raghunathan"),
+    ("José", "García-López"),
+    ("Sébastien", "Côté"),
+    ("अनन्या", "शर्मा"),
+    ("Fatima", "Zahra"),
+    ("Hamid", "Al-Rashid"),
+    ("Farhana", "Begum"),
+    ("Ingrid", "Søndergaard"),
+    ("Mei", "Chen"),
+    ("Olumide", "Adeyemi"),
+    ("Sanjay", "Verma"),
+]
+_TOPICS = [
+    "Water Governance", "Print Culture", "Border Economies", "Agrarian Credit", "Glacial Retreat",
+    "Citizenship Regimes", "Oral History", "Urban Planning", "Textile Labour", "Language Policy",
+    "Snowmelt Forecasting", "Translation", "Refugee Rehabilitation", "Monsoon Variability",
+]  # fmt: skip
+_PLACES = [
+    "Punjab",
+    "Lahore",
+    "Bengal",
+    "Kathmandu",
+    "the Karakoram",
+    "Kraków",
+    "Québec",
+    "Assam",
+    "Sri Lanka",
+]
+_TITLES = [
+    "{topic} in {place}: A Reappraisal",
+    "Rethinking {topic}: Evidence from {place}",
+    "{topic} & {topic2} in {place}, {y1}–{y2}",
+    "The Politics of {topic} in {place}",
+    "“Nothing Was Written Down”: {topic} and Everyday Life in {place}",
+    "{place}'s {topic}: A Longitudinal Study",
+]
+_SENTENCES = [
+    "This article reconstructs the history of {t} in {place}.",
+    "Between {y1} & {y2} the {t} of {place} changed markedly.",
+    "We find an effect (p < 0.05) in {n} of {m} districts.",
+    "Drawing on {n} interviews, we revisit the \"official\" figures and the so-called 'crisis' of {t}.",
+    "Officials spoke of “progress” while residents described loss.",
+    "The argument proceeds in three steps -> sources, methods, findings.",
+    "Results hold for R&D-intensive sectors and for small firms alike.",
+    "It suggests that {t} and {t2} were co-produced, not merely correlated.",
+    "Data & code are available from the authors.",
+    "We compare {place} with {place2} using archival and survey evidence.",
+]
+_KEYWORDS = [
+    "oral history", "Partition", "water", "borders", "migration", "gender", "archives", "labour",
+    "climate change", "citizenship", "print culture", "Urdu", "glaciers", "R&D policy", "‘subaltern’ studies",
+]  # fmt: skip
+_BOOKS = ["Creating a Nation", "Rivers of Memory", "The Long Partition", "Ice & Empire", "Paper Sovereignty"]
+_ISSUE_TITLES = [
+    "Partition and Memory",
+    "Water, Borders & Belonging",
+    "Special Issue: Languages of the Subcontinent",
+]
+
+
+def _issn(serial: int) -> str:
+    digits = f"{serial % 10_000_000:07d}"
+    check = (11 - sum(int(d) * w for d, w in zip(digits, range(8, 1, -1), strict=True)) % 11) % 11
+    return f"{digits[:4]}-{digits[4:]}{'X' if check == 10 else check}"
+
+
+def _generate_journal(rng: random.Random, index: int, count: int, counters: dict[str, int]) -> SimJournal:
+    path, title, title_fr = (
+        _JOURNALS[index]
+        if index < len(_JOURNALS)
+        else (f"sim{index + 1}", f"Simulated Studies {index + 1}", None)
+    )
+    online, printed = (
+        ("2410-1303", "1028-818X")
+        if index == 0
+        else (_issn(2_410_000 + 37 * index), _issn(1_028_000 + index))
+    )
+    journal = SimJournal(path, title, title_fr, online, printed)
+    n_issues = max(2, min(12, math.ceil(count / 10)))
+    base = datetime(2024, 1, 15, 8, 0, tzinfo=UTC) + timedelta(hours=index)
+    step = max(1, 90 * 86400 // max(count, 1))
+    pages_at = [0] * n_issues
+    for i in range(count):
+        counters["article"] += 1
+        art = _generate_article(rng, journal, i, counters, issue=i * n_issues // count, pages_at=pages_at)
+        art.datestamp = base + timedelta(seconds=i * step + rng.randint(0, min(step - 1, 59)))
+        if rng.random() < 0.1:
+            art.datestamp += timedelta(days=30)
+        art.owner = journal
+        journal.articles.append(art)
+    if count >= 10:
+        tombstone = journal.articles[count * 2 // 3]
+        tombstone.deleted, tombstone.datestamp = True, tombstone.datestamp + timedelta(days=1)
+    return journal
+
+
+def _generate_article(
+    rng: random.Random,
+    journal: SimJournal,
+    i: int,
+    counters: dict[str, int],
+    *,
+    issue: int,
+    pages_at: list[int],
+) -> SimArticle:
+    art_id = counters["article"]
+    volume, number = issue // 2 + 1, issue % 2 + 1
+    year = 2016 + len(journal.path) % 3 + issue // 2
+    review = i == 4 or (i > 4 and rng.random() < 0.2)
+    authors = rng.sample(_AUTHORS, 1 if review else rng.randint(1, 4))
+    if i < len(_SPECIAL_AUTHORS):  # every journal gets the tricky names, first authors of its first articles
+        special = _SPECIAL_AUTHORS[i]
+        authors = [special, *(a for a in authors if a != special)][: len(authors)]
+    month = "03" if number == 1 else "09"
+    published = f"{year - 1}-12-20" if rng.random() < 0.08 else f"{year}-{month}-15"
+    fill = _fill(rng, year)
+    art = SimArticle(
+        id=art_id,
+        journal=journal.path,
+        title=f"Review: {rng.choice(_BOOKS)}" if review else rng.choice(_TITLES).format(**fill),
+        authors=authors,
+        section_abbrev="BR" if review else "ART",
+        section_title="Book Reviews" if review else "Articles",
+        volume=str(volume),
+        number=str(number),
+        year=year,
+        issue_title=None if issue % 3 else _ISSUE_TITLES[(issue // 3 + len(journal.path)) % 3],
+        published=published,
+        copyright=f"Copyright (c) {year} {journal.title}",
+        license_url=CC_BY_NC_ND if rng.random() < 0.2 else CC_BY,
+    )
+    if not review:
+        _fill_research(rng, art, i, fill)
+    art.doi = _doi(rng, journal.path, art) if i == 0 or (i != 1 and rng.random() < 0.45) else None
+    art.pages = _pages(rng, i, pages_at, issue, 3 if review else rng.randint(8, 30))
+    art.galleys = _galleys(rng, i, counters)
+    return art
+
+
+def _fill(rng: random.Random, year: int) -> dict[str, Any]:
+    topic, topic2 = rng.sample(_TOPICS, 2)
+    place, place2 = rng.sample(_PLACES, 2)
+    return {
+        "topic": topic, "topic2": topic2, "t": topic.lower(), "t2": topic2.lower(), "place": place,
+        "place2": place2, "y1": year - 60, "y2": year - 40,
+        "n": rng.randint(12, 140), "m": rng.randint(150, 400),
+    }  # fmt: skip
+
+
+def _fill_research(rng: random.Random, art: SimArticle, i: int, fill: dict[str, Any]) -> None:
+    if i == 0:
+        sentences = [_SENTENCES[1], _SENTENCES[2], _SENTENCES[3]]
+    else:
+        sentences = rng.sample(_SENTENCES, len(_SENTENCES) if rng.random() < 0.05 else rng.randint(1, 4))
+    art.abstract = " ".join(s.format(**fill) for s in sentences)
+    art.raw_amp = "&" in art.abstract and i != 0 and rng.random() < 0.3
+    art.keywords = rng.sample(_KEYWORDS, rng.randint(2, 5))
+    if rng.random() < 0.15:
+        art.title_fr = f"Étude : {fill['t']} à {fill['place']}"
+
+
+def _doi(rng: random.Random, path: str, art: SimArticle) -> str:
+    if rng.random() < 0.2:
+        return f"10.5555/{path.upper()}-{art.year}({art.number}){art.id:02d}"
+    return f"10.5555/{path}.v{art.volume}i{art.number}.{art.id}"
+
+
+def _pages(rng: random.Random, i: int, pages_at: list[int], issue: int, length: int) -> str:
+    start = pages_at[issue] + 1
+    pages_at[issue] += length
+    roll = rng.random()
+    if i == 3 or roll < 0.06:
+        return ""
+    if roll < 0.1:
+        return f"e{100 + start}"
+    if roll < 0.13:
+        return f"P{start:02d}-{start + length - 1}"
+    return f"{start}-{start + length - 1}"
+
+
+def _galleys(rng: random.Random, i: int, counters: dict[str, int]) -> list[tuple[int, str]]:
+    roll = rng.random()
+    if i == 6 or (i > 6 and roll < 0.05):
+        mimes: list[str] = []
+    elif i == 2 or roll < 0.15:
+        mimes = ["application/pdf", "text/html"]
+    elif roll < 0.18:
+        mimes = ["application/pdf", "application/pdf", "application/epub+zip"]
+    else:
+        mimes = ["application/pdf"]
+    result = []
+    for mime in mimes:
+        counters["galley"] += 1
+        result.append((counters["galley"], mime))
+    return result
+
+
+# ----------------------------------------------------------------------------------------------------
+# Command line
+# ----------------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve a generated site in the foreground until SIGTERM/SIGINT."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--journals", type=int, default=1)
+    parser.add_argument("--articles", type=int, default=25, help="articles per journal")
+    parser.add_argument("--page-size", type=int, default=10)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--granularity", choices=[GRANULARITY_SECONDS, GRANULARITY_DAYS], default=GRANULARITY_SECONDS
+    )
+    opts = parser.parse_args(argv)
+    site = OjsSite.generate(
+        journals=opts.journals,
+        articles_per_journal=opts.articles,
+        seed=opts.seed,
+        page_size=opts.page_size,
+        port=opts.port,
+        granularity=opts.granularity,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    with site:
+        print(f"READY {site.base_url}", flush=True)
+        while not stop.wait(0.5):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

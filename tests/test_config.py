@@ -1,0 +1,122 @@
+"""Config pipeline: defaults, the shipped file, precedence, and every problem reported at once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harvester.config import load_settings, parse_duration, source_from_url
+from harvester.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "harvester.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_config_is_valid_and_names_ciss_insight() -> None:
+    settings = load_settings(str(ROOT / "config" / "harvester.toml"), environ={})
+    (source,) = settings.sources
+    assert source.name == "ciss-insight"
+    assert source.url == "https://journal.ciss.org.pk/index.php/ciss-insight"
+    assert source.endpoint == "https://journal.ciss.org.pk/index.php/ciss-insight/oai"
+    assert settings.database.url == "sqlite:///harvester.db"
+    assert "ojs-harvester/0." in settings.http.user_agent
+
+
+def test_environment_overrides_file_and_command_line_overrides_environment(tmp_path: Path) -> None:
+    path = _write(tmp_path, '[database]\nurl = "sqlite:///from-file.db"\n')
+    env = {"HARVESTER_CONFIG": str(path), "HARVESTER_DATABASE_URL": "sqlite:///from-env.db"}
+    assert load_settings(environ=env).database.url == "sqlite:///from-env.db"
+    assert load_settings(database_url="sqlite:///cli.db", environ=env).database.url == "sqlite:///cli.db"
+    assert load_settings(environ={"HARVESTER_CONFIG": str(path)}).database.url == "sqlite:///from-file.db"
+
+
+def test_every_problem_is_reported_with_its_key_path(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+[http]
+requests_per_second = 0
+[[sources]]
+name = "ok"
+url = "https://example.org/index.php/a"
+[[sources]]
+name = "bad name"
+url = "ftp://example.org"
+schedule = "every day"
+colour = "blue"
+""",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(str(path), environ={})
+    message = str(info.value)
+    for expected in (
+        "http.requests_per_second",
+        "sources[1].name",
+        "sources[1].url",
+        "sources[1].schedule",
+        "sources[1].colour",
+    ):
+        assert expected in message
+    assert str(path) in message
+
+
+def test_duplicate_source_names_are_refused(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        '[[sources]]\nname = "a"\nurl = "https://x.org/index.php/a"\n'
+        '[[sources]]\nname = "a"\nurl = "https://x.org/index.php/b"\n',
+    )
+    with pytest.raises(ConfigError, match="unique: a"):
+        load_settings(str(path), environ={})
+
+
+def test_toml_syntax_error_names_the_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[http\nuser_agent = 1\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(str(path), environ={})
+
+
+def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_settings(str(tmp_path / "nope.toml"), environ={})
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("30m", 1800), ("6h", 21600), ("1d", 86400)])
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text).total_seconds() == seconds
+
+
+def test_cron_schedule_accepted(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path, '[[sources]]\nname = "a"\nurl = "https://x.org/index.php/a"\nschedule = "0 */6 * * *"\n'
+    )
+    assert load_settings(str(path), environ={}).sources[0].schedule == "0 */6 * * *"
+
+
+def test_source_from_url_derives_name_and_endpoint() -> None:
+    source = source_from_url("https://journal.ciss.org.pk/index.php/ciss-insight/")
+    assert source.name == "journal.ciss.org.pk-ciss-insight"
+    assert source.endpoint == "https://journal.ciss.org.pk/index.php/ciss-insight/oai"
+    query_form = source_from_url("https://x.org/index.php?journal=abc")
+    assert query_form.endpoint == "https://x.org/index.php?journal=abc&page=oai"
+
+
+def test_cli_bad_config_exits_2_with_one_message_and_no_traceback(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[http]\ntimeout = -1\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "harvester", "--config", str(path), "sources"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "http.timeout" in done.stderr
+    assert "Traceback" not in done.stderr
