@@ -103,7 +103,7 @@ def _start_server(records: int) -> tuple[subprocess.Popen[str], str]:
     return server, line.removeprefix("READY ")
 
 
-def _timed(command: list[str]) -> tuple[float, float]:
+def _timed(label: str, command: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one child process, which must succeed."""
     start = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
@@ -111,7 +111,7 @@ def _timed(command: list[str]) -> tuple[float, float]:
     elapsed = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
-        sys.exit(f"bench: {' '.join(command[:3])}… failed with exit code {child.returncode}")
+        sys.exit(f"bench: {label} failed with exit code {child.returncode}")
     return elapsed, usage.ru_maxrss / 1024
 
 
@@ -121,15 +121,17 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=20_000)
     args = parser.parse_args()
     server, base_url = _start_server(args.records)
-    journal_url = f"{base_url}/index.php/journal1"
+    journal_url = f"{base_url}/index.php/jsas"  # the first generated journal
     try:
         with tempfile.TemporaryDirectory() as tmp:
             config = Path(tmp) / "bench.toml"
             config.write_text(CONFIG.format(journal_url=journal_url))
             baseline = _timed(
-                [sys.executable, "-c", BASELINE, f"{journal_url}/oai", f"sqlite:///{tmp}/baseline.db"]
+                "baseline",
+                [sys.executable, "-c", BASELINE, f"{journal_url}/oai", f"sqlite:///{tmp}/baseline.db"],
             )
             ours = _timed(
+                "harvester",
                 [
                     sys.executable,
                     "-m",
@@ -141,7 +143,7 @@ def main() -> None:
                     f"sqlite:///{tmp}/harvester.db",
                     "backfill",
                     "bench",
-                ]
+                ],
             )
     finally:
         server.terminate()

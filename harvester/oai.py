@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -158,6 +159,25 @@ def _window_should_end(state: _WindowState, page: Page, max_empty_pages: int, wh
     return False
 
 
+def _parse_strict(content: bytes, where: str) -> tuple[bytes, Any, tuple[str, ...]]:
+    """Parse strictly; only a page that fails is repaired (see ``repair_payload``) and parsed
+    again, so well-formed pages cost one parse.  Returns the bytes parsed, the tree and the
+    repairs made."""
+    try:
+        return content, etree.fromstring(content, _PARSER), ()
+    except etree.XMLSyntaxError as exc:
+        error = exc
+    repaired, repairs = repair_payload(content)
+    if not repairs:
+        raise BrokenResponseError(f"{where}: broken XML: {error}") from None
+    for repair in repairs:
+        log.warning("%s: %s", where, repair)
+    try:
+        return repaired, etree.fromstring(repaired, _PARSER), repairs
+    except etree.XMLSyntaxError as exc:
+        raise BrokenResponseError(f"{where}: broken XML even after repair: {exc}") from None
+
+
 def _is_from_failure(error: HarvesterError, window: Window, token: str | None) -> bool:
     """Quirk: OJS 3.4.0-4 on PostgreSQL answers every ListRecords with ``from`` by HTTP 500
     with an empty body; such a window is harvested as a full sweep instead."""
@@ -225,13 +245,7 @@ class _PoliteSickle(Sickle):  # type: ignore[misc]
     def harvest(self, **kwargs: str) -> _StrictResponse:
         response = self._http.get(self.endpoint, params=kwargs, headers={"Accept": ACCEPT})
         where = f"{self.endpoint} ({kwargs.get('verb', '?')})"
-        content, repairs = repair_payload(response.content)
-        for repair in repairs:
-            log.warning("%s: %s", where, repair)
-        try:
-            tree = etree.fromstring(content, _PARSER)
-        except etree.XMLSyntaxError as exc:
-            raise BrokenResponseError(f"{where}: broken XML: {exc}") from None
+        content, tree, repairs = _parse_strict(response.content, where)
         if tree.tag != f"{OAI_NS}OAI-PMH":
             raise BrokenResponseError(f"{where}: not an OAI-PMH response (root element {tree.tag!r})")
         error = tree.find(f"{OAI_NS}error")
@@ -312,15 +326,21 @@ class OaiClient:
     def pages(
         self, window: Window, token: str | None = None, set_names: Mapping[str, str] | None = None
     ) -> Iterator[Page]:
-        """Every page of a window, starting at ``token`` when resuming; quirks applied."""
+        """Every page of a window, starting at ``token`` when resuming; quirks applied.
+
+        The next page is fetched and parsed in the background while the caller stores the
+        current one, so network, XML parsing and database writes overlap.
+        """
         names = set_names or {}
         state = _WindowState()
+        pending = _in_background(self._fetch_page_twice, window, token, names)
         while True:
             try:
-                page = self._fetch_page_twice(window, token, names)
+                page = pending()
             except BadResumptionToken as exc:
                 _restart_or_raise(state, exc, self.endpoint)
                 token = None
+                pending = _in_background(self._fetch_page_twice, window, token, names)
                 continue
             except TransientHTTPStatusError as exc:
                 if not _is_from_failure(exc, window, token):
@@ -329,12 +349,42 @@ class OaiClient:
                     "%s: ListRecords with from= fails with HTTP 500; harvesting everything", self.endpoint
                 )
                 window = Window(window.metadata_prefix, None, None, window.set_spec)
+                pending = _in_background(self._fetch_page_twice, window, token, names)
                 continue
             last = _window_should_end(state, page, self._max_empty_pages, self.endpoint)
+            if not last:
+                token = page.token
+                pending = _in_background(self._fetch_page_twice, window, token, names)
             yield replace(page, last=last)
             if last:
                 return
-            token = page.token
+
+
+def _in_background(fetch: Callable[..., Page], *args: Any) -> Callable[[], Page]:
+    """Start ``fetch(*args)`` on a daemon thread; the returned function waits for its page.
+
+    A daemon thread, so a process told to stop never waits for a fetch whose page it will not
+    store (the checkpoint still points before it).
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["page"] = fetch(*args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread as is
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name="oai-prefetch", daemon=True)
+    thread.start()
+
+    def wait() -> Page:
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        page: Page = outcome["page"]
+        return page
+
+    return wait
 
 
 def _now_datestamp() -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 from harvester.config import SourceSettings
 from harvester.model import Article, Author, IssueRef, OaiRecord, RecordHeader
 from harvester.store import Store
-from harvester.store.engine import current_revision, head_revision
+from harvester.store.engine import HEAD_REVISION, current_revision, head_revision
 from harvester.store.ingest import PageCounts, RawPage, RunContext, ingest_records
 from harvester.store.queries import article_versions, current_articles, find_article
 from harvester.store.runs import ensure_source
@@ -57,8 +57,9 @@ def _count(conn: Connection, table: str) -> int:
 
 
 def test_new_database_is_at_head_revision(store: Store) -> None:
+    assert head_revision() == HEAD_REVISION  # the constant follows the migration files
     with store.read() as conn:
-        assert current_revision(conn) == head_revision()
+        assert current_revision(conn) == HEAD_REVISION
     store.migrate()  # idempotent
 
 

@@ -14,10 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -26,7 +22,11 @@ from ..errors import StoreError
 from .schema import metadata
 from .views import create_views
 
-__all__ = ["connect", "current_revision", "head_revision", "migrate", "write_transaction"]
+__all__ = ["HEAD_REVISION", "connect", "current_revision", "head_revision", "migrate", "write_transaction"]
+
+#: The newest migration; a test checks it against ``migrations/versions``.  Knowing it without
+#: importing Alembic keeps every command's start-up fast when no migration is pending.
+HEAD_REVISION = "0001"
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _BUSY_TIMEOUT_MS = 60_000
@@ -78,7 +78,9 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
-def _alembic_config(conn: Connection) -> Config:
+def _alembic_config(conn: Connection) -> Any:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = conn
@@ -86,7 +88,9 @@ def _alembic_config(conn: Connection) -> Config:
 
 
 def head_revision() -> str:
-    """The newest schema revision this code knows."""
+    """The newest schema revision among the migration files (Alembic's view)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory(str(_MIGRATIONS)).get_current_head()
     if head is None:
         raise StoreError(f"{_MIGRATIONS}: no migrations found (broken installation)")
@@ -95,7 +99,10 @@ def head_revision() -> str:
 
 def current_revision(conn: Connection) -> str | None:
     """The schema revision the database is at (None: not created yet)."""
-    return MigrationContext.configure(conn).get_current_revision()
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    return str(revision) if revision else None
 
 
 def migrate(engine: Engine) -> None:
@@ -104,8 +111,10 @@ def migrate(engine: Engine) -> None:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
         current = current_revision(conn)
-        if current == head_revision():
+        if current == HEAD_REVISION:
             return
+        from alembic import command
+
         config = _alembic_config(conn)
         if current is None and not inspect(conn).has_table("sources"):
             metadata.create_all(conn)

@@ -19,13 +19,13 @@ import hashlib
 import json
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, tuple_, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
-from ..model import Article, IssueRef, OaiRecord, content_hash, record_json
+from ..model import Article, IssueRef, OaiRecord, content_hash, encode_record, record_json
 from .schema import (
     article_history,
     article_keys,
@@ -100,7 +100,7 @@ def url_key(url: str) -> str:
 
 def _keys(source_id: int, record: OaiRecord) -> list[tuple[str, str]]:
     """Identity keys in order of precedence."""
-    keys = [("oai", f"{source_id}:{record.header.identifier}")]
+    keys = [("oai", record.header.identifier)]
     article = record.article
     if article is not None:
         if article.ojs_id is not None:
@@ -112,17 +112,26 @@ def _keys(source_id: int, record: OaiRecord) -> list[tuple[str, str]]:
     return keys
 
 
-def _lookup(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    wanted = list(set(keys))
+def _lookup(conn: Connection, source_id: int, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    by_kind: dict[str, set[str]] = {}
+    for kind, value in keys:
+        by_kind.setdefault(kind, set()).add(value)
     found: dict[tuple[str, str], int] = {}
-    for start in range(0, len(wanted), 400):
-        chunk = wanted[start : start + 400]
-        rows = conn.execute(
-            select(article_keys.c.kind, article_keys.c.value, article_keys.c.article_id).where(
-                tuple_(article_keys.c.kind, article_keys.c.value).in_(chunk)
-            )
-        )
-        found.update({(kind, value): article_id for kind, value, article_id in rows})
+    for kind, values in by_kind.items():
+        wanted = sorted(values)
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start : start + 400]
+            # OAI identifiers are an indexed column of ``articles`` (one key row less per
+            # article); the other keys one "kind = ? AND value IN (…)" on the primary key.
+            if kind == "oai":
+                query = select(articles.c.oai_identifier, articles.c.id).where(
+                    articles.c.source_id == source_id, articles.c.oai_identifier.in_(chunk)
+                )
+            else:
+                query = select(article_keys.c.value, article_keys.c.article_id).where(
+                    article_keys.c.kind == kind, article_keys.c.value.in_(chunk)
+                )
+            found.update(((kind, value), article_id) for value, article_id in conn.execute(query))
     return found
 
 
@@ -145,7 +154,7 @@ def _current(conn: Connection, ids: Sequence[int]) -> dict[int, Any]:
     return {row.id: row for row in rows}
 
 
-def _article_columns(record: OaiRecord, issue_id: int | None) -> dict[str, Any]:
+def _article_columns(record: OaiRecord, data: dict[str, Any] | None, issue_id: int | None) -> dict[str, Any]:
     header, article = record.header, record.article
     columns: dict[str, Any] = {
         "oai_identifier": header.identifier,
@@ -159,7 +168,7 @@ def _article_columns(record: OaiRecord, issue_id: int | None) -> dict[str, Any]:
         "doi": article.doi,
         "url": article.url,
         "title": article.title,
-        "authors": json.dumps([asdict(author) for author in article.authors], ensure_ascii=False),
+        "authors": json.dumps(data["authors"] if data else [], ensure_ascii=False),
         "abstract": article.abstract,
         "keywords": json.dumps(list(article.keywords), ensure_ascii=False),
         "section": article.section,
@@ -228,27 +237,28 @@ def _previous_record(conn: Connection, article_id: int, version: int) -> str:
     return record
 
 
-def _body_and_hash(conn: Connection, record: OaiRecord, existing: Any) -> tuple[str, str]:
-    """The record a version stores and its hash; a tombstone keeps the last known content."""
+def _encode(conn: Connection, record: OaiRecord, existing: Any) -> tuple[dict[str, Any] | None, str, str]:
+    """The record as data, the JSON a version stores and its hash; a tombstone keeps the last
+    known content (and has no data of its own)."""
     if record.article is not None:
         data = record_json(record.article)
-        return json.dumps(data, ensure_ascii=False, sort_keys=True), content_hash(data)
+        return (data, *encode_record(data))
     if existing is None:
-        return "{}", content_hash({})
-    return _previous_record(conn, existing.id, existing.version), existing.content_hash
+        return (None, *encode_record({}))
+    return None, _previous_record(conn, existing.id, existing.version), existing.content_hash
 
 
 def _ingest_existing(
     conn: Connection, page: _Page, record: OaiRecord, existing: Any, issue_id: int | None
 ) -> None:
-    body, digest = _body_and_hash(conn, record, existing)
+    data, body, digest = _encode(conn, record, existing)
     deleted = record.article is None
     if digest == existing.content_hash and deleted == existing.deleted:
         page.counts.unchanged += 1
         return
     version = existing.version + 1
     _version(conn, page, existing.id, version, digest, record, body)
-    columns = _article_columns(record, issue_id)
+    columns = _article_columns(record, data, issue_id)
     page.updates.append(
         columns
         | {"b_id": existing.id, "version": version, "content_hash": digest, "deleted": deleted}
@@ -263,29 +273,42 @@ def _ingest_existing(
 _EMPTY_ARTICLE = {"authors": "[]", "keywords": "[]", "issue_id": None}
 
 
-def _ingest_new(conn: Connection, page: _Page, record: OaiRecord, issue_id: int | None) -> int:
-    body, digest = _body_and_hash(conn, record, None)
-    deleted = record.article is None
-    values = (
+def _ingest_new(conn: Connection, page: _Page, new: list[tuple[OaiRecord, int | None]]) -> list[int]:
+    """Insert a page's new articles with one statement; their ids in the same order."""
+    if not new:
+        return []
+    encoded = [_encode(conn, record, None) for record, _ in new]
+    rows = [
         _EMPTY_ARTICLE
-        | _article_columns(record, issue_id)
+        | _article_columns(record, data, issue_id)
         | {
             "source_id": page.ctx.source_id,
             "journal_id": page.ctx.journal_id,
-            "deleted": deleted,
+            "deleted": record.article is None,
             "version": 1,
             "content_hash": digest,
             "first_seen": page.ctx.fetched_at,
             "updated_at": page.ctx.fetched_at,
         }
-    )
-    article_id: int = conn.execute(insert(articles).returning(articles.c.id), values).scalar_one()
-    _version(conn, page, article_id, 1, digest, record, body)
-    if deleted:
-        page.counts.deleted += 1
-    else:
-        page.counts.new += 1
-    return article_id
+        for (record, issue_id), (data, _, digest) in zip(new, encoded, strict=True)
+    ]
+    # Tombstones carry fewer columns; one executemany needs one shape, so fill the gaps.
+    columns = set().union(*rows)
+    rows = [{column: row.get(column) for column in columns} for row in rows]
+    conn.execute(insert(articles), rows)
+    # Read back rather than INSERT … RETURNING: SQLite cannot return ids in parameter order
+    # from one multi-row statement, and row-at-a-time inserts were the ingest's bottleneck.
+    # The identifiers are new to this source (no OAI key matched), so each names one row.
+    identifiers = [record.header.identifier for record, _ in new]
+    known = _lookup(conn, page.ctx.source_id, (("oai", identifier) for identifier in identifiers))
+    ids = [known["oai", identifier] for identifier in identifiers]
+    for (record, _), (_, body, digest), article_id in zip(new, encoded, ids, strict=True):
+        _version(conn, page, article_id, 1, digest, record, body)
+        if record.article is None:
+            page.counts.deleted += 1
+        else:
+            page.counts.new += 1
+    return ids
 
 
 def _issue_record(issue: IssueRef) -> dict[str, Any]:
@@ -381,11 +404,9 @@ def _flush(conn: Connection, page: _Page) -> None:
 
 
 def _add_keys(conn: Connection, claims: dict[tuple[str, str], int]) -> None:
-    if claims:
-        conn.execute(
-            insert(article_keys),
-            [{"kind": kind, "value": value, "article_id": aid} for (kind, value), aid in claims.items()],
-        )
+    rows = [{"kind": kind, "value": value, "article_id": aid} for (kind, value), aid in claims.items()]
+    if rows:
+        conn.execute(insert(article_keys), rows)
 
 
 def ingest_records(
@@ -396,22 +417,28 @@ def ingest_records(
     # Within one page a repeated identifier keeps its last occurrence (servers do repeat).
     latest = list({record.header.identifier: record for record in records}.values())
     keyed = [(record, _keys(ctx.source_id, record)) for record in latest]
-    known = _lookup(conn, (key for _, keys in keyed for key in keys))
+    known = _lookup(conn, ctx.source_id, (key for _, keys in keyed for key in keys))
     current = _current(conn, [aid for _, keys in keyed if (aid := _resolve(keys, known)) is not None])
     live = [record.article for record in latest if record.article is not None]
     issue_ids = _ingest_issues(conn, page, (a.issue for a in live if a.issue and a.issue.identified))
     _update_journal(conn, ctx, live)
-    claims: dict[tuple[str, str], int] = {}
+    new: list[tuple[OaiRecord, list[tuple[str, str]], int | None]] = []
+    seen: list[tuple[list[tuple[str, str]], int]] = []
     for record, keys in keyed:
         issue = record.article.issue if record.article else None
         issue_id = issue_ids.get(issue.key) if issue else None
         article_id = _resolve(keys, known)
         if article_id is None:
-            article_id = _ingest_new(conn, page, record, issue_id)
+            new.append((record, keys, issue_id))
         else:
             _ingest_existing(conn, page, record, current[article_id], issue_id)
+            seen.append((keys, article_id))
+    new_ids = _ingest_new(conn, page, [(record, issue_id) for record, _, issue_id in new])
+    seen += [(keys, article_id) for (_, keys, _), article_id in zip(new, new_ids, strict=True)]
+    claims: dict[tuple[str, str], int] = {}
+    for keys, article_id in seen:
         for key in keys:
-            if key not in known and key not in claims:
+            if key[0] != "oai" and key not in known and key not in claims:
                 claims[key] = article_id
     _add_keys(conn, claims)
     _flush(conn, page)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Identity,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -99,7 +100,7 @@ articles = Table(
     "articles",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("source_id", ForeignKey("sources.id"), nullable=False, index=True),
+    Column("source_id", ForeignKey("sources.id"), nullable=False),
     Column("journal_id", ForeignKey("journals.id"), nullable=False),
     Column("issue_id", ForeignKey("issues.id"), index=True),
     Column("oai_identifier", Text),
@@ -120,11 +121,13 @@ articles = Table(
     Column("content_hash", String(64), nullable=False),
     Column("first_seen", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+    Index("ix_articles_source_oai", "source_id", "oai_identifier"),
 )
 
-# Every way we know an article by: ("oai", "SOURCE_ID:oai:host:article/7"), ("doi", "10.x/y"),
-# ("url", "host/path"), ("ojs", "SOURCE_ID:7").  OAI identifiers and OJS ids are scoped to the
-# source because many OJS installs keep the default repository id "ojs.pkp.sfu.ca".
+# Every other way we know an article by: ("doi", "10.x/y"), ("url", "host/path"),
+# ("ojs", "SOURCE_ID:7").  OAI identifiers live in ``articles`` (indexed with the source), and
+# like OJS ids they are scoped to the source: many OJS installs keep the default repository
+# id "ojs.pkp.sfu.ca".
 article_keys = Table(
     "article_keys",
     metadata,

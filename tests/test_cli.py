@@ -1,0 +1,169 @@
+"""The command line as a user meets it: help, output, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ojs_site import OjsSite
+
+from harvester.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMANDS = ("harvest", "backfill", "run", "sources", "history", "export", "db", "db upgrade")
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[OjsSite]:
+    with OjsSite.generate(journals=2, articles_per_journal=12, seed=5, page_size=5) as running:
+        yield running
+
+
+@pytest.fixture
+def config(tmp_path: Path, site: OjsSite) -> Path:
+    path = tmp_path / "harvester.toml"
+    path.write_text(
+        f"""
+[http]
+requests_per_second = 500
+backoff = 0.01
+max_retries = 1
+[[sources]]
+name = "jsas"
+url = "{site.journal_url("jsas")}"
+[[sources]]
+name = "mhc"
+url = "{site.journal_url("mhc")}"
+enabled = false
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def harvester(
+    *args: str, config: Path | None = None, db: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "harvester"]
+    if config:
+        command += ["--config", str(config)]
+    if db:
+        command += ["--db", db]
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def _one_line_error(done: subprocess.CompletedProcess[str], code: int) -> str:
+    assert done.returncode == code, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("harvester: error:")]
+    assert len(errors) == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    return errors[0]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
+    done = harvester(*command.split(), "--help")
+    assert done.returncode == 0
+    assert "Usage:" in done.stdout
+    assert f"harvester {command}" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_harvest_export_history_sources(config: Path, db_url: str, site: OjsSite) -> None:
+    done = harvester("harvest", "--all", config=config, db=db_url)
+    assert done.returncode == 0, done.stderr
+    live = sum(not a.deleted for a in site.articles("jsas"))
+    assert re.search(rf"jsas: ok: {live} new, 0 changed, 0 unchanged, 1 deleted", done.stdout)
+    assert "mhc" not in done.stdout  # disabled sources stay out of --all
+
+    exported = [
+        json.loads(line) for line in harvester("export", config=config, db=db_url).stdout.splitlines()
+    ]
+    assert len(exported) == len(site.articles("jsas"))
+    first = next(row for row in exported if not row["deleted"])
+    assert isinstance(first["authors"], list)
+    assert first["authors"][0]["name"]
+
+    table = list(
+        csv.DictReader(io.StringIO(harvester("export", "--format", "csv", config=config, db=db_url).stdout))
+    )
+    assert {row["oai_identifier"] for row in table} == {row["oai_identifier"] for row in exported}
+
+    with Store(db_url).read() as conn:
+        last_seq = conn.exec_driver_sql("SELECT MAX(seq) FROM changes").scalar_one()
+    site.edit("jsas", first["article_id"], title="Changed For The Feed")
+    assert harvester("harvest", "jsas", config=config, db=db_url).returncode == 0
+    since = harvester("export", "--since", str(last_seq), config=config, db=db_url).stdout.splitlines()
+    assert [json.loads(line)["title"] for line in since] == ["Changed For The Feed"]
+
+    history = harvester("history", first["oai_identifier"], config=config, db=db_url)
+    assert history.returncode == 0, history.stderr
+    assert "version 2" in history.stdout
+    assert 'title: "' in history.stdout and '-> "Changed For The Feed"' in history.stdout
+
+    sources = harvester("sources", config=config, db=db_url).stdout.splitlines()
+    assert sources[0].startswith("jsas\tenabled") and "ok" in sources[0]
+    assert sources[1].startswith("mhc\tdisabled") and "never harvested" in sources[1]
+
+
+def test_harvest_a_journal_url_that_is_not_configured(config: Path, db_url: str, site: OjsSite) -> None:
+    done = harvester("harvest", site.journal_url("mhc"), config=config, db=db_url)
+    assert done.returncode == 0, done.stderr
+    assert re.match(r"127\.0\.0\.1-\d+-mhc: ok: 11 new", done.stdout)
+
+
+def test_unknown_source_is_one_clear_line(config: Path, db_url: str) -> None:
+    line = _one_line_error(harvester("harvest", "nope", config=config, db=db_url), 1)
+    assert "unknown source 'nope'" in line
+    assert "jsas" in line
+
+
+def test_unreachable_host_is_one_line_and_keeps_stored_data(
+    config: Path, db_url: str, tmp_path: Path
+) -> None:
+    assert harvester("harvest", "jsas", config=config, db=db_url).returncode == 0
+    before = harvester("export", config=config, db=db_url).stdout
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    line = _one_line_error(
+        harvester("harvest", f"http://127.0.0.1:{port}/index.php/x", config=config, db=db_url), 1
+    )
+    assert f"127.0.0.1:{port}" in line and "connection refused" in line
+    assert harvester("export", config=config, db=db_url).stdout == before
+
+
+def test_wrong_url_is_one_line(config: Path, db_url: str, site: OjsSite) -> None:
+    line = _one_line_error(
+        harvester("harvest", f"{site.base_url}/index.php/nosuchjournal", config=config, db=db_url), 1
+    )
+    assert "nosuchjournal" in line and "404" in line
+
+
+def test_history_of_an_unknown_article(config: Path, db_url: str) -> None:
+    assert "no article known as" in _one_line_error(
+        harvester("history", "10.9999/none", config=config, db=db_url), 1
+    )
+
+
+def test_bad_backfill_date(config: Path, db_url: str) -> None:
+    assert "not a date" in _one_line_error(
+        harvester("backfill", "jsas", "--from", "May", config=config, db=db_url), 2
+    )
+
+
+def test_bad_database_url_is_one_line(config: Path) -> None:
+    assert "not a database URL" in _one_line_error(harvester("sources", config=config, db="nonsense"), 1)
+
+
+def test_db_upgrade(config: Path, db_url: str) -> None:
+    done = harvester("db", "upgrade", config=config, db=db_url)
+    assert done.returncode == 0, done.stderr
+    assert "newest schema" in done.stdout
