@@ -98,6 +98,10 @@ def clean_text(s: str | None) -> str | None:
         return None
     if "&" in s:
         s = _ENTITY_RE.sub(_unescape_reference, s)
+    elif s.isprintable() and "  " not in s and s[0] != " " and s[-1] != " ":
+        # Fast path, most values: every whitespace character but the ASCII space is
+        # non-printable, so the only whitespace here is single inner spaces: already clean.
+        return s
     text = " ".join(s.split())
     return text or None
 

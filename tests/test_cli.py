@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ("harvest", "backfill", "run", "sources", "history", "export", "db", "db upgrade")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def site() -> Iterator[OjsSite]:
     with OjsSite.generate(journals=2, articles_per_journal=12, seed=5, page_size=5) as running:
         yield running
@@ -96,9 +96,11 @@ def test_harvest_export_history_sources(config: Path, db_url: str, site: OjsSite
     )
     assert {row["oai_identifier"] for row in table} == {row["oai_identifier"] for row in exported}
 
-    with Store(db_url).read() as conn:
+    store = Store(db_url)
+    with store.read() as conn:
         last_seq = conn.exec_driver_sql("SELECT MAX(seq) FROM changes").scalar_one()
-    site.edit("jsas", first["article_id"], title="Changed For The Feed")
+    store.close()
+    site.edit("jsas", int(first["oai_identifier"].rsplit("/", 1)[1]), title="Changed For The Feed")
     assert harvester("harvest", "jsas", config=config, db=db_url).returncode == 0
     since = harvester("export", "--since", str(last_seq), config=config, db=db_url).stdout.splitlines()
     assert [json.loads(line)["title"] for line in since] == ["Changed For The Feed"]
