@@ -23,6 +23,7 @@ from .errors import ConfigError, HarvesterError, NotFoundError
 from .http import Politeness
 from .pipeline import HarvestRequest, HarvestResult, harvest_source
 from .progress import progress_reporter
+from .signals import stop_requested
 from .store import Store
 from .store.queries import article_versions, current_articles, find_article, source_summaries
 
@@ -124,16 +125,19 @@ def _run_all(app: _App, sources: list[SourceSettings], request: HarvestRequest) 
     store = app.store(settings)
     politeness = Politeness(settings.http)
     failed = 0
-    for source in sources:
-        try:
-            with progress_reporter(source.name) as progress:
-                result = harvest_source(
-                    source, settings, store, request, politeness=politeness, progress=progress
-                )
-            _echo_result(result)
-        except HarvesterError as exc:
-            failed += 1
-            click.echo(f"harvester: error: {source.name}: {exc}", err=True)
+    with stop_requested() as stop:
+        for source in sources:
+            if stop.is_set():
+                break
+            try:
+                with progress_reporter(source.name) as progress:
+                    result = harvest_source(
+                        source, settings, store, request, politeness=politeness, stop=stop, progress=progress
+                    )
+                _echo_result(result)
+            except HarvesterError as exc:
+                failed += 1
+                click.echo(f"harvester: error: {source.name}: {exc}", err=True)
     store.close()
     if failed:
         sys.exit(1)

@@ -10,6 +10,7 @@ handled here is commented with its cause.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import html
 import re
 from typing import NamedTuple
@@ -79,8 +80,13 @@ class CreatorName(NamedTuple):
     family: str | None
 
 
+# Cached: ``html.unescape`` runs a regex substitution per call, and a text's references are
+# few and recurring ("&amp;", "&nbsp;", "&lt;p&gt;").
+_unescape = functools.lru_cache(maxsize=1024)(html.unescape)
+
+
 def _unescape_reference(match: re.Match[str]) -> str:
-    return html.unescape(match.group(0))
+    return _unescape(match.group(0))
 
 
 def clean_text(s: str | None) -> str | None:

@@ -9,10 +9,8 @@ finish and commit its page in hand, then the process exits 0.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from datetime import UTC, datetime, timedelta
-from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -25,6 +23,7 @@ from .config import Settings, SourceSettings, parse_duration
 from .errors import HarvesterError
 from .http import Politeness
 from .pipeline import harvest_source
+from .signals import stop_requested
 from .store import Store
 from .store.runs import as_utc
 from .store.schema import runs, sources
@@ -105,19 +104,17 @@ def build_scheduler(settings: Settings, store: Store, stop: threading.Event) -> 
 
 def run_daemon(settings: Settings, store: Store) -> None:
     """Run until SIGTERM/SIGINT; running harvests commit their page in hand before exit."""
-    stop = threading.Event()
-    scheduler = build_scheduler(settings, store, stop)
+    scheduler: BlockingScheduler | None = None
 
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s: finishing the pages in hand, then exiting", signal.Signals(signum).name)
-        stop.set()
-        scheduler.shutdown(wait=False)
+    def shutdown() -> None:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    enabled = sum(source.enabled for source in settings.sources)
-    log.info("daemon started: %d enabled source(s), %d worker(s)", enabled, settings.scheduler.workers)
-    scheduler.start()
+    with stop_requested(shutdown) as stop:
+        scheduler = build_scheduler(settings, store, stop)
+        enabled = sum(source.enabled for source in settings.sources)
+        log.info("daemon started: %d enabled source(s), %d worker(s)", enabled, settings.scheduler.workers)
+        scheduler.start()
     # shutdown(wait=False) returned at once; the executor's threads are joined at interpreter
     # exit, after each running harvest has committed its page and stopped.
     log.info("daemon stopped")

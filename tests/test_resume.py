@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -106,3 +107,29 @@ def test_kill_9_mid_harvest_then_rerun_loses_and_duplicates_nothing(db_url: str,
         assert _snapshot(db_url) == _snapshot(reference)
         rows, versions, _ = _snapshot(db_url)
         assert len(rows) == versions == len(site.articles("jsas"))
+
+
+@pytest.mark.slow
+def test_sigterm_mid_harvest_commits_the_page_in_hand_and_exits_0(db_url: str, tmp_path: Path) -> None:
+    with OjsSite.generate(journals=1, articles_per_journal=60, seed=3, page_size=5) as site:
+        config = _config(tmp_path, site)
+        store = Store(db_url)
+        site.delay = 0.1
+        harvest = subprocess.Popen(
+            _command(config, db_url), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+        _wait_for_pages(store, harvest, 2)
+        harvest.send_signal(signal.SIGTERM)
+        out, _ = harvest.communicate(timeout=20)
+        assert harvest.returncode == 0
+        assert b"jsas: interrupted:" in out
+        with store.read() as conn:
+            status, pages = conn.exec_driver_sql("SELECT status, pages FROM runs").one()
+            checkpoint_pages = conn.exec_driver_sql("SELECT pages FROM checkpoints").scalar_one()
+        assert status == "interrupted"
+        assert checkpoint_pages == pages  # the checkpoint follows the last committed page
+        site.delay = 0
+        _harvest(config, db_url)
+        rows, versions, _ = _snapshot(db_url)
+        assert len(rows) == versions == len(site.articles("jsas"))
+        store.close()

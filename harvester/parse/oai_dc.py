@@ -17,9 +17,9 @@ field); the OJS conventions behind each mapping come from OJS's
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from lxml import etree
 
@@ -48,18 +48,6 @@ _DATESTAMP = f"{{{OAI_NS}}}datestamp"
 _SET_SPEC = f"{{{OAI_NS}}}setSpec"
 _DC = f"{{{OAI_DC_NS}}}dc"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-# The dc elements the mapping reads (dc:contributor and dc:coverage it does not), and
-# whether it reads their xml:lang: looking an attribute up is the costliest part of the
-# pass over the children, so the fields whose language nothing reads skip it.
-_DC_FIELDS = {
-    f"{{{DC_NS}}}{name}": (name, localized)
-    for name, localized in (
-        ("title", True), ("creator", True), ("subject", True), ("description", True),
-        ("publisher", True), ("source", True), ("date", False), ("type", False),
-        ("format", False), ("identifier", False), ("language", False), ("relation", False),
-        ("rights", False),
-    )
-}  # fmt: skip
 
 _OAI_ARTICLE_ID = re.compile(r":article/(\d+)$")
 _URL_ARTICLE_ID = re.compile(r"/article/view/(\d+)(?:[/?#]|$)")
@@ -89,8 +77,34 @@ _ISSUE_RE = re.compile(
 )
 
 _Value = tuple[str | None, str]  # (xml:lang with '_' as '-', raw text) of one dc element
-_Fields = dict[str, list[_Value]]
 _T = TypeVar("_T")
+
+
+class _Fields(NamedTuple):
+    """One record's non-empty dc texts, by element, in document order.
+
+    Only the first ``_LOCALIZED`` fields keep each text's language: nothing reads the
+    others', and an attribute lookup is the costliest step of the pass over the children.
+    dc:contributor and dc:coverage are not read at all.
+    """
+
+    title: list[_Value]
+    creator: list[_Value]
+    subject: list[_Value]
+    description: list[_Value]
+    publisher: list[_Value]
+    source: list[_Value]
+    date: list[str]
+    type: list[str]
+    format: list[str]
+    identifier: list[str]
+    language: list[str]
+    relation: list[str]
+    rights: list[str]
+
+
+_LOCALIZED = 6
+_DC_FIELDS = {f"{{{DC_NS}}}{name}": index for index, name in enumerate(_Fields._fields)}
 
 # Values that recur on every record of a journal or issue (dc:language, an issue's dates)
 # are normalised once: pure functions of one string, cached with a bound on their size.
@@ -161,33 +175,27 @@ def _parse_header(header: etree._Element) -> RecordHeader:
 
 
 def _collect(dc: etree._Element) -> _Fields:
-    """Every non-empty dc element the mapping reads, as (language, raw text), by name.
-
-    The language is read only for the fields that use it (see ``_DC_FIELDS``), else None.
-    """
-    fields: _Fields = {}
-    field_of = _DC_FIELDS.get
+    """Every non-empty dc element that the mapping reads, as ``_Fields``."""
+    values: list[list[Any]] = [[] for _ in _Fields._fields]
+    field_index = _DC_FIELDS.get
     for child in dc:
-        field = field_of(child.tag)  # comments and PIs have a function as tag: no match
-        if field is None:
+        index = field_index(child.tag)  # comments and PIs have a function as tag: no match
+        if index is None:
             continue
         text = child.text
         if len(child):  # markup inside a dc element: OJS never writes it, others might
             text = "".join(part for part in child.itertext() if isinstance(part, str))
         if not text or text.isspace():
             continue
-        name, localized = field
-        lang = child.get(_XML_LANG) if localized else None  # OJS 3.3: "en-US", 3.4: "en"
-        value = ((lang.strip().replace("_", "-") or None) if lang else None, text)
-        values = fields.get(name)
-        if values is None:
-            fields[name] = [value]
+        if index < _LOCALIZED:
+            lang = child.get(_XML_LANG)  # OJS 3.3 writes "en-US", 3.4 "en"; '_' seen elsewhere
+            values[index].append(((lang.strip().replace("_", "-") or None) if lang else None, text))
         else:
-            values.append(value)
-    return fields
+            values[index].append(text)
+    return _Fields._make(values)
 
 
-def _language(languages: Sequence[_Value], primary: str | None) -> str | None:
+def _language(languages: list[str], primary: str | None) -> str | None:
     """dc:language, else the primary title's language.
 
     Quirk: OJS 3.3 derives dc:language from the galleys' locales, so an article without
@@ -195,7 +203,7 @@ def _language(languages: Sequence[_Value], primary: str | None) -> str | None:
     the submission locale.
     """
     if languages:
-        return _language_code(languages[0][1])
+        return _language_code(languages[0])
     return _language_code(primary) if primary else None
 
 
@@ -205,43 +213,42 @@ def _article(fields: _Fields, header: RecordHeader, set_names: Mapping[str, str]
     Titles and descriptions are cleaned once, up front, as both the first and the
     per-language values are read from them.
     """
-    get = fields.get
-    titles = _cleaned(get("title", ()))
+    titles = _cleaned(fields.title)
     primary = titles[0][0] if titles else None
-    descriptions = _cleaned(get("description", ()))
-    url, doi = _landing_url_and_doi(get("identifier", ()))
-    rights, license_url = _rights(get("rights", ()))
-    issue, pages, issns = _source(get("source", ()), primary)
+    descriptions = _cleaned(fields.description)
+    url, doi = _landing_url_and_doi(fields.identifier)
+    rights, license_url = _rights(tuple(fields.rights))
+    issue, pages, issns = _source(fields.source, primary)
     return Article(
         title=titles[0][1] if titles else None,
         titles=_by_language(titles),
-        authors=_authors(get("creator", ()), primary),
+        authors=_authors(fields.creator, primary),
         abstract=_first(_in_language(descriptions, primary)),
         abstracts=_by_language(descriptions),
-        keywords=_unique(_in_language(get("subject", ()), primary)),
-        publisher=_first_cleaned(_in_language(get("publisher", ()), primary)),
-        published=_published(get("date", ())),
+        keywords=_unique(_in_language(fields.subject, primary)),
+        publisher=_first_cleaned(_in_language(fields.publisher, primary)),
+        published=_published(fields.date),
         doi=doi,
         url=url,
         ojs_id=_ojs_id(header.identifier, url),
-        galleys=_galleys(get("relation", ()), get("format", ())),
-        language=_language(get("language", ()), primary),
+        galleys=_galleys(fields.relation, fields.format),
+        language=_language(fields.language, primary),
         rights=rights,
         license_url=license_url,
         section=_section(header.set_specs, set_names),
         pages=pages,
         issue=issue,
         issns=issns,
-        types=_unique([text for _, text in get("type", ())]),
+        types=_types(tuple(fields.type)),
     )
 
 
-def _cleaned(values: Sequence[_Value]) -> list[tuple[str | None, str | None]]:
+def _cleaned(values: list[_Value]) -> list[tuple[str | None, str | None]]:
     """Each value's text through ``clean_text`` (None where nothing is left), language kept."""
     return [(lang, clean_text(raw)) for lang, raw in values]
 
 
-def _in_language(values: Sequence[tuple[str | None, _T]], primary: str | None) -> list[_T]:
+def _in_language(values: list[tuple[str | None, _T]], primary: str | None) -> list[_T]:
     """The texts in the primary language, else in the language of the first value.
 
     The fallback covers records whose field exists only in another locale (a French
@@ -290,16 +297,20 @@ def _unique(texts: Iterable[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _published(dates: Sequence[_Value]) -> str | None:
+# dc:type: the same few values on every record of a journal, so cached whole.
+_types = lru_cache(maxsize=256)(_unique)
+
+
+def _published(dates: list[str]) -> str | None:
     """The first dc:date that is a valid ISO date."""
-    for _, raw in dates:
+    for raw in dates:
         date = _iso_date(raw)
         if date:
             return date
     return None
 
 
-def _group_creators(creators: Sequence[_Value]) -> list[list[_Value]]:
+def _group_creators(creators: list[_Value]) -> list[list[_Value]]:
     """Fold OJS 3.4's one-``dc:creator``-per-locale back into one group per person.
 
     OJS 3.4 (``Identity::getFullNames``) writes, for each author in order, one creator per
@@ -322,7 +333,7 @@ def _group_creators(creators: Sequence[_Value]) -> list[list[_Value]]:
     return groups
 
 
-def _authors(creators: Sequence[_Value], primary: str | None) -> tuple[Author, ...]:
+def _authors(creators: list[_Value], primary: str | None) -> tuple[Author, ...]:
     """One Author per person, named in the primary language when the person has it.
 
     Exact duplicates (same display name) collapse into the first: repeating a creator is
@@ -359,7 +370,7 @@ def _is_http(text: str) -> bool:
     return text[:8].lower().startswith(("http://", "https://"))
 
 
-def _landing_url_and_doi(identifiers: Sequence[_Value]) -> tuple[str | None, str | None]:
+def _landing_url_and_doi(identifiers: list[str]) -> tuple[str | None, str | None]:
     """The landing page (first http(s) identifier not at a DOI resolver) and the DOI.
 
     OJS writes the article view URL first, then each stored pub-id (a bare DOI); other
@@ -367,7 +378,7 @@ def _landing_url_and_doi(identifiers: Sequence[_Value]) -> tuple[str | None, str
     reads.  URLs are only stripped: decoding entities could corrupt a query string.
     """
     url = doi = None
-    for _, raw in identifiers:
+    for raw in identifiers:
         value = raw.strip()
         found = normalize_doi(value) if "10." in value else None  # every DOI has "10."
         if found is not None:
@@ -385,25 +396,26 @@ def _ojs_id(oai_identifier: str, url: str | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _galleys(relations: Sequence[_Value], formats: Sequence[_Value]) -> tuple[Galley, ...]:
+def _galleys(relations: list[str], formats: list[str]) -> tuple[Galley, ...]:
     """One Galley per http(s) ``dc:relation`` (OJS: the galley view URLs, in galley order).
 
     OJS writes one ``dc:format`` per galley in the same order, so formats pair with the
     URLs when the counts agree; otherwise (a remote galley, a plugin's extra relation) no
     pairing can be trusted and mime types stay None.  Bare galley DOIs are skipped.
     """
-    urls = [url for url in (raw.strip() for _, raw in relations) if _is_http(url)]
+    urls = [url for url in map(str.strip, relations) if _is_http(url)]
     if len(formats) != len(urls):
-        return tuple(Galley(url=url, mime_type=None) for url in urls)
+        return tuple([Galley(url=url, mime_type=None) for url in urls])
     return tuple(
-        Galley(url=url, mime_type=clean_text(raw)) for url, (_, raw) in zip(urls, formats, strict=True)
+        [Galley(url=url, mime_type=clean_text(mime)) for url, mime in zip(urls, formats, strict=True)]
     )
 
 
-def _rights(values: Sequence[_Value]) -> tuple[str | None, str | None]:
+@lru_cache(maxsize=256)  # a journal's rights statement and licence recur on its records
+def _rights(values: tuple[str, ...]) -> tuple[str | None, str | None]:
     """(the first rights statement, the first licence URL): OJS writes both as dc:rights."""
     rights = license_url = None
-    for _, raw in values:
+    for raw in values:
         value = raw.strip()
         if _is_http(value):
             license_url = license_url or value
@@ -420,9 +432,7 @@ def _section(set_specs: tuple[str, ...], set_names: Mapping[str, str] | None) ->
     return set_names.get(specs[0]) if specs else None
 
 
-def _source(
-    values: Sequence[_Value], primary: str | None
-) -> tuple[IssueRef | None, str | None, tuple[str, ...]]:
+def _source(values: list[_Value], primary: str | None) -> tuple[IssueRef | None, str | None, tuple[str, ...]]:
     """(issue, pages, ISSNs) from the ``dc:source`` lines.
 
     OJS writes one "Journal; issue; pages" line per journal locale (tagged), then untagged

@@ -1,0 +1,37 @@
+"""Stopping on SIGTERM/SIGINT: finish the page in hand, commit, then stop."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+__all__ = ["stop_requested"]
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def stop_requested(on_stop: Callable[[], None] | None = None) -> Iterator[threading.Event]:
+    """An event set by the first SIGTERM or SIGINT (then ``on_stop`` runs); a second signal
+    raises ``KeyboardInterrupt`` for an operator who will not wait.  Handlers are restored
+    on exit."""
+    stop = threading.Event()
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        log.info("received %s: finishing the page in hand, then stopping", signal.Signals(signum).name)
+        stop.set()
+        if on_stop:
+            on_stop()
+
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
