@@ -102,12 +102,15 @@ def clean_text(s: str | None) -> str | None:
     """
     if not s:
         return None
-    if "&" in s:
-        s = _ENTITY_RE.sub(_unescape_reference, s)
-    elif s.isprintable() and "  " not in s and s[0] != " " and s[-1] != " ":
+    if "&" in s and ";" in s:  # a reference ends in ';'
+        if s.count("&") == s.count("&amp;"):  # only "&amp;" (OJS quirk): the same, faster
+            s = s.replace("&amp;", "&")
+        else:
+            s = _ENTITY_RE.sub(_unescape_reference, s)
+    if s.isprintable() and "  " not in s and s[:1] != " " and s[-1:] != " ":
         # Fast path, most values: every whitespace character but the ASCII space is
         # non-printable, so the only whitespace here is single inner spaces: already clean.
-        return s
+        return s or None  # empty only when all of s was references to invalid code points
     text = " ".join(s.split())
     return text or None
 

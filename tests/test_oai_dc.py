@@ -120,6 +120,30 @@ def test_broken_record_names_identifier_and_problem(xml: str, message: str) -> N
         parse_record(etree.fromstring(xml))
 
 
+def test_cached_values_never_change_a_result() -> None:
+    # The parser caches per-value work (creators, source lines, dates...): parsing the same
+    # records again, in another order, must give equal records.
+    names = sorted(path.name for path in FIXTURES.glob("record-*.xml"))
+    first = [_fixture(name) for name in names]
+    assert [_fixture(name) for name in reversed(names)] == first[::-1]
+
+
+def test_identifier_and_relation_schemes_compare_case_insensitively() -> None:
+    dc = (
+        '<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        "<dc:identifier>HTTPS://DX.DOI.ORG/</dc:identifier>"  # a resolver, but no DOI: skipped
+        "<dc:identifier>HTTP://j.example/article/view/7</dc:identifier>"
+        "<dc:identifier>DOI: 10.1000/ABC</dc:identifier>"
+        "<dc:relation>Https://j.example/article/view/7/9</dc:relation><dc:format>application/pdf</dc:format>"
+        "</oai_dc:dc>"
+    )
+    article = parse_record(etree.fromstring(_RECORD.format(f"{_HEADER}<metadata>{dc}</metadata>"))).article
+    assert article is not None
+    assert (article.url, article.doi, article.ojs_id) == ("HTTP://j.example/article/view/7", "10.1000/abc", 5)
+    assert article.galleys == (Galley("Https://j.example/article/view/7/9", None, "application/pdf"),)
+
+
 # --- parse_source --------------------------------------------------------------------------
 
 
@@ -169,6 +193,19 @@ def test_parse_source(text: str, expected: tuple[Any, ...]) -> None:
     ],
 )  # fmt: skip
 def test_clean_text(raw: str | None, expected: str | None) -> None:
+    assert nz.clean_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("&amp;amp; &amp;", "&amp; &"), ("a &amp;nbsp;b", "a &nbsp;b"),  # only "&amp;": the fast path
+        ("&AMP; &amp;", "& &"), ("R&D; x &amp;y", "R&D; x &y"),
+        ("&#1;", None), ("a&#1;", "a"),  # references to invalid code points decode to nothing
+        (" a", "a"), ("a ", "a"), ("a\u2028b", "a b"), ("a\u00a0\u00a0b", "a b"), ("x\u200by", "x\u200by"),
+    ],
+)  # fmt: skip
+def test_clean_text_fast_paths_agree_with_the_general_rule(raw: str, expected: str | None) -> None:
     assert nz.clean_text(raw) == expected
 
 

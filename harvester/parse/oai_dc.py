@@ -51,6 +51,7 @@ _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 _OAI_ARTICLE_ID = re.compile(r":article/(\d+)$")
 _URL_ARTICLE_ID = re.compile(r"/article/view/(\d+)(?:[/?#]|$)")
+_HTTP = ("http://", "https://")
 _DOI_HOSTS = re.compile(r"^https?://(?:www\.|dx\.)?doi\.org/", re.IGNORECASE)
 
 # Issue identification labels as OJS's locales translate ``issue.vol`` and ``issue.no``
@@ -81,11 +82,11 @@ _T = TypeVar("_T")
 
 
 class _Fields(NamedTuple):
-    """One record's non-empty dc texts, by element, in document order.
+    """One record's non-empty dc texts by element, in document order.
 
     Only the first ``_LOCALIZED`` fields keep each text's language: nothing reads the
-    others', and an attribute lookup is the costliest step of the pass over the children.
-    dc:contributor and dc:coverage are not read at all.
+    others', and an attribute lookup is the costliest step of ``_collect``.  dc:contributor
+    and dc:coverage are not read at all.
     """
 
     title: list[_Value]
@@ -106,10 +107,12 @@ class _Fields(NamedTuple):
 _LOCALIZED = 6
 _DC_FIELDS = {f"{{{DC_NS}}}{name}": index for index, name in enumerate(_Fields._fields)}
 
-# Values that recur on every record of a journal or issue (dc:language, an issue's dates)
-# are normalised once: pure functions of one string, cached with a bound on their size.
+# Values that recur on the records of a journal or issue (dc:language, publisher, format,
+# keywords, an issue's dates) are normalised once: pure functions of one string, cached
+# with a bound on their size.
 _language_code = lru_cache(maxsize=256)(language_code)
 _iso_date = lru_cache(maxsize=1024)(iso_date)
+_clean_recurring = lru_cache(maxsize=4096)(clean_text)
 
 
 class SourceParts(NamedTuple):
@@ -210,12 +213,11 @@ def _language(languages: list[str], primary: str | None) -> str | None:
 def _article(fields: _Fields, header: RecordHeader, set_names: Mapping[str, str] | None) -> Article:
     """The Article of one record's collected dc fields; every text goes through clean_text.
 
-    Titles and descriptions are cleaned once, up front, as both the first and the
-    per-language values are read from them.
+    Each text is cleaned once: titles and descriptions up front, as two fields read each.
     """
-    titles = _cleaned(fields.title)
+    titles = [(lang, clean_text(raw)) for lang, raw in fields.title]
     primary = titles[0][0] if titles else None
-    descriptions = _cleaned(fields.description)
+    descriptions = [(lang, clean_text(raw)) for lang, raw in fields.description]
     url, doi = _landing_url_and_doi(fields.identifier)
     rights, license_url = _rights(tuple(fields.rights))
     issue, pages, issns = _source(fields.source, primary)
@@ -226,8 +228,8 @@ def _article(fields: _Fields, header: RecordHeader, set_names: Mapping[str, str]
         abstract=_first(_in_language(descriptions, primary)),
         abstracts=_by_language(descriptions),
         keywords=_unique(_in_language(fields.subject, primary)),
-        publisher=_first_cleaned(_in_language(fields.publisher, primary)),
-        published=_published(fields.date),
+        publisher=_first(map(_clean_recurring, _in_language(fields.publisher, primary))),
+        published=_first(map(_iso_date, fields.date)),
         doi=doi,
         url=url,
         ojs_id=_ojs_id(header.identifier, url),
@@ -241,11 +243,6 @@ def _article(fields: _Fields, header: RecordHeader, set_names: Mapping[str, str]
         issns=issns,
         types=_types(tuple(fields.type)),
     )
-
-
-def _cleaned(values: list[_Value]) -> list[tuple[str | None, str | None]]:
-    """Each value's text through ``clean_text`` (None where nothing is left), language kept."""
-    return [(lang, clean_text(raw)) for lang, raw in values]
 
 
 def _in_language(values: list[tuple[str | None, _T]], primary: str | None) -> list[_T]:
@@ -271,19 +268,10 @@ def _by_language(values: list[tuple[str | None, str | None]]) -> dict[str, str]:
 
 
 def _first(texts: Iterable[str | None]) -> str | None:
-    """The first text that is not empty (or None)."""
+    """The first text that is not empty (or None): lazily, so nothing after it is cleaned."""
     for text in texts:
         if text:
             return text
-    return None
-
-
-def _first_cleaned(texts: Iterable[str]) -> str | None:
-    """The first text that is not empty once cleaned."""
-    for text in texts:
-        cleaned = clean_text(text)
-        if cleaned:
-            return cleaned
     return None
 
 
@@ -291,7 +279,7 @@ def _unique(texts: Iterable[str]) -> tuple[str, ...]:
     """Cleaned, non-empty, first occurrence kept, order kept."""
     seen: dict[str, None] = {}
     for text in texts:
-        cleaned = clean_text(text)
+        cleaned = _clean_recurring(text)
         if cleaned:
             seen[cleaned] = None
     return tuple(seen)
@@ -301,17 +289,8 @@ def _unique(texts: Iterable[str]) -> tuple[str, ...]:
 _types = lru_cache(maxsize=256)(_unique)
 
 
-def _published(dates: list[str]) -> str | None:
-    """The first dc:date that is a valid ISO date."""
-    for raw in dates:
-        date = _iso_date(raw)
-        if date:
-            return date
-    return None
-
-
-def _group_creators(creators: list[_Value]) -> list[list[_Value]]:
-    """Fold OJS 3.4's one-``dc:creator``-per-locale back into one group per person.
+def _person_names(creators: list[_Value], primary: str | None) -> list[str]:
+    """Each person's creator text, in the primary language when the person has one there.
 
     OJS 3.4 (``Identity::getFullNames``) writes, for each author in order, one creator per
     locale the author has a name in: "Naz, Farah"@en then "ناز, فرح"@ur.  So a creator
@@ -320,32 +299,27 @@ def _group_creators(creators: list[_Value]) -> list[list[_Value]]:
     the next person.  This relies on every author having a name in the submission locale,
     which OJS requires.
     """
-    groups: list[list[_Value]] = []
-    langs: set[str] = set()
-    for value in creators:
-        lang = value[0]
-        if groups and lang is not None and langs and lang not in langs:
-            groups[-1].append(value)
+    names: list[str] = []
+    langs: set[str] = set()  # the current person's languages
+    for lang, text in creators:
+        if names and lang is not None and langs and lang not in langs:
             langs.add(lang)
+            if lang == primary:  # a person's languages are distinct: at most one matches
+                names[-1] = text
         else:
-            groups.append([value])
+            names.append(text)
             langs = {lang} if lang is not None else set()
-    return groups
+    return names
 
 
 def _authors(creators: list[_Value], primary: str | None) -> tuple[Author, ...]:
-    """One Author per person, named in the primary language when the person has it.
+    """One Author per person (see ``_person_names``).
 
     Exact duplicates (same display name) collapse into the first: repeating a creator is
     an OJS data-entry artefact, never two people the record could tell apart.
     """
     authors: dict[str, Author] = {}
-    for group in _group_creators(creators):
-        text = group[0][1]
-        for lang, other in group:
-            if lang == primary:
-                text = other
-                break
+    for text in _person_names(creators, primary):
         author = _author(text)
         if author is not None and author.name not in authors:
             authors[author.name] = author
@@ -356,8 +330,7 @@ def _authors(creators: list[_Value], primary: str | None) -> tuple[Author, ...]:
 def _author(creator: str) -> Author | None:
     """The Author of one raw ``dc:creator`` text, None when it names nobody.
 
-    Cached: an author's creator text recurs on every record of theirs, and Author is a
-    frozen value, so records may share one instance.
+    Cached: an author recurs on their records, and a frozen Author can be shared.
     """
     parts = split_creator(creator)
     if parts is None:
@@ -367,7 +340,7 @@ def _author(creator: str) -> Author | None:
 
 def _is_http(text: str) -> bool:
     """Whether ``text`` is an http(s) URL (scheme compared case-insensitively)."""
-    return text[:8].lower().startswith(("http://", "https://"))
+    return text.startswith(_HTTP) or text[:8].lower().startswith(_HTTP)
 
 
 def _landing_url_and_doi(identifiers: list[str]) -> tuple[str | None, str | None]:
@@ -407,7 +380,7 @@ def _galleys(relations: list[str], formats: list[str]) -> tuple[Galley, ...]:
     if len(formats) != len(urls):
         return tuple([Galley(url=url, mime_type=None) for url in urls])
     return tuple(
-        [Galley(url=url, mime_type=clean_text(mime)) for url, mime in zip(urls, formats, strict=True)]
+        [Galley(url=url, mime_type=_clean_recurring(mime)) for url, mime in zip(urls, formats, strict=True)]
     )
 
 
@@ -426,10 +399,8 @@ def _rights(values: tuple[str, ...]) -> tuple[str | None, str | None]:
 
 def _section(set_specs: tuple[str, ...], set_names: Mapping[str, str] | None) -> str | None:
     """The set name of the section set ("journal:SECTION"), if ListSets named it."""
-    if not set_names:
-        return None
     specs = [spec for spec in set_specs if ":" in spec]
-    return set_names.get(specs[0]) if specs else None
+    return set_names.get(specs[0]) if set_names and specs else None
 
 
 def _source(values: list[_Value], primary: str | None) -> tuple[IssueRef | None, str | None, tuple[str, ...]]:
@@ -449,9 +420,7 @@ def _source(values: list[_Value], primary: str | None) -> tuple[IssueRef | None,
             lines.append((lang, text))
     if not lines:
         return None, None, tuple(issns)
-    chosen = lines[0][1]
-    if primary:
-        chosen = next((text for lang, text in lines if lang == primary), chosen)
+    chosen = next((text for lang, text in lines if primary and lang == primary), lines[0][1])
     issue, pages = _issue_and_pages(chosen)
     return issue, pages, tuple(issns)
 
@@ -460,8 +429,8 @@ def _source(values: list[_Value], primary: str | None) -> tuple[IssueRef | None,
 def _source_value(raw: str) -> tuple[str | None, str | None, bool]:
     """(cleaned text, ISSN, is a source line even untagged) of one raw ``dc:source`` text.
 
-    Cached, like ``_issue_and_pages``: the ISSN lines recur on every record of a journal,
-    and an issue's line on each of its articles (unless it carries their pages).
+    Cached, like ``_issue_and_pages``: ISSN lines recur on all of a journal's records, and
+    an issue's line on its articles' (unless it carries their pages).
     """
     text = clean_text(raw)
     if text is None:
