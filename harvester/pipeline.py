@@ -19,7 +19,8 @@ from .errors import HarvesterError, OAIProtocolError
 from .http import HttpClient, Politeness
 from .oai import OaiClient, Page, RepositoryInfo, Window, incremental_from, parse_datestamp
 from .store import Store
-from .store.ingest import PageCounts, RawPage, RunContext, ingest_records
+from .store.feed import RunContext
+from .store.ingest import PageCounts, RawPage, ingest_records
 from .store.runs import (
     Checkpoint,
     HarvestState,

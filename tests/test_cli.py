@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from configs import write_config
 from ojs_site import OjsSite
 
 from harvester.store import Store
@@ -29,23 +30,8 @@ def site() -> Iterator[OjsSite]:
 
 @pytest.fixture
 def config(tmp_path: Path, site: OjsSite) -> Path:
-    path = tmp_path / "harvester.toml"
-    path.write_text(
-        f"""
-[http]
-requests_per_second = 500
-backoff = 0.01
-max_retries = 1
-[[sources]]
-name = "jsas"
-url = "{site.journal_url("jsas")}"
-[[sources]]
-name = "mhc"
-url = "{site.journal_url("mhc")}"
-enabled = false
-""",
-        encoding="utf-8",
-    )
+    path = write_config(tmp_path, {"jsas": site.journal_url("jsas"), "mhc": site.journal_url("mhc")})
+    path.write_text(path.read_text(encoding="utf-8") + "enabled = false\n", encoding="utf-8")  # mhc: off
     return path
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from configs import write_config
 from ojs_site import OjsSite
 
 from harvester.store import Store
@@ -18,27 +19,12 @@ pytestmark = pytest.mark.slow
 
 
 def _config(tmp_path: Path, site: OjsSite, schedule: str) -> Path:
-    path = tmp_path / "harvester.toml"
-    path.write_text(
-        f"""
-[http]
-requests_per_second = 500
-backoff = 0.01
-[scheduler]
-jitter = "0s"
-workers = 2
-[[sources]]
-name = "jsas"
-url = "{site.journal_url("jsas")}"
-schedule = "{schedule}"
-[[sources]]
-name = "mhc"
-url = "{site.journal_url("mhc")}"
-schedule = "{schedule}"
-""",
-        encoding="utf-8",
+    return write_config(
+        tmp_path,
+        {"jsas": site.journal_url("jsas"), "mhc": site.journal_url("mhc")},
+        extra='[scheduler]\njitter = "0s"\nworkers = 2\n',
+        source_extra=f'schedule = "{schedule}"\n',
     )
-    return path
 
 
 def _daemon(config: Path, db_url: str, log: Path) -> subprocess.Popen[bytes]:

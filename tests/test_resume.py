@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from configs import write_config
 from ojs_site import OjsSite
 
 from harvester.store import Store
@@ -19,19 +20,7 @@ VOLATILE = ("article_id", "first_seen", "updated_at", "url", "source")
 
 
 def _config(tmp_path: Path, site: OjsSite) -> Path:
-    path = tmp_path / "harvester.toml"
-    path.write_text(
-        f"""
-[http]
-requests_per_second = 500
-backoff = 0.01
-[[sources]]
-name = "jsas"
-url = "{site.journal_url("jsas")}"
-""",
-        encoding="utf-8",
-    )
-    return path
+    return write_config(tmp_path, {"jsas": site.journal_url("jsas")})
 
 
 def _command(config: Path, db_url: str) -> list[str]:

@@ -14,7 +14,8 @@ from harvester.config import SourceSettings
 from harvester.model import Article, Author, IssueRef, OaiRecord, RecordHeader
 from harvester.store import Store
 from harvester.store.engine import HEAD_REVISION, current_revision, head_revision
-from harvester.store.ingest import PageCounts, RawPage, RunContext, ingest_records
+from harvester.store.feed import RunContext
+from harvester.store.ingest import PageCounts, RawPage, ingest_records
 from harvester.store.queries import article_versions, current_articles, find_article
 from harvester.store.runs import ensure_source
 

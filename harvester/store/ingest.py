@@ -19,38 +19,22 @@ import hashlib
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
-from ..model import Article, IssueRef, OaiRecord, content_hash, encode_record, record_json, to_json
+from ..model import OaiRecord, encode_record, record_json, to_json
+from .bulk import insert_many
+from .feed import RunContext, change_row, write_changes
+from .issues import ingest_issues, update_journal
 from .schema import (
     article_history,
     article_keys,
     articles,
-    change_log,
-    issue_history,
-    issues,
-    journals,
     raw_pages,
 )
 
-__all__ = ["PageCounts", "RawPage", "RunContext", "ingest_records", "insert_many", "url_key"]
-
-# Any fixed number: the key of the advisory lock that orders change-feed commits on PostgreSQL.
-_CHANGE_FEED_LOCK = 0x0A1_0002
-
-
-@dataclass(frozen=True)
-class RunContext:
-    """Who is writing: the source, its journal row and the harvest run."""
-
-    source_id: int
-    journal_id: int
-    run_id: int | None
-    fetched_at: datetime
+__all__ = ["PageCounts", "RawPage", "ingest_records", "url_key"]
 
 
 @dataclass(frozen=True)
@@ -89,42 +73,6 @@ class _Page:
     updates: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
     counts: PageCounts = field(default_factory=PageCounts)
-
-
-def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """INSERT rows of one shape with a single driver-level executemany.
-
-    Equivalent to ``conn.execute(insert(table), rows)``, minus SQLAlchemy's per-row parameter
-    processing, which cost about as much as SQLite itself on the ingest path (measured 25 vs
-    15 µs a row).  Column types still convert values (e.g. timestamps for SQLite).
-    """
-    if not rows:
-        return
-    sql, names, positional, convert = _compiled_insert(conn, table, tuple(rows[0]))
-    pick = itemgetter(*names)
-    params: list[Any] = []
-    for row in rows:
-        values = list(pick(row)) if len(names) > 1 else [row[names[0]]]
-        for i, f in convert:
-            values[i] = f(values[i])
-        params.append(tuple(values) if positional else dict(zip(names, values, strict=True)))
-    conn.exec_driver_sql(sql, params)
-
-
-_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[str], bool, list[tuple[int, Any]]]] = {}
-
-
-def _compiled_insert(
-    conn: Connection, table: Table, columns: tuple[str, ...]
-) -> tuple[str, list[str], bool, list[tuple[int, Any]]]:
-    """SQL, parameter order and value converters of an INSERT, compiled once per shape."""
-    key = (conn.dialect.name, table.name, columns)
-    if key not in _INSERTS:
-        compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(columns))
-        names = list(compiled.positiontup or []) if compiled.positional else list(columns)
-        processors = [(i, table.c[name].type.bind_processor(conn.dialect)) for i, name in enumerate(names)]
-        _INSERTS[key] = (str(compiled), names, compiled.positional, [(i, f) for i, f in processors if f])
-    return _INSERTS[key]
 
 
 def url_key(url: str) -> str:
@@ -256,19 +204,7 @@ def _version(
         }
     )
     op = "delete" if record.article is None else ("create" if version == 1 else "update")
-    page.changes.append(_change(page.ctx, "article", article_id, version, op))
-
-
-def _change(ctx: RunContext, entity: str, entity_id: int, version: int, op: str) -> dict[str, Any]:
-    return {
-        "entity": entity,
-        "entity_id": entity_id,
-        "version": version,
-        "op": op,
-        "source_id": ctx.source_id,
-        "run_id": ctx.run_id,
-        "at": ctx.fetched_at,
-    }
+    page.changes.append(change_row(page.ctx, "article", article_id, version, op))
 
 
 def _previous_record(conn: Connection, article_id: int, version: int) -> str:
@@ -354,78 +290,6 @@ def _ingest_new(conn: Connection, page: _Page, new: list[tuple[OaiRecord, int | 
     return ids
 
 
-def _issue_record(issue: IssueRef) -> dict[str, Any]:
-    return {"volume": issue.volume, "number": issue.number, "year": issue.year, "title": issue.title}
-
-
-def _ingest_issues(conn: Connection, page: _Page, refs: Iterable[IssueRef]) -> dict[str, int]:
-    """Issue ids by key for the issues named in a page; new or changed issues get a version."""
-    wanted = {ref.key: ref for ref in refs}
-    if not wanted:
-        return {}
-    rows = conn.execute(
-        select(issues.c.id, issues.c.key, issues.c.version, issues.c.content_hash).where(
-            issues.c.journal_id == page.ctx.journal_id, issues.c.key.in_(list(wanted))
-        )
-    )
-    existing = {row.key: row for row in rows}
-    ids = {key: row.id for key, row in existing.items()}
-    for key, ref in wanted.items():
-        record = _issue_record(ref)
-        digest = content_hash(record)
-        row = existing.get(key)
-        if row is not None and row.content_hash == digest:
-            continue
-        version = 1 if row is None else row.version + 1
-        values = record | {"version": version, "content_hash": digest, "updated_at": page.ctx.fetched_at}
-        if row is None:
-            ids[key] = conn.execute(
-                insert(issues).returning(issues.c.id),
-                values | {"journal_id": page.ctx.journal_id, "key": key, "first_seen": page.ctx.fetched_at},
-            ).scalar_one()
-        else:
-            conn.execute(update(issues).where(issues.c.id == row.id).values(values))
-        conn.execute(
-            insert(issue_history),
-            {
-                "issue_id": ids[key],
-                "version": version,
-                "content_hash": digest,
-                "record": encode_record(record)[0],
-                "run_id": page.ctx.run_id,
-                "fetched_at": page.ctx.fetched_at,
-            },
-        )
-        page.changes.append(
-            _change(page.ctx, "issue", ids[key], version, "create" if row is None else "update")
-        )
-    return ids
-
-
-def _update_journal(conn: Connection, ctx: RunContext, live: Sequence[Article]) -> None:
-    """Journal title, ISSNs and publisher as the newest record states them."""
-    for article in live:
-        if article.issue and article.issue.journal_title:
-            values = {
-                "title": article.issue.journal_title,
-                "issn": article.issns[0] if article.issns else None,
-                "issns": to_json(article.issns),
-                "publisher": article.publisher,
-            }
-            current = conn.execute(
-                select(journals.c.title, journals.c.issn, journals.c.issns, journals.c.publisher).where(
-                    journals.c.id == ctx.journal_id
-                )
-            ).one()
-            if dict(current._mapping) != values:
-                conn.execute(
-                    update(journals)
-                    .where(journals.c.id == ctx.journal_id)
-                    .values(values | {"updated_at": ctx.fetched_at})
-                )
-            return
-
-
 def _flush(conn: Connection, page: _Page) -> None:
     if page.history:
         insert_many(conn, article_history, page.history)
@@ -437,13 +301,7 @@ def _flush(conn: Connection, page: _Page) -> None:
         for rows in by_shape.values():
             columns: dict[str, Any] = {key: bindparam(key) for key in rows[0] if key != "b_id"}
             conn.execute(update(articles).where(articles.c.id == bindparam("b_id")).values(columns), rows)
-    if page.changes:
-        if conn.dialect.name == "postgresql":
-            # Sequence values are handed out at insert time but become visible at commit; a
-            # reader polling "seq > N" would skip a lower seq committed late.  Holding this
-            # lock from the first change insert to commit makes commits follow seq order.
-            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_CHANGE_FEED_LOCK})")
-        insert_many(conn, change_log, page.changes)
+    write_changes(conn, page.changes)
 
 
 def _add_keys(conn: Connection, claims: dict[tuple[str, str], int]) -> None:
@@ -463,8 +321,11 @@ def ingest_records(
     known = _lookup(conn, ctx.source_id, (key for _, keys in keyed for key in keys))
     current = _current(conn, [aid for _, keys in keyed if (aid := _resolve(keys, known)) is not None])
     live = [record.article for record in latest if record.article is not None]
-    issue_ids = _ingest_issues(conn, page, (a.issue for a in live if a.issue and a.issue.identified))
-    _update_journal(conn, ctx, live)
+    issue_ids, issue_changes = ingest_issues(
+        conn, ctx, (a.issue for a in live if a.issue and a.issue.identified)
+    )
+    page.changes += issue_changes
+    update_journal(conn, ctx, live)
     new: list[tuple[OaiRecord, list[tuple[str, str]], int | None]] = []
     seen: list[tuple[list[tuple[str, str]], int]] = []
     for record, keys in keyed:
