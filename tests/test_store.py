@@ -209,3 +209,22 @@ def test_readers_are_not_blocked_by_a_writer(store: Store, db_url: str) -> None:
         with reader.read() as other:
             assert other.exec_driver_sql("SELECT title FROM current_articles").scalar_one() == "A title"
     reader.close()
+
+
+def test_bulk_insert_stores_exactly_what_sqlalchemy_would(store: Store) -> None:
+    from sqlalchemy import insert
+
+    from harvester.store.bulk import insert_many
+    from harvester.store.schema import change_log
+
+    at = datetime(2026, 11, 28, 1, 2, 3, 456789, tzinfo=UTC)
+    row = {"entity": "article", "entity_id": 1, "version": 1, "op": "create", "run_id": None, "at": at}
+    with store.write() as conn:
+        source_id = ensure_source(conn, SOURCE, at).source_id
+        insert_many(conn, change_log, [row | {"source_id": source_id, "entity_id": 1}])
+        conn.execute(insert(change_log), [row | {"source_id": source_id, "entity_id": 2}])
+    with store.read() as conn:
+        stored = (
+            conn.exec_driver_sql("SELECT CAST(at AS TEXT) FROM change_log ORDER BY entity_id").scalars().all()
+        )
+    assert stored[0] == stored[1]

@@ -41,6 +41,7 @@ def _compiled_insert(
     if key not in _INSERTS:
         compiled = insert(table).compile(dialect=conn.dialect, column_keys=list(columns))
         names = list(compiled.positiontup or []) if compiled.positional else list(columns)
-        processors = [(i, table.c[name].type.bind_processor(conn.dialect)) for i, name in enumerate(names)]
+        types = [table.c[name].type.dialect_impl(conn.dialect) for name in names]
+        processors = [(i, column_type.bind_processor(conn.dialect)) for i, column_type in enumerate(types)]
         _INSERTS[key] = (str(compiled), names, compiled.positional, [(i, f) for i, f in processors if f])
     return _INSERTS[key]
