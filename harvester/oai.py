@@ -193,13 +193,15 @@ def _is_from_failure(error: HarvesterError, window: Window, token: str | None) -
 
 
 def parse_datestamp(text: str) -> datetime:
-    """An OAI datestamp (day or seconds granularity) as an aware UTC datetime."""
-    text = text.strip()
-    fmt = "%Y-%m-%d" if len(text) == 10 else "%Y-%m-%dT%H:%M:%SZ"
+    """An OAI datestamp (day or seconds granularity) as an aware UTC datetime.
+
+    Quirk: some servers add fractions of a second or write "+00:00" for "Z"; both are read.
+    """
     try:
-        return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+        moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise BrokenResponseError(f"{text!r} is not an OAI datestamp") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def format_datestamp(moment: datetime, granularity: str) -> str:

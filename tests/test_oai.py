@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from replay import ReplaySite, samples_dir
 from harvester.config import HttpSettings
 from harvester.errors import BadResumptionToken, BadVerb, BrokenResponseError, CannotDisseminateFormat
 from harvester.http import HttpClient
-from harvester.oai import OaiClient, Window, _parse_strict, incremental_from, repair_payload
+from harvester.oai import OaiClient, Window, _parse_strict, incremental_from, parse_datestamp, repair_payload
 
 PAGE = b"""<?xml version="1.0" encoding="UTF-8"?>
 <OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2026-11-28T01:41:54Z</responseDate>
@@ -56,6 +56,19 @@ def test_repair_leaves_legal_text_alone() -> None:
 def test_truncated_page_is_an_error_never_a_short_page(cut: int) -> None:
     with pytest.raises(BrokenResponseError, match="broken XML"):
         _parse_strict(PAGE[:cut], "http://x/oai (ListRecords)")
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["2026-11-28T01:00:00Z", "2026-11-28T01:00:00.000Z", "2026-11-28T02:00:00+01:00", "2026-11-28T01:00:00"],
+)
+def test_datestamp_forms_servers_send(stamp: str) -> None:
+    assert parse_datestamp(stamp) == datetime(2026, 11, 28, 1, tzinfo=UTC)
+
+
+def test_not_a_datestamp() -> None:
+    with pytest.raises(BrokenResponseError, match="not an OAI datestamp"):
+        parse_datestamp("yesterday")
 
 
 def test_incremental_window_starts_an_overlap_before_the_mark() -> None:
