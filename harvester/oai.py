@@ -335,14 +335,18 @@ class OaiClient:
         """
         names = set_names or {}
         state = _WindowState()
-        pending = _in_background(self._fetch_page_twice, window, token, names)
+
+        def start() -> Callable[[], Page]:  # the page at the current window and token
+            return _in_background(self._fetch_page_twice, window, token, names)
+
+        pending = start()
         while True:
             try:
                 page = pending()
             except BadResumptionToken as exc:
                 _restart_or_raise(state, exc, self.endpoint)
                 token = None
-                pending = _in_background(self._fetch_page_twice, window, token, names)
+                pending = start()
                 continue
             except TransientHTTPStatusError as exc:
                 if not _is_from_failure(exc, window, token):
@@ -351,12 +355,12 @@ class OaiClient:
                     "%s: ListRecords with from= fails with HTTP 500; harvesting everything", self.endpoint
                 )
                 window = Window(window.metadata_prefix, None, None, window.set_spec)
-                pending = _in_background(self._fetch_page_twice, window, token, names)
+                pending = start()
                 continue
             last = _window_should_end(state, page, self._max_empty_pages, self.endpoint)
             if not last:
                 token = page.token
-                pending = _in_background(self._fetch_page_twice, window, token, names)
+                pending = start()
             yield replace(page, last=last)
             if last:
                 return

@@ -107,14 +107,15 @@ def run_daemon(settings: Settings, store: Store) -> None:
     scheduler: BlockingScheduler | None = None
 
     def shutdown() -> None:
-        if scheduler is not None:
+        if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
 
     with stop_requested(shutdown) as stop:
         scheduler = build_scheduler(settings, store, stop)
         enabled = sum(source.enabled for source in settings.sources)
         log.info("daemon started: %d enabled source(s), %d worker(s)", enabled, settings.scheduler.workers)
-        scheduler.start()
+        if not stop.is_set():  # a signal during start-up: do not start at all
+            scheduler.start()
     # shutdown(wait=False) returned at once; the executor's threads are joined at interpreter
     # exit, after each running harvest has committed its page and stopped.
     log.info("daemon stopped")

@@ -230,8 +230,11 @@ def _encode(conn: Connection, record: OaiRecord, existing: Any) -> tuple[dict[st
 def _ingest_existing(
     conn: Connection, page: _Page, record: OaiRecord, existing: Any, issue_id: int | None
 ) -> None:
-    data, body, digest = _encode(conn, record, existing)
     deleted = record.article is None
+    if deleted and existing.deleted:  # a tombstone seen again: no need to load its content
+        page.counts.unchanged += 1
+        return
+    data, body, digest = _encode(conn, record, existing)
     if digest == existing.content_hash and deleted == existing.deleted:
         page.counts.unchanged += 1
         return
