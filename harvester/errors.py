@@ -26,6 +26,7 @@ __all__ = [
     "NoSetHierarchy",
     "NotFoundError",
     "OAIProtocolError",
+    "PageError",
     "PermanentError",
     "PermanentHTTPStatusError",
     "ResponseTooLargeError",
@@ -113,6 +114,17 @@ class ResponseTooLargeError(PermanentError):
 
 class BrokenResponseError(TransientError):
     """A response arrived but could not be parsed (truncated, not XML, not OAI-PMH)."""
+
+
+class PageError(PermanentError):
+    """An HTML page is not the page asked for: a login form, a "not found" page served with
+    200, a truncated page, or a page that is not OJS's.  The crawler logs it and skips the
+    page; nothing stored is touched."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
 
 
 # --- OAI-PMH protocol errors (the <error code="..."> of the spec) -------------------------

@@ -15,12 +15,15 @@ from typing import Any
 import orjson
 
 __all__ = [
+    "ArchivePage",
     "Article",
     "Author",
     "Galley",
+    "IssuePage",
     "IssueRef",
     "OaiRecord",
     "RecordHeader",
+    "TocEntry",
     "content_hash",
     "encode_record",
     "record_json",
@@ -37,15 +40,17 @@ class Author:
     family: str | None = None
     affiliation: str | None = None
     orcid: str | None = None  # bare 0000-0000-0000-000X
+    bio: str | None = None  # plain text; paragraphs separated by a blank line (HTML only)
 
 
 @dataclass(frozen=True)
 class Galley:
     """A full-text rendition of an article (PDF, HTML, …) as linked by the journal."""
 
-    url: str
+    url: str  # the galley's view page (OJS: /article/view/ID/GALLEY)
     label: str | None = None
     mime_type: str | None = None
+    download_url: str | None = None  # the file itself (OJS: /article/download/ID/GALLEY[/FILE])
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ class IssueRef:
     number: str | None = None
     year: int | None = None
     title: str | None = None
+    url: str | None = None  # the issue's table of contents (OJS: /issue/view/ID)
+    ojs_id: int | None = None  # the OJS issue id from that URL
 
     @property
     def identified(self) -> bool:
@@ -78,7 +85,8 @@ class Article:
     """The normalised content of one article."""
 
     title: str | None = None
-    titles: dict[str, str] = field(default_factory=dict)  # language tag -> title
+    titles: dict[str, str] = field(default_factory=dict)  # language code -> title
+    subtitle: str | None = None
     authors: tuple[Author, ...] = ()
     abstract: str | None = None
     abstracts: dict[str, str] = field(default_factory=dict)  # language tag -> abstract
@@ -97,6 +105,38 @@ class Article:
     issue: IssueRef | None = None
     issns: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
+    how_to_cite: str | None = None  # the page's "How to Cite" text, as shown
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    """One article as an issue's table of contents lists it, in display order."""
+
+    url: str
+    ojs_id: int | None = None
+    title: str | None = None
+    section: str | None = None
+    pages: str | None = None
+
+
+@dataclass(frozen=True)
+class IssuePage:
+    """An issue's table of contents page."""
+
+    issue: IssueRef  # with url and ojs_id
+    published: str | None = None  # ISO date
+    cover_url: str | None = None
+    description: str | None = None  # plain text
+    sections: tuple[str, ...] = ()  # section titles in display order
+    articles: tuple[TocEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArchivePage:
+    """One page of a journal's issue archive: its issues, newest first as OJS lists them."""
+
+    issues: tuple[IssueRef, ...] = ()  # each with url and ojs_id, plus what the listing shows
+    next_url: str | None = None  # the next archive page when the page links one
 
 
 @dataclass(frozen=True)
@@ -117,18 +157,28 @@ class OaiRecord:
     article: Article | None
 
 
+# Fields added after the first release are written only when set: records that lack them
+# keep the hash they were stored with, so an upgrade writes no spurious versions.
+_ADDED_FIELDS = frozenset({"subtitle", "how_to_cite", "bio", "download_url", "url", "ojs_id"})
+_ARTICLE_ADDED = frozenset({"subtitle", "how_to_cite"})
+
+
+def _fields(obj: Any, added: frozenset[str] = _ADDED_FIELDS) -> dict[str, Any]:
+    return {key: value for key, value in vars(obj).items() if value is not None or key not in added}
+
+
 def record_json(article: Article) -> dict[str, Any]:
     """The article as the JSON-ready dict a version stores (field order as declared).
 
     Written out rather than ``dataclasses.asdict``, which deep-copies every leaf and cost
     more than parsing on the ingest path.
     """
-    data = dict(vars(article))
+    data = _fields(article, _ARTICLE_ADDED)
     data["titles"] = dict(article.titles)
     data["abstracts"] = dict(article.abstracts)
-    data["authors"] = [dict(vars(author)) for author in article.authors]
-    data["galleys"] = [dict(vars(galley)) for galley in article.galleys]
-    data["issue"] = dict(vars(article.issue)) if article.issue else None
+    data["authors"] = [_fields(author) for author in article.authors]
+    data["galleys"] = [_fields(galley) for galley in article.galleys]
+    data["issue"] = _fields(article.issue) if article.issue else None
     for name in ("keywords", "issns", "types"):
         data[name] = list(data[name])
     return data
