@@ -33,6 +33,7 @@ from harvester.normalize import (
     normalize_issn,
     split_creator,
 )
+from harvester.parse.issue_label import parse_issue_label
 
 __all__ = ["DC_NS", "OAI_DC_NS", "OAI_NS", "SourceParts", "parse_record", "parse_source"]
 
@@ -53,29 +54,6 @@ _OAI_ARTICLE_ID = re.compile(r":article/(\d+)$")
 _URL_ARTICLE_ID = re.compile(r"/article/view/(\d+)(?:[/?#]|$)")
 _HTTP = ("http://", "https://")
 _DOI_HOSTS = re.compile(r"^https?://(?:www\.|dx\.)?doi\.org/", re.IGNORECASE)
-
-# Issue identification labels as OJS's locales translate ``issue.vol`` and ``issue.no``
-# (lower-cased, trailing dots dropped): en, es/ca/pt, de, fr, ru/uk, tr, it, pl, cs, hr/sr,
-# id/ms, ar/fa, and OJS 2's dot-less "Vol 5, No 2".
-_VOLUME_LABELS = frozenset({
-    "vol", "volume", "vols", "v", "bd", "band", "jg", "t", "т", "том", "tom", "tome", "cilt",
-    "jilid", "año", "ano", "roč", "ročník", "svez", "svezak", "god", "godina", "letnik",
-    "rocznik", "évf", "årg", "مجلد", "المجلد", "دوره",
-})  # fmt: skip
-_NUMBER_LABELS = frozenset({
-    "no", "nos", "n", "nº", "n°", "núm", "num", "número", "numero", "nr", "№", "issue", "iss",
-    "heft", "h", "sayı", "sayi", "br", "broj", "č", "čís", "číslo", "zeszyt", "z", "nummer",
-    "szám", "sz", "вып", "выпуск", "номер", "عدد", "العدد", "شماره",
-})  # fmt: skip
-_KNOWN_LABELS = _VOLUME_LABELS | _NUMBER_LABELS
-_LABEL = r"(?:[^\W\d_]+\.?|№|[Nn][°º]\.?)"
-_VALUE = r"(?:\d[^\s,():;]*|[IVXLCDM]+\b)"
-_ISSUE_RE = re.compile(
-    rf"^(?:(?P<l1>{_LABEL})\s*(?P<v1>{_VALUE}),?\s*)?"
-    rf"(?:(?P<l2>{_LABEL})\s*(?P<v2>{_VALUE}),?\s*)?"
-    r"(?:\((?P<year>\d{4})\)|(?P<bare>\d{4}))?"
-    r"(?:\s*:\s*(?P<title>.*\S))?\s*$"
-)
 
 _Value = tuple[str | None, str]  # (xml:lang with '_' as '-', raw text) of one dc element
 _T = TypeVar("_T")
@@ -453,7 +431,7 @@ def parse_source(text: str) -> SourceParts:
 
     The first ';'-separated part is the journal title, the last is the pages when there are
     three or more parts (OJS omits "; pages" when the article has none), and what is
-    between is the issue identification, read by ``_parse_issue``.  A journal title that
+    between is the issue identification, read by ``parse_issue_label``.  A journal title that
     itself contains ';' is not supported.
     """
     parts = [part.strip() for part in " ".join(text.split()).split(";")]
@@ -461,29 +439,5 @@ def parse_source(text: str) -> SourceParts:
     if len(parts) >= 3:
         pages = parts[-1] or None
         parts = [parts[0], "; ".join(parts[1:-1])]
-    volume, number, year, title = _parse_issue(parts[1] if len(parts) > 1 else "")
+    volume, number, year, title = parse_issue_label(parts[1] if len(parts) > 1 else "")
     return SourceParts(parts[0] or None, volume, number, year, title, pages)
-
-
-@lru_cache(maxsize=1024)  # pure, and an issue's identification recurs on each of its articles
-def _parse_issue(text: str) -> tuple[str | None, str | None, int | None, str | None]:
-    """(volume, number, year, title) of an OJS issue identification.
-
-    OJS (``Issue::getIssueIdentification``) joins, as the issue's settings say, the
-    translated "Vol." and "No." labels with their values, the year (in parentheses unless
-    it comes first), and ": title": "Vol. 5 Núm. 2 (2020): Title", "No. 4 (2021)", "2018",
-    or the title alone.  OJS 2 wrote "Vol 5, No 2 (2020)".  Of two labelled values the
-    first is the volume; a single one is the number only under a known number label.
-    Anything else is taken whole as the issue title.
-    """
-    if not text:
-        return None, None, None, None
-    match = _ISSUE_RE.match(text)
-    labels = [label.rstrip(".").lower() for label in match.group("l1", "l2") if label] if match else []
-    if match is None or not any(match.groups()) or not _KNOWN_LABELS.issuperset(labels):
-        return None, None, None, text
-    volume, number = match.group("v1"), match.group("v2")
-    if number is None and volume is not None and labels[0] in _NUMBER_LABELS:
-        volume, number = None, volume
-    year_text = match.group("year") or match.group("bare")
-    return volume, number, int(year_text) if year_text else None, match.group("title")

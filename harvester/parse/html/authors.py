@@ -1,0 +1,183 @@
+"""The authors of an article page: names and affiliations from meta tags, the rest from markup.
+
+Sources, merged per author in display order:
+
+- ``citation_author`` (+ the ``citation_author_institution`` tags that follow it) from the
+  Google Scholar plugin: the names in the submission locale (3.4+), "Given Family" in
+  OJS 2.4 and 3.x; OJS 2.3 wrote one ``citation_authors`` "Family, Given; Family, Given";
+- ``DC.Creator.PersonalName`` when there is no ``citation_author``;
+- the theme's author list (3.1 ``ul.item.authors``, 3.3+ ``ul.authors``, 3.5 nested
+  spans): ORCID iDs, and affiliations when the meta tags lack them; its names when there
+  are no meta tags at all; OJS 2's ``#authorString`` as the last resort;
+- the biography blocks: 3.x ``.item.author_bios .sub_item`` (label "Name, Affiliation",
+  then the value), OJS 2's "About the authors" sidebar block (``.authorBio``).
+
+Splitting a full name: OJS 3 pages show only "Given Family", so it is split on the last
+space (a heuristic: OAI's "Family, Given" wins in the merge); a single word is a mononym
+(given name only, OJS 3's rule); a name with a comma is "Family, Given".
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from lxml import etree
+
+from harvester.model import Author
+from harvester.normalize import clean_text, normalize_orcid, split_creator
+from harvester.parse.html.common import Page, by_class, find, find_all, inner_text, paragraphs
+
+__all__ = ["parse_authors", "split_name"]
+
+_ITEM_AUTHORS = f"{by_class('item')} and {by_class('authors')}"
+_AFFILIATION_SEPARATOR = "; "  # 3.5: several affiliations per author; each may hold commas
+
+
+class _Shown(NamedTuple):
+    """One author as the theme lists them."""
+
+    name: str
+    affiliation: str | None
+    orcid: str | None
+
+
+class _Named(NamedTuple):
+    """One author from the meta tags."""
+
+    name: str
+    affiliations: tuple[str, ...]
+
+
+def split_name(name: str) -> Author:
+    """The Author of a displayed name: "Family, Given", "Given Family", or a mononym."""
+    if "," in name:
+        parts = split_creator(name)
+        if parts is not None:
+            return Author(name=parts.name, given=parts.given, family=parts.family)
+    given, _, family = name.rpartition(" ")
+    if not given:
+        return Author(name=name, given=name, family=None)
+    return Author(name=name, given=given, family=family)
+
+
+def _meta_authors(page: Page) -> list[_Named]:
+    """Authors from the Google Scholar (else Dublin Core) tags, institutions attached in order."""
+    names: list[tuple[str, list[str]]] = []
+    for meta in page.meta.items:
+        key = meta.name.casefold()
+        text = clean_text(meta.content)
+        if not text:
+            continue
+        if key == "citation_author":
+            names.append((text, []))
+        elif key == "citation_author_institution" and names:
+            names[-1][1].append(text)
+        elif key == "citation_authors" and not names:  # OJS 2.3: "Family, Given; Family, Given"
+            names.extend((part.strip(), []) for part in text.split(";") if part.strip())
+    if not names:
+        names = [(text, []) for text in map(clean_text, page.meta.values("DC.Creator.PersonalName")) if text]
+    return [_Named(name, tuple(found)) for name, found in names]
+
+
+def _orcid(node: etree._Element) -> str | None:
+    """The ORCID iD linked in ``node`` (3.x ``span.orcid``, OJS 2's ``a.orcid``)."""
+    for link in find_all(node, ".//a[@href]"):
+        orcid = normalize_orcid(link.get("href")) or normalize_orcid(inner_text(link))
+        if orcid:
+            return orcid
+    return None
+
+
+def _shown_authors(page: Page, details: etree._Element) -> list[_Shown]:
+    """The theme's author list: 3.1 ``ul.item.authors > li``, 3.3+ ``.item.authors ul.authors > li``."""
+    items = find_all(details, f".//ul[{_ITEM_AUTHORS}]/li | .//*[{_ITEM_AUTHORS}]//ul/li")
+    shown: list[_Shown] = []
+    for item in items:
+        name = inner_text(find(item, f".//*[{by_class('name')}]"))
+        if not name:
+            continue
+        affiliation = inner_text(find(item, f".//*[{by_class('affiliation')}]"))
+        orcid_span = find(item, f".//*[{by_class('orcid')}]")
+        shown.append(_Shown(name, affiliation, _orcid(orcid_span) if orcid_span is not None else None))
+    if not shown:  # OJS 2: <div id="authorString"><em>A B, C D</em></div>
+        text = inner_text(find(page.root, "//*[@id='authorString']"))
+        shown = [_Shown(part.strip(), None, None) for part in (text or "").split(",") if part.strip()]
+    return shown
+
+
+class _Bio(NamedTuple):
+    """One biography block: its label (with and without the affiliation), text and ORCID."""
+
+    label: str
+    bare: str
+    text: str | None
+    orcid: str | None
+
+
+def _bios(page: Page, details: etree._Element) -> list[_Bio]:
+    """The biography blocks: 3.x ``.author_bios .sub_item``, OJS 2's "About the authors"."""
+    bios: list[_Bio] = []
+    for item in find_all(details, f".//*[{by_class('author_bios')}]//*[{by_class('sub_item')}]"):
+        label = find(item, f"./*[{by_class('label')}]")
+        full = inner_text(label) or ""
+        bare = inner_text(label, frozenset({"affiliation"})) or full
+        bios.append(_Bio(full, bare, paragraphs(find(item, f"./*[{by_class('value')}]")), None))
+    # OJS 2.4: <div id="authorBio"> (one per author, so ids repeat; a class since 2.4.8)
+    # <p><em>Name</em> [ORCID link] <br/>affiliation</p><p>biography</p>
+    for block in find_all(page.root, f"//*[@id='authorBio' or {by_class('authorBio')}]"):
+        name = inner_text(find(block, ".//em")) or ""
+        texts = find_all(block, "./p")
+        bio = paragraphs(texts[1]) if len(texts) > 1 else None
+        bios.append(_Bio(name, name, bio, _orcid(block)))
+    return bios
+
+
+def _bio_for(names: tuple[str, ...], bios: list[_Bio]) -> _Bio | None:
+    """The biography whose label names one of ``names``: exactly, else as its start.
+
+    3.x labels read "Name, Affiliation" (``submission.authorWithAffiliation``; 3.3 marks
+    the affiliation with ``span.affiliation``, 3.5 does not).
+    """
+    folded = [name.casefold() for name in names if name]
+    for bio in bios:
+        if bio.bare.strip(" ,").casefold() in folded:
+            return bio
+    for bio in bios:
+        if any(bio.label.casefold().startswith(name) for name in folded):
+            return bio
+    return None
+
+
+def _shown_for(index: int, name: str, shown: list[_Shown], count: int) -> _Shown | None:
+    """The theme entry of the ``index``-th meta author: same position when the lists agree."""
+    if len(shown) == count:
+        return shown[index]
+    return next((entry for entry in shown if entry.name.casefold() == name.casefold()), None)
+
+
+def parse_authors(page: Page, details: etree._Element) -> tuple[Author, ...]:
+    """The page's authors in display order, each with what the page tells about them."""
+    named = _meta_authors(page)
+    shown = _shown_authors(page, details)
+    if not named:
+        named = [_Named(entry.name, ()) for entry in shown]
+    bios = _bios(page, details)
+    authors: list[Author] = []
+    for index, person in enumerate(named):
+        entry = _shown_for(index, person.name, shown, len(named))
+        base = split_name(person.name)
+        affiliation = _AFFILIATION_SEPARATOR.join(person.affiliations) or (
+            entry.affiliation if entry else None
+        )
+        bio = _bio_for((person.name, entry.name) if entry else (person.name,), bios)
+        authors.append(
+            Author(
+                name=base.name,
+                given=base.given,
+                family=base.family,
+                affiliation=affiliation,
+                orcid=(entry.orcid if entry else None) or (bio.orcid if bio else None),
+                bio=bio.text if bio else None,
+            )
+        )
+    return tuple(authors)

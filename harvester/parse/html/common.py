@@ -1,0 +1,337 @@
+"""What every OJS page parser shares: parsing, meta tags, page checks and text extraction.
+
+Pages are parsed by one hardened, module-level lxml HTML parser (no network access, no
+DTD or entity loading, comments and processing instructions dropped).  ``load_page``
+also rejects pages that are not the page asked for (``PageError``): a "not found" page
+served with status 200, a login form, a truncated body.  Each page parser then checks
+that the page is the OJS page it expects with ``require``.
+
+Text taken from markup is already entity-decoded by lxml, so ``inner_text`` and
+``paragraphs`` only collapse whitespace.  Meta tag contents go through
+``normalize.clean_text``, which decodes entities once more: OJS double-escapes
+``DC.Description`` and ``citation_abstract`` the way it double-escapes ``dc:description``
+in OAI (README quirk 1), and the OAI parser applies the same rule, so both sightings of a
+value compare equal.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+from lxml import etree
+
+from harvester.errors import PageError
+from harvester.normalize import clean_text, iso_date
+
+__all__ = [
+    "HTML_PARSER",
+    "Meta",
+    "MetaTags",
+    "Page",
+    "by_class",
+    "collapse",
+    "find",
+    "find_all",
+    "full_date",
+    "inner_text",
+    "is_ojs",
+    "load_page",
+    "paragraphs",
+    "require",
+]
+
+HTML_PARSER = etree.HTMLParser(
+    no_network=True,  # never fetch a DTD or anything else
+    remove_comments=True,
+    remove_pis=True,
+    collect_ids=False,  # OJS 2 repeats ids (id="authorBio" per author)
+    huge_tree=False,  # libxml2's limits stay on: a page is never that deep
+)
+
+_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+_HTML_END_RE = re.compile(rb"</html\s*>", re.IGNORECASE)
+_NOT_FOUND_RE = re.compile(r"\b404\b.*\bnot\s+found\b", re.IGNORECASE)
+_XML_DECLARATION_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "button", "svg"})
+# Screen-reader-only text ("Downloads", access notes in galley links) and purchase prices;
+# 3.5's language switcher buttons are skipped by their data-pkp-switcher attribute.
+_SKIP_CLASSES = frozenset({"pkp_screen_reader", "purchase_cost"})
+_BLOCK_TAGS = frozenset({
+    "p", "div", "li", "ul", "ol", "dl", "dt", "dd", "blockquote", "section", "article", "table",
+    "tr", "td", "th", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "header", "footer", "figure",
+})  # fmt: skip
+_FULL_DATE_RE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
+_DMY_DATE_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")  # OJS 2.3's citation_date: %d/%m/%Y
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def by_class(name: str) -> str:
+    """An XPath predicate body: the element has CSS class ``name``."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+def find_all(node: etree._Element, xpath: str) -> list[etree._Element]:
+    """The elements an XPath selects (text and attribute results are dropped)."""
+    result = node.xpath(xpath)
+    if not isinstance(result, list):
+        return []
+    return [item for item in result if isinstance(item, etree._Element)]
+
+
+def find(node: etree._Element, xpath: str) -> etree._Element | None:
+    """The first element an XPath selects, or None."""
+    found = find_all(node, xpath)
+    return found[0] if found else None
+
+
+def collapse(text: str | None) -> str | None:
+    """Whitespace (tabs, newlines, no-break spaces) collapsed to single spaces; "" is None."""
+    if not text:
+        return None
+    return " ".join(text.split()) or None
+
+
+def _skipped(element: etree._Element) -> bool:
+    if not isinstance(element.tag, str) or element.tag in _SKIP_TAGS:
+        return True
+    if element.get("data-pkp-switcher") is not None:  # 3.5 language switcher buttons
+        return True
+    classes = (element.get("class") or "").split()
+    return any(name in _SKIP_CLASSES for name in classes)
+
+
+def _chunks(element: etree._Element, out: list[list[str]], skip: frozenset[str], labels: bool) -> None:
+    """Append ``element``'s text to ``out``, opening a new chunk at every block and <br>.
+
+    Subtrees with a class in ``skip`` are left out, and so are headings and ``.label``
+    elements unless ``labels``.
+    """
+    if element.text:
+        out[-1].append(element.text)
+    for child in element:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        classes = set((child.get("class") or "").split())
+        heading = tag in _HEADINGS or "label" in classes
+        if tag == "br":
+            out.append([])
+        elif not (_skipped(child) or classes & skip or (heading and not labels)):
+            block = tag in _BLOCK_TAGS
+            if block:
+                out.append([])
+            _chunks(child, out, skip, labels)
+            if block:
+                out.append([])
+        if child.tail:
+            out[-1].append(child.tail)
+
+
+def _chunk_texts(element: etree._Element, skip: frozenset[str], *, labels: bool) -> list[str]:
+    out: list[list[str]] = [[]]
+    _chunks(element, out, skip, labels)
+    return [text for text in (collapse("".join(chunk)) for chunk in out) if text]
+
+
+def inner_text(element: etree._Element | None, skip: frozenset[str] = frozenset()) -> str | None:
+    """The visible text of ``element``, whitespace collapsed, blocks separated by a space;
+    subtrees with a class in ``skip`` left out."""
+    if element is None:
+        return None
+    return " ".join(_chunk_texts(element, skip, labels=True)) or None
+
+
+def paragraphs(element: etree._Element | None) -> str | None:
+    """Text with paragraphs kept: each block element and <br>-separated chunk is one paragraph.
+
+    Headings and ``.label`` elements (the "Abstract" heading) are left out; paragraphs are
+    whitespace-collapsed, empty ones dropped, and joined with a blank line.
+    """
+    if element is None:
+        return None
+    return "\n\n".join(_chunk_texts(element, frozenset(), labels=False)) or None
+
+
+def full_date(text: str | None) -> str | None:
+    """The ISO date of the first full date in ``text``: Y-M-D or Y/M/D (OJS's meta tags and
+    default date format), else D/M/Y (OJS 2.3's ``citation_date``); None when there is none."""
+    if not text:
+        return None
+    match = _FULL_DATE_RE.search(text)
+    if match:
+        return iso_date("{}-{:0>2}-{:0>2}".format(*match.groups()))
+    match = _DMY_DATE_RE.search(text)
+    return iso_date(f"{match[3]}-{match[2]:0>2}-{match[1]:0>2}") if match else None
+
+
+@dataclass(frozen=True)
+class Meta:
+    """One ``<meta name content>`` tag; ``lang`` from xml:lang or lang, '_' written '-'."""
+
+    name: str
+    content: str
+    lang: str | None
+
+
+class MetaTags:
+    """The page's named meta tags in document order, looked up by name case-insensitively."""
+
+    def __init__(self, items: list[Meta]) -> None:
+        """Keep ``items`` in document order."""
+        self.items = tuple(items)
+
+    def all(self, name: str) -> list[Meta]:
+        """Every tag called ``name``, empty ones included (positions matter for DC.Format)."""
+        key = name.casefold()
+        return [meta for meta in self.items if meta.name.casefold() == key]
+
+    def values(self, name: str) -> list[str]:
+        """The non-empty contents of the tags called ``name``, stripped, in order."""
+        return [meta.content.strip() for meta in self.all(name) if meta.content.strip()]
+
+    def first(self, name: str) -> str | None:
+        """The first non-empty content of ``name``."""
+        found = self.values(name)
+        return found[0] if found else None
+
+    def text(self, *names: str) -> str | None:
+        """The first non-empty content of the first name that has one, via ``clean_text``."""
+        for name in names:
+            for value in self.values(name):
+                cleaned = clean_text(value)
+                if cleaned:
+                    return cleaned
+        return None
+
+    def has_prefix(self, *prefixes: str) -> bool:
+        """Whether any tag's name starts with one of ``prefixes`` (compared case-insensitively)."""
+        folded = tuple(prefix.casefold() for prefix in prefixes)
+        return any(meta.name.casefold().startswith(folded) for meta in self.items)
+
+
+def _lang(element: etree._Element) -> str | None:
+    value = element.get("{http://www.w3.org/XML/1998/namespace}lang") or element.get("xml:lang")
+    value = value or element.get("lang")
+    return (value.strip().replace("_", "-") or None) if value else None
+
+
+def _meta_tags(root: etree._Element) -> MetaTags:
+    items = [
+        Meta(str(element.get("name")).strip(), element.get("content") or "", _lang(element))
+        for element in find_all(root, "//meta[@name]")
+    ]
+    return MetaTags(items)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A parsed page: its URL, root element, meta tags and ``<html lang>``."""
+
+    url: str
+    root: etree._Element
+    meta: MetaTags
+    lang: str | None
+
+
+def _decode(content: bytes) -> str:
+    """The page as text: BOM, else ``<meta charset>``, else UTF-8; bad bytes replaced.
+
+    An XML declaration (XHTML pages of old themes) is dropped: lxml refuses one in text.
+    """
+    encoding = "utf-8"
+    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16")):
+        if content.startswith(bom):
+            encoding = name
+            break
+    else:
+        match = _CHARSET_RE.search(content[:4096])
+        encoding = match.group(1).decode("ascii") if match else encoding
+    try:
+        text = content.decode(encoding, errors="replace")
+    except LookupError:  # an unknown charset name: OJS itself only ever writes utf-8
+        text = content.decode("utf-8", errors="replace")
+    return _XML_DECLARATION_RE.sub("", text, count=1)
+
+
+def _not_found(page: Page) -> str | None:
+    """Why the page is a "not found" page, else None.
+
+    OJS 3.3 answers a missing article with the bare 22-byte body ``<h1>404 Not Found</h1>``
+    (README quirk 8), which proxies and caches sometimes pass on with status 200; the 3.x
+    theme's error page is ``div.page_error``.
+    """
+    content = f"//*[{by_class('obj_article_details')} or {by_class('obj_issue_toc')} or @id='articleTitle']"
+    if not page.meta.has_prefix("citation_", "dc.") and find(page.root, content) is None:
+        # (an article titled "… 404 … not found" keeps its page)
+        for heading in find_all(page.root, "//h1 | //h2 | //title")[:4]:
+            text = inner_text(heading)
+            if text and _NOT_FOUND_RE.search(text) and len(text) < 80:
+                return f'a "not found" page ({text!r}) instead of the page'
+    error = find(page.root, f"//*[{by_class('page_error')}]")
+    if error is not None:
+        described = find(error, f".//*[{by_class('description')}]")
+        message = inner_text(described if described is not None else find(error, ".//h1"))
+        return f"an OJS error page ({message or 'no message'!r}): the page was not found"
+    return None
+
+
+def _login(page: Page) -> str | None:
+    """Why the page is a login form, else None.
+
+    OJS sends a request for an unknown issue to ``/login?source=…`` with a 302 (README
+    quirk 8, both 3.3 and 3.4).  The 3.x login page has ``form#login`` and the body class
+    ``pkp_page_login``; OJS 2's has ``form#signinForm``.  (OJS 2's sidebar sign-in block on
+    every page has a form without these ids, so it does not count.)
+    """
+    parts = urlsplit(page.url)
+    query = dict(parse_qsl(parts.query))
+    by_url = parts.path.rstrip("/").endswith("/login") or query.get("page") == "login"
+    form = find(page.root, "//form[@id='login' or @id='signinForm']")
+    body = find(page.root, f"//body[{by_class('pkp_page_login')}]")
+    if form is not None or body is not None or by_url:
+        return "a login form instead of the page (OJS sends unknown or restricted pages to /login)"
+    return None
+
+
+def load_page(content: bytes, url: str) -> Page:
+    """Parse ``content`` and reject a not-found page, a login form or a truncated page.
+
+    Raises ``PageError(url, reason)``.  The checks run in that order: OJS's bare 404 body
+    has no ``</html>``, and a not-found page is the better reason.
+    """
+    if not content or not content.strip():
+        raise PageError(url, "empty page")
+    try:
+        root = etree.fromstring(_decode(content), HTML_PARSER)
+    except etree.LxmlError as exc:  # only on input with no markup at all
+        raise PageError(url, f"not an HTML page ({exc})") from exc
+    if root is None:
+        raise PageError(url, "not an HTML page")
+    html = find(root, "/html") if root.tag != "html" else root
+    page = Page(url, root, _meta_tags(root), _lang(html) if html is not None else None)
+    reason = _not_found(page) or _login(page)
+    if reason is None and _HTML_END_RE.search(content) is None:
+        reason = "truncated page: it ends without a closing </html>"
+    if reason is not None:
+        raise PageError(url, reason)
+    return page
+
+
+def is_ojs(page: Page) -> bool:
+    """Whether the page looks like any OJS page (generator, plugin meta tags, theme markup)."""
+    generator = page.meta.first("generator") or ""
+    if "open journal systems" in generator.lower():
+        return True
+    if page.meta.has_prefix("citation_", "dc."):
+        return True
+    return find(page.root, f"//*[{by_class('pkp_structure_page')}]") is not None
+
+
+def require(page: Page, found: bool, kind: str, markers: str) -> None:
+    """Raise ``PageError`` unless ``found``: the page is not the OJS ``kind`` page asked for."""
+    if found:
+        return
+    if is_ojs(page):
+        raise PageError(page.url, f"not an OJS {kind} page: an OJS page without {markers}")
+    raise PageError(page.url, f"not an OJS {kind} page: no OJS meta tags and no {markers}")
