@@ -19,8 +19,10 @@ import click
 
 from . import __version__
 from .config import Settings, SourceSettings, load_settings, source_from_url
-from .errors import ConfigError, HarvesterError, NotFoundError
-from .http import Politeness
+from .discover import discover as find_journals
+from .discover import format_discovery, not_ojs_reason
+from .errors import ConfigError, HarvesterError, NotFoundError, PageError
+from .http import HttpClient, Politeness
 from .pipeline import HarvestRequest, HarvestResult, harvest_source
 from .progress import progress_reporter
 from .signals import stop_requested
@@ -277,6 +279,21 @@ def export(app: _App, fmt: str, since: int, source: str | None) -> None:
             writer.writerow(
                 {k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in row.items()}
             )
+
+
+@main.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_obj
+def discover(app: _App, url: str, as_json: bool) -> None:
+    """Find the OJS journal(s) behind any URL of a site and print [[sources]] blocks for them."""
+    settings = app.settings()
+    with HttpClient(settings.http, Politeness(settings.http)) as http:
+        found = find_journals(url, http)
+    click.echo(found.to_json() if as_json else format_discovery(found))
+    reason = not_ojs_reason(found)
+    if reason:
+        raise PageError(url, reason)
 
 
 @main.group()
