@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .oai import Page
 from .pipeline import ProgressCallback
-from .store.ingest import PageCounts
+from .store.articles import PageCounts
 
 __all__ = ["progress_reporter"]
 

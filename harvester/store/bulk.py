@@ -1,4 +1,4 @@
-"""Bulk inserts for the ingest path."""
+"""Bulk inserts for the ingest path, and the one upsert the store needs."""
 
 from __future__ import annotations
 
@@ -6,8 +6,19 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert
+from sqlalchemy.dialects import postgresql, sqlite
 
-__all__ = ["insert_many"]
+__all__ = ["insert_many", "upsert"]
+
+
+def upsert(conn: Connection, table: Table, row: dict[str, Any]) -> None:
+    """INSERT a row, or UPDATE its other columns when its primary key exists (both dialects
+    spell it ``ON CONFLICT … DO UPDATE``)."""
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    keys = [column.name for column in table.primary_key]
+    statement = dialect_insert(table).values(row)
+    others = {name: statement.excluded[name] for name in row if name not in keys}
+    conn.execute(statement.on_conflict_do_update(index_elements=keys, set_=others))
 
 
 def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

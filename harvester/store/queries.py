@@ -15,7 +15,7 @@ from sqlalchemy import Connection, func, select, text
 
 from ..errors import NotFoundError
 from ..normalize import normalize_doi
-from .ingest import url_key
+from .articles import url_key
 from .runs import as_utc
 from .schema import article_history, article_keys, articles, change_log, runs, sources
 

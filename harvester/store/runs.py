@@ -16,7 +16,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from ..config import SourceSettings
 from ..errors import SourceBusyError
-from .ingest import PageCounts
+from .articles import PageCounts
 from .schema import checkpoints, harvest_state, journals, runs, sources
 
 __all__ = [

@@ -28,6 +28,7 @@ from sqlalchemy import (
 __all__ = [
     "article_history",
     "article_keys",
+    "article_sources",
     "articles",
     "change_log",
     "checkpoints",
@@ -39,6 +40,7 @@ __all__ = [
     "raw_pages",
     "runs",
     "sources",
+    "web_pages",
 ]
 
 metadata = MetaData()
@@ -78,6 +80,11 @@ issues = Table(
     Column("number", Text),
     Column("year", Integer),
     Column("title", Text),
+    Column("url", Text),  # the table of contents page
+    Column("ojs_id", Integer),
+    Column("published", String(10)),
+    Column("cover_url", Text),
+    Column("page_read_at", Timestamp),  # when the issue's own page was last read (see merge_issue)
     Column("version", Integer, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("first_seen", Timestamp, nullable=False),
@@ -149,6 +156,38 @@ article_history = Table(
     Column("run_id", ForeignKey("runs.id")),
     Column("raw_page_id", ForeignKey("raw_pages.id")),
     Column("fetched_at", Timestamp, nullable=False),
+)
+
+# The latest record of an article from each origin ("oai", "html") whose merge is the current
+# version.  Written only for articles seen both ways: for an article seen one way only, the
+# current version is that origin's record.
+article_sources = Table(
+    "article_sources",
+    metadata,
+    Column("article_id", ForeignKey("articles.id"), primary_key=True),
+    Column("origin", String(8), primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("record", Text, nullable=False),
+    Column("run_id", ForeignKey("runs.id")),
+    Column("fetched_at", Timestamp, nullable=False),
+)
+
+# What the HTML crawl knows of each page: validators for conditional GET, the body's hash (a
+# server without validators still costs no parsing when nothing changed), the links it held
+# and when it was checked.
+web_pages = Table(
+    "web_pages",
+    metadata,
+    Column("source_id", ForeignKey("sources.id"), primary_key=True),
+    Column("url", Text, primary_key=True),
+    Column("kind", String(16), nullable=False),  # archive | issue | article
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("sha256", String(64), nullable=False),
+    Column("links", Text, nullable=False),  # JSON array of the URLs the crawl follows from it
+    Column("next_url", Text),  # an archive page's link to the next one
+    Column("checked_at", Timestamp, nullable=False),
+    Column("changed_at", Timestamp, nullable=False),
 )
 
 raw_pages = Table(

@@ -23,7 +23,7 @@ VIEWS: dict[str, str] = {
     """,
     "current_issues": """
         SELECT i.id AS issue_id, s.name AS source, j.title AS journal_title, j.issn,
-               i.volume, i.number, i.year, i.title,
+               i.volume, i.number, i.year, i.title, i.url, i.ojs_id, i.published, i.cover_url,
                (SELECT COUNT(*) FROM articles a
                  WHERE a.issue_id = i.id AND a.deleted = FALSE) AS articles,
                i.version, i.first_seen, i.updated_at
