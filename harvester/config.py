@@ -114,6 +114,11 @@ class HarvestSettings(_Frozen):
     full_sweep: Duration = "7d"
     max_empty_pages: int = Field(3, ge=1)
     keep_raw: bool = True
+    # The HTML crawl: the archive and the newest ``recent_issues`` issues (their tables of
+    # contents and article pages) are checked on every run; older pages when last checked
+    # ``revisit`` ago, so corrections to old articles are still found.
+    recent_issues: int = Field(2, ge=0)
+    revisit: Duration = "7d"
 
 
 class SchedulerSettings(_Frozen):
@@ -130,7 +135,9 @@ class SourceSettings(_Frozen):
     name: str
     url: HttpUrl
     oai_url: HttpUrl | None = None
-    strategy: Literal["oai"] = "oai"
+    # auto: OAI-PMH plus the HTML pages when the OAI endpoint answers, the HTML pages alone
+    # when it does not; oai / html: one of them only; oai+html: both, always.
+    strategy: Literal["auto", "oai", "html", "oai+html"] = "auto"
     schedule: str = "6h"
     metadata_prefix: Literal["oai_dc"] = "oai_dc"
     sets: tuple[str, ...] = ()

@@ -4,6 +4,10 @@
 database, so the CLI, the daemon and any task-queue worker run the same code.  Each OAI page
 is written in one transaction together with the checkpoint that points past it: a process
 killed at any moment resumes after the last committed page, with nothing lost or duplicated.
+
+The source's strategy picks the parts: OAI-PMH (``oai``), the journal's HTML pages
+(``html``, see ``crawl``), both (``oai+html``: OAI first, then the pages enrich and check
+it), or ``auto``: both when the OAI endpoint answers Identify, the pages alone when not.
 """
 
 from __future__ import annotations
@@ -11,16 +15,19 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from .config import Settings, SourceSettings, parse_duration
+from .crawl import Crawl, crawl_journal
 from .errors import HarvesterError, OAIProtocolError
 from .http import HttpClient, Politeness
+from .job import HarvestRequest, HarvestResult, Interrupted
 from .oai import OaiClient, Page, RepositoryInfo, Window, incremental_from, parse_datestamp
 from .store import Store
+from .store.articles import PageCounts, RawPage
 from .store.feed import RunContext
-from .store.ingest import PageCounts, RawPage, ingest_records
+from .store.ingest import ingest_records
 from .store.runs import (
     Checkpoint,
     HarvestState,
@@ -38,33 +45,6 @@ from .store.runs import (
 __all__ = ["HarvestRequest", "HarvestResult", "Interrupted", "harvest_source"]
 
 log = logging.getLogger(__name__)
-
-
-class Interrupted(HarvesterError):
-    """The harvest stopped on request after committing the page in hand."""
-
-
-@dataclass(frozen=True)
-class HarvestRequest:
-    """What to harvest: incremental by default; a backfill names its own range (or none: all)."""
-
-    kind: str = "harvest"  # harvest | backfill
-    from_: str | None = None
-    until: str | None = None
-
-
-@dataclass
-class HarvestResult:
-    """What a run did."""
-
-    source: str
-    run_id: int
-    status: str = "running"
-    counts: PageCounts = field(default_factory=PageCounts)
-    pages: int = 0
-    requests: int = 0
-    warnings: int = 0
-    error: str | None = None
 
 
 ProgressCallback = Callable[[Page, PageCounts], None]
@@ -169,6 +149,26 @@ def _harvest_window(run: _Run, set_spec: str, request: HarvestRequest, info: Rep
             )
 
 
+def _harvest_oai(run: _Run, request: HarvestRequest) -> bool:
+    """The OAI-PMH part of a run, as the source's strategy asks; whether to crawl the pages too."""
+    strategy = run.source.strategy
+    if strategy == "html":
+        return True
+    try:
+        info = run.oai.identify()
+    except HarvesterError as exc:
+        if strategy != "auto":
+            raise
+        log.warning(
+            "%s: OAI-PMH does not answer (%s); reading the journal's pages only", run.source.name, exc
+        )
+        return True
+    run.set_names = _set_names(run.oai, run.source)
+    for set_spec in run.source.sets or ("",):
+        _harvest_window(run, set_spec, request, info)
+    return strategy != "oai"
+
+
 def _set_names(oai: OaiClient, source: SourceSettings) -> dict[str, str]:
     """Set names give the section titles; a repository without sets still harvests."""
     try:
@@ -245,10 +245,12 @@ def harvest_source(
             progress,
         )
         try:
-            info = oai.identify()
-            run.set_names = _set_names(oai, source)
-            for set_spec in source.sets or ("",):
-                _harvest_window(run, set_spec, request, info)
+            crawl_pages = _harvest_oai(run, request)
+            if crawl_pages:
+                crawl = Crawl(
+                    source, settings, store, ids, http, run.result, run.stop, request.kind == "backfill"
+                )
+                crawl_journal(crawl)
         except Interrupted as exc:
             return _finish(run, "interrupted", str(exc))
         except HarvesterError as exc:

@@ -39,7 +39,8 @@ def site() -> Iterator[OjsSite]:
 
 
 def source_for(site: OjsSite, journal: str, **options: Any) -> SourceSettings:
-    return SourceSettings(name=journal, url=site.journal_url(journal), **options)
+    """An OAI-PMH-only source (the HTML crawl has its own tests)."""
+    return SourceSettings(name=journal, url=site.journal_url(journal), **({"strategy": "oai"} | options))
 
 
 def harvest(site: OjsSite, store: Store, journal: str, **kwargs: Any) -> HarvestResult:

@@ -1,0 +1,251 @@
+"""The HTML crawl of one journal: issue archive → issue tables of contents → article pages.
+
+Every request goes through the polite client (robots.txt, per-host pacing, retries) and is
+conditional when the page was seen before (``If-None-Match`` / ``If-Modified-Since`` from the
+stored validators).  An unchanged page (a 304, or the same body from a server that sends no
+validators, as OJS does) is not parsed.  Each page is written in one transaction together
+with what the crawl remembers of it (``store.pages``), so a killed crawl loses nothing and the
+next one skips what was already checked.
+
+Which pages a run checks: the archive, the newest ``harvest.recent_issues`` issues and
+their articles every time; every other page when it was last checked ``harvest.revisit``
+ago (or never); everything on a backfill.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TypeVar
+from urllib.parse import urlencode, urlsplit
+
+from sqlalchemy import Connection
+
+from .config import Settings, SourceSettings, parse_duration
+from .errors import PageError, PermanentHTTPStatusError, RobotsDisallowedError
+from .http import HttpClient
+from .job import HarvestResult, Interrupted
+from .parse.html import parse_archive_page, parse_article_page, parse_issue_page
+from .store import Store
+from .store.articles import PageCounts, RawPage
+from .store.feed import RunContext
+from .store.page_ingest import ingest_article_page, ingest_issue_toc
+from .store.pages import WebPage, load_pages, save_page
+from .store.runs import SourceIds, record_page
+
+__all__ = ["Crawl", "crawl_journal", "journal_page_url"]
+
+log = logging.getLogger(__name__)
+
+# A runaway archive (a theme that repeats its last page forever) ends here.
+MAX_ARCHIVE_PAGES = 1000
+
+_T = TypeVar("_T")
+
+
+@dataclass
+class Crawl:
+    """One crawl of one journal, inside a run."""
+
+    source: SourceSettings
+    settings: Settings
+    store: Store
+    ids: SourceIds
+    http: HttpClient
+    result: HarvestResult
+    stop: threading.Event
+    everything: bool = False  # a backfill: check every page, however recently checked
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """A page as fetched: its body when it changed, else None."""
+
+    page: WebPage
+    content: bytes | None
+    url: str
+
+
+def journal_page_url(base: str, op: str, *args: str) -> str:
+    """The URL of a journal page, ``op`` like "issue/archive", in the journal's URL form.
+
+    OJS with path info off (``index.php?journal=J``) takes ``page``, ``op`` and ``path``
+    parameters instead of path segments.
+    """
+    parts = urlsplit(base)
+    if "journal=" in parts.query:
+        page, _, operation = op.partition("/")
+        query = [("page", page), ("op", operation), *(("path[]", arg) for arg in args)]
+        return f"{base}&{urlencode(query)}"
+    return "/".join([base.rstrip("/"), op, *args])
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _conditional(known: WebPage | None) -> dict[str, str]:
+    headers = {}
+    if known and known.etag:
+        headers["If-None-Match"] = known.etag
+    if known and known.last_modified:
+        headers["If-Modified-Since"] = known.last_modified
+    return headers
+
+
+def _fetch(crawl: Crawl, url: str, kind: str, known: WebPage | None) -> _Fetched:
+    """GET a page, conditionally when seen before; its body only if it changed."""
+    response = crawl.http.get(url, headers=_conditional(known))
+    now = _now()
+    if response.status == 304 and known is not None:
+        return _Fetched(replace(known, checked_at=now), None, url)
+    digest = hashlib.sha256(response.content).hexdigest()
+    etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
+    if known is not None and known.sha256 == digest:
+        page = replace(known, checked_at=now, etag=etag, last_modified=last_modified)
+        return _Fetched(page, None, response.url)
+    page = WebPage(url, kind, digest, (), now, now, etag, last_modified)
+    return _Fetched(page, response.content, response.url)
+
+
+def _due(crawl: Crawl, known: WebPage | None, *, always: bool, now: datetime) -> bool:
+    if always or crawl.everything or known is None:
+        return True
+    return now - known.checked_at >= parse_duration(crawl.settings.harvest.revisit)
+
+
+Writer = Callable[[Connection, RunContext], PageCounts]
+
+
+def _commit(crawl: Crawl, page: WebPage, write: Writer | None = None) -> None:
+    """One transaction: what the page held, the crawl's memory of it, the run's counts."""
+    now = _now()
+    ids = crawl.ids
+    ctx = RunContext(ids.source_id, ids.journal_id, crawl.result.run_id, now)
+    with crawl.store.write() as conn:
+        counts = write(conn, ctx) if write else PageCounts()
+        save_page(conn, ids.source_id, page)
+        record_page(conn, crawl.result.run_id, counts, crawl.http.requests_made, crawl.result.warnings, now)
+    crawl.result.counts.add(counts)
+    crawl.result.pages += 1
+    if crawl.stop.is_set():
+        raise Interrupted(f"{crawl.source.name}: stopped after {page.url}; the next run goes on from there")
+
+
+def _skip(crawl: Crawl, url: str, exc: Exception) -> None:
+    """A page that cannot be read this time: logged, counted, retried by the next run."""
+    crawl.result.warnings += 1
+    reason = str(exc) if url in str(exc) else f"{url}: {exc}"
+    log.warning("%s: skipped %s", crawl.source.name, reason)
+
+
+def _get(crawl: Crawl, url: str, kind: str, known: WebPage | None) -> _Fetched | None:
+    try:
+        return _fetch(crawl, url, kind, known)
+    except (RobotsDisallowedError, PermanentHTTPStatusError) as exc:
+        _skip(crawl, url, exc)
+        return None
+
+
+def _parse(crawl: Crawl, fetched: _Fetched, content: bytes, parse: Callable[[bytes, str], _T]) -> _T | None:
+    try:
+        return parse(content, fetched.url)
+    except PageError as exc:
+        _skip(crawl, fetched.page.url, exc)
+        return None
+
+
+def _raw(crawl: Crawl, fetched: _Fetched) -> RawPage | None:
+    if crawl.settings.harvest.keep_raw and fetched.content is not None:
+        return RawPage(fetched.url, fetched.content)
+    return None
+
+
+def _archive_page(crawl: Crawl, url: str, known: WebPage | None) -> WebPage:
+    """One archive page: the issue URLs it lists and its next-page link.  The archive is the
+    crawl's entry: a failure here (wrong URL, not OJS) fails the run with the server's answer."""
+    fetched = _fetch(crawl, url, "archive", known)
+    page = fetched.page
+    if fetched.content is not None:
+        archive = parse_archive_page(fetched.content, fetched.url)
+        links = tuple(issue.url for issue in archive.issues if issue.url)
+        page = replace(page, links=links, next_url=archive.next_url)
+    _commit(crawl, page)
+    return page
+
+
+def _archive(crawl: Crawl, pages: dict[str, WebPage]) -> list[str]:
+    """Every issue URL, newest first, from every archive page.
+
+    The next page is the one a page links (OJS 2: ``?issuesPage=N``), else ``archive/N``.
+    Quirk (OJS 3.3, 3.4): a page past the end is a 200 with an empty list, not a 404, so the
+    walk stops at the first page that lists no issue not seen on an earlier page.
+    """
+    found: list[str] = []
+    url = journal_page_url(crawl.source.url, "issue/archive")
+    for number in range(2, MAX_ARCHIVE_PAGES + 2):
+        page = _archive_page(crawl, url, pages.get(url))
+        new = [link for link in page.links if link not in found]
+        if not new:
+            break
+        found += new
+        url = page.next_url or journal_page_url(crawl.source.url, "issue/archive", str(number))
+    return found
+
+
+def _issue(crawl: Crawl, url: str, known: WebPage | None, *, recent: bool, now: datetime) -> tuple[str, ...]:
+    """The article URLs of an issue, from its page when due, else as last seen."""
+    remembered = known.links if known else ()
+    if not _due(crawl, known, always=recent, now=now):
+        return remembered
+    fetched = _get(crawl, url, "issue", known)
+    if fetched is None:
+        return remembered
+    if fetched.content is None:
+        _commit(crawl, fetched.page)
+        return fetched.page.links
+    toc = _parse(crawl, fetched, fetched.content, parse_issue_page)
+    if toc is None:
+        return remembered
+    links = tuple(entry.url for entry in toc.articles)
+
+    def write(conn: Connection, ctx: RunContext) -> PageCounts:
+        ingest_issue_toc(conn, ctx, toc)
+        return PageCounts()
+
+    _commit(crawl, replace(fetched.page, links=links), write)
+    return links
+
+
+def _article(crawl: Crawl, url: str, known: WebPage | None, *, recent: bool, now: datetime) -> None:
+    if not _due(crawl, known, always=recent, now=now):
+        return
+    fetched = _get(crawl, url, "article", known)
+    if fetched is None:
+        return
+    if fetched.content is None:
+        _commit(crawl, fetched.page)
+        return
+    article = _parse(crawl, fetched, fetched.content, parse_article_page)
+    if article is None:
+        return
+    raw = _raw(crawl, fetched)
+    _commit(crawl, fetched.page, lambda conn, ctx: ingest_article_page(conn, ctx, article, raw))
+
+
+def crawl_journal(crawl: Crawl) -> None:
+    """Crawl one journal's pages into the store (see the module docstring for which pages)."""
+    with crawl.store.read() as conn:
+        pages = load_pages(conn, crawl.ids.source_id)
+    issues = _archive(crawl, pages)
+    now = _now()
+    recent_issues = crawl.settings.harvest.recent_issues
+    for index, issue_url in enumerate(issues):
+        recent = index < recent_issues
+        for article_url in _issue(crawl, issue_url, pages.get(issue_url), recent=recent, now=now):
+            _article(crawl, article_url, pages.get(article_url), recent=recent, now=now)
+    log.info("%s: HTML crawl: %d issues", crawl.source.name, len(issues))
