@@ -33,7 +33,9 @@ FULL = Article(
     license_url="https://creativecommons.org/licenses/by/4.0/",
     section="Articles",
     pages="1-23",
-    issue=IssueRef("JSAS", "1", "1", 2022, "Partition and Memory", "https://x.org/index.php/jsas/issue/view/1", 1),
+    issue=IssueRef(
+        "JSAS", "1", "1", 2022, "Partition and Memory", "https://x.org/index.php/jsas/issue/view/1", 1
+    ),
     issns=("2410-1303", "1028-818X"),
     types=("info:eu-repo/semantics/article",),
     how_to_cite="Siddiqui, A. (2022). Remembering 1947. JSAS, 1(1), 1-23.",
