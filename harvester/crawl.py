@@ -59,6 +59,8 @@ class Crawl:
     result: HarvestResult
     stop: threading.Event
     everything: bool = False  # a backfill: check every page, however recently checked
+    checked: int = 0  # pages requested
+    unchanged: int = 0  # of which not modified (304, or the same body)
 
 
 @dataclass(frozen=True)
@@ -100,12 +102,15 @@ def _conditional(known: WebPage | None) -> dict[str, str]:
 def _fetch(crawl: Crawl, url: str, kind: str, known: WebPage | None) -> _Fetched:
     """GET a page, conditionally when seen before; its body only if it changed."""
     response = crawl.http.get(url, headers=_conditional(known))
+    crawl.checked += 1
     now = _now()
     if response.status == 304 and known is not None:
+        crawl.unchanged += 1
         return _Fetched(replace(known, checked_at=now), None, url)
     digest = hashlib.sha256(response.content).hexdigest()
     etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
     if known is not None and known.sha256 == digest:
+        crawl.unchanged += 1
         page = replace(known, checked_at=now, etag=etag, last_modified=last_modified)
         return _Fetched(page, None, response.url)
     page = WebPage(url, kind, digest, (), now, now, etag, last_modified)
@@ -248,4 +253,10 @@ def crawl_journal(crawl: Crawl) -> None:
         recent = index < recent_issues
         for article_url in _issue(crawl, issue_url, pages.get(issue_url), recent=recent, now=now):
             _article(crawl, article_url, pages.get(article_url), recent=recent, now=now)
-    log.info("%s: HTML crawl: %d issues", crawl.source.name, len(issues))
+    log.info(
+        "%s: pages: %d issues listed, %d pages checked, %d of them unchanged",
+        crawl.source.name,
+        len(issues),
+        crawl.checked,
+        crawl.unchanged,
+    )

@@ -1,4 +1,4 @@
-"""An OJS 3.3-shaped OAI-PMH server for tests and benchmarks.
+"""An OJS 3.3-shaped server (OAI-PMH and the journal's HTML pages) for tests and benchmarks.
 
 The XML mirrors what a real OJS 3.3.0-11 install sends (see ``shared/samples/sites/jsas_ojs3.3.0-11``):
 the same namespaces, ``xml-stylesheet`` processing instruction, element order, ``dc:*`` lines, the
@@ -8,13 +8,20 @@ Several journals share one host, each with its own endpoint ``/index.php/PATH/oa
 rendered once and cached as bytes, pages are assembled by joining bytes, so one page of 100 records is
 served in a few milliseconds. Mutations and fault injections are thread-safe.
 
+Each journal also serves its default-theme HTML side under ``/index.php/PATH`` (home, issue archive,
+issue tables of contents, article pages, pdf.js galley pages, downloads, login page); the markup lives
+in ``ojs_html``. Issues are derived from the articles' volume/number/year. Pages can carry ETag and
+Last-Modified validators and answer conditional requests (real OJS sends neither: ``validators=False``).
+
 Run ``python tests/ojs_site.py --journals 1 --articles 20000 --page-size 100`` to serve a large site
-in the foreground; it prints ``READY http://127.0.0.1:PORT`` once listening and exits on SIGTERM.
+(OAI and pages) in the foreground; it prints ``READY http://127.0.0.1:PORT`` once listening and exits
+on SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import math
 import random
 import re
@@ -24,12 +31,19 @@ import sys
 import threading
 import time
 from bisect import bisect_left
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Self
 from urllib.parse import parse_qsl, urlsplit
+
+import ojs_html
+
+if TYPE_CHECKING:
+    from harvester.model import ArchivePage, Article, IssuePage
 
 DEFAULT_REPOSITORY_ID = "ojs.pkp.sfu.ca"
 GRANULARITY_SECONDS = "YYYY-MM-DDThh:mm:ssZ"
@@ -50,14 +64,49 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+@dataclass
+class SimAuthor:
+    """One contributor as OJS stores it: OAI shows only the name, the article page all of it."""
+
+    given: str
+    family: str | None = None  # None for a mononym
+    affiliation: str | None = None
+    orcid: str | None = None  # bare "0000-0000-0000-000X", checksum-valid
+    bio: str | None = None  # plain text; paragraphs separated by a blank line
+
+    @property
+    def name(self) -> str:
+        """The name as OJS 3.x pages show it: "Given Family", or the single name."""
+        return f"{self.given} {self.family}" if self.family else self.given
+
+    @property
+    def creator(self) -> str:
+        """The name as ``dc:creator`` writes it: "Family, Given", or the single name."""
+        return f"{self.family}, {self.given}" if self.family else self.given
+
+
+def _as_author(value: SimAuthor | tuple[str, str | None]) -> SimAuthor:
+    """An author from a ``SimAuthor`` or a ``(given, family)`` pair (the older form)."""
+    return value if isinstance(value, SimAuthor) else SimAuthor(*value)
+
+
+def _utc(moment: datetime) -> datetime:
+    """Aware UTC, whole seconds (naive datetimes are taken as UTC)."""
+    return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC).replace(microsecond=0)
+
+
 @dataclass(eq=False)
 class SimArticle:
-    """One OJS submission as the OAI endpoint exposes it (primary locale en-US)."""
+    """One OJS submission (primary locale en-US) as its OAI record and its pages expose it.
+
+    The full title OJS composes is ``"Prefix Title: Subtitle"`` (:attr:`full_title`); ``abstract``
+    is plain text whose paragraphs are separated by a blank line.
+    """
 
     id: int
     journal: str
     title: str
-    authors: list[tuple[str, str | None]]
+    authors: list[SimAuthor]  # (given, family) pairs are accepted and converted
     abstract: str = ""
     keywords: list[str] = field(default_factory=list)
     section_abbrev: str = "ART"
@@ -77,13 +126,44 @@ class SimArticle:
     title_fr: str | None = None
     raw_amp: bool = False  # abstract stored with raw "&" (OJS then escapes it only once)
     control_chars: bool = False  # emit XML-illegal control chars and an invalid UTF-8 byte
+    subtitle: str | None = None
+    prefix: str | None = None  # "The", "A", ... (OJS keeps it apart from the title)
+    abstract_fr: str | None = None  # fr-CA abstract (article page only; the OAI record omits it)
+    abstract_style: str = "p"  # page markup of the paragraphs: "p" (one <p> each), "br", "ul"
+    file_revision: int = 0  # bump to change the bytes of the galley files
+    modified: datetime = field(default_factory=_now)  # last change of what its pages show
     owner: SimJournal | None = field(default=None, repr=False, compare=False)
     _cache: dict[tuple[object, ...], bytes] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """Accept ``(given, family)`` pairs for authors."""
+        self.authors = [_as_author(a) for a in self.authors]
+
+    @property
+    def full_title(self) -> str:
+        """The title as OJS composes it (dc:title, citation_title): "Prefix Title: Subtitle"."""
+        title = f"{self.prefix} {self.title}" if self.prefix else self.title
+        return f"{title}: {self.subtitle}" if self.subtitle else title
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """The abstract's paragraphs."""
+        return [p for p in self.abstract.split("\n\n") if p]
 
     @property
     def set_spec(self) -> str:
         """The section set spec every record header carries, e.g. ``jsas:ART``."""
         return f"{self.journal}:{self.section_abbrev}"
+
+    @property
+    def issue_key(self) -> tuple[str, str, int]:
+        """(volume, number, year): what makes the article's issue within its journal."""
+        return (str(self.volume), str(self.number), int(self.year))
+
+    @property
+    def issue_id(self) -> int | None:
+        """The OJS id of the article's issue (assigned by the site)."""
+        return self.owner.issue_ids.get(self.issue_key) if self.owner else None
 
     def oai_identifier(self) -> str:
         """``oai:REPOSITORY_ID:article/ID``."""
@@ -95,8 +175,27 @@ class SimArticle:
         base = self.owner.base_url if self.owner else ""
         return f"{base}/index.php/{self.journal}/article/view/{self.id}"
 
+    def galley_url(self, galley_id: int) -> str:
+        """A galley's view page, ``BASE/article/view/ID/GALLEY``."""
+        return f"{self.url()}/{galley_id}"
+
+    def download_url(self, galley_id: int, *, file: bool = False) -> str:
+        """``BASE/article/download/ID/GALLEY``, or its ``/FILE`` form."""
+        base = self.owner.base_url if self.owner else ""
+        url = f"{base}/index.php/{self.journal}/article/download/{self.id}/{galley_id}"
+        return f"{url}/{self.file_id(galley_id)}" if file else url
+
+    @staticmethod
+    def file_id(galley_id: int) -> int:
+        """The submission file id OJS puts in the ``/FILE`` form of a download URL."""
+        return 100 + galley_id
+
+    def how_to_cite(self) -> str:
+        """The "How to Cite" text the page shows (APA, as OJS's citationStyleLanguage plugin writes it)."""
+        return ojs_html.citation_text(self)
+
     def expected(self) -> dict[str, Any]:
-        """What a correct harvester must store for this article.
+        """What a correct harvester must store for this article from OAI.
 
         For a deleted article only ``oai_identifier`` and ``deleted`` are observable over OAI.
         """
@@ -105,9 +204,9 @@ class SimArticle:
             "oai_identifier": self.oai_identifier(),
             "doi": self.doi.lower() if self.doi else None,
             "url": self.url(),
-            "title": self.title,
-            "authors": [_author_dict(given, family) for given, family in self.authors],
-            "abstract": self.abstract or None,
+            "title": self.full_title,
+            "authors": [_author_dict(a) for a in self.authors],
+            "abstract": _oai_abstract(self) or None,
             "keywords": list(self.keywords),
             "section": self.section_title,
             "pages": self.pages or None,
@@ -122,10 +221,66 @@ class SimArticle:
             "deleted": self.deleted,
         }
 
+    def expected_article(self) -> Article | None:
+        """The ``harvester.model.Article`` the HTML parser must make of the article page (None if deleted)."""
+        return None if self.deleted else ojs_html.expected_article(self)
+
+    def expected_html(self) -> dict[str, Any] | None:
+        """``record_json`` of :meth:`expected_article`: the parsed article page (None if deleted)."""
+        return None if self.deleted else ojs_html.record(self)
+
+
+@dataclass(eq=False)
+class SimIssue:
+    """A published issue, derived from the articles that carry its volume/number/year (a snapshot)."""
+
+    id: int
+    journal: SimJournal = field(repr=False)
+    volume: str
+    number: str
+    year: int
+    title: str | None
+    published: str  # ISO date
+    articles: tuple[SimArticle, ...] = field(repr=False)  # live articles in table-of-contents order
+    modified: datetime = field(repr=False)  # latest change of what its page shows
+    cover: bool = False
+    description: str | None = None  # plain text
+
+    @property
+    def identification(self) -> str:
+        """How OJS names the issue: "Vol. 1 No. 2 (2022)", plus ": Title" when it has one."""
+        label = f"Vol. {self.volume} No. {self.number} ({self.year})"
+        return f"{label}: {self.title}" if self.title else label
+
+    def url(self) -> str:
+        """``BASE/issue/view/ID``."""
+        return f"{self.journal.url}/issue/view/{self.id}"
+
+    def cover_url(self) -> str | None:
+        """The cover image's URL, when the issue has one."""
+        name = f"cover_issue_{self.id}_en_US.jpg"
+        return (
+            f"{self.journal.base_url}/public/journals/{self.journal.context_id}/{name}"
+            if self.cover
+            else None
+        )
+
+    def sections(self) -> list[str]:
+        """Section titles in display order."""
+        return list(dict.fromkeys(a.section_title for a in self.articles))
+
+    def expected_page(self) -> IssuePage:
+        """The ``harvester.model.IssuePage`` the HTML parser must make of the issue page."""
+        return ojs_html.expected_issue(self)
+
+    def expected(self) -> dict[str, Any]:
+        """:meth:`expected_page` as a JSON-ready dict (tuples as lists)."""
+        return ojs_html.as_json(self.expected_page())
+
 
 @dataclass(eq=False)
 class SimJournal:
-    """A journal (one OAI endpoint) with its articles, ordered by id."""
+    """A journal (one OAI endpoint, one set of pages) with its articles, ordered by id."""
 
     path: str
     title: str
@@ -135,6 +290,12 @@ class SimJournal:
     articles: list[SimArticle] = field(default_factory=list)
     repository_id: str = DEFAULT_REPOSITORY_ID
     base_url: str = ""
+    abbrev: str | None = None  # citation_journal_abbrev
+    context_id: int = 1  # OJS journal id (cover image paths)
+    issue_ids: dict[tuple[str, str, int], int] = field(default_factory=dict)  # issue key -> OJS id
+    issue_bumps: dict[tuple[str, str, int], datetime] = field(default_factory=dict, repr=False)
+    version: int = field(default=0, repr=False)  # bumped on every change
+    _issues: tuple[int, list[SimIssue]] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         """Link the articles back to their journal."""
@@ -147,9 +308,14 @@ class SimJournal:
         return f"editor@{self.path}.example.org"
 
     @property
+    def url(self) -> str:
+        """The journal's base URL, ``ORIGIN/index.php/PATH``."""
+        return f"{self.base_url}/index.php/{self.path}"
+
+    @property
     def oai_url(self) -> str:
         """The journal's OAI base URL."""
-        return f"{self.base_url}/index.php/{self.path}/oai"
+        return f"{self.url}/oai"
 
     def sections(self) -> dict[str, str]:
         """Section abbreviations to titles, in order of first use."""
@@ -165,14 +331,65 @@ class SimJournal:
             return self.articles[index]
         return None
 
+    def issues(self) -> list[SimIssue]:
+        """The journal's issues, newest first (as the archive lists them); rebuilt after changes."""
+        if self._issues is None or self._issues[0] != self.version:
+            self._issues = (self.version, _derive_issues(self))
+        return self._issues[1]
 
-def _author_dict(given: str, family: str | None) -> dict[str, Any]:
-    name = f"{given} {family}" if family else given
-    return {"name": name, "given": given, "family": family, "affiliation": None, "orcid": None}
+    def issue(self, issue_id: int) -> SimIssue | None:
+        """The issue with that OJS id, or None."""
+        return next((i for i in self.issues() if i.id == issue_id), None)
+
+    def modified(self) -> datetime:
+        """The latest change of anything the journal's pages show."""
+        times = [a.modified for a in self.articles] + list(self.issue_bumps.values())
+        return max(times, default=datetime(2020, 1, 1, tzinfo=UTC))
+
+
+def _issue_date(key: tuple[str, str, int]) -> str:
+    """An issue's publication date: numbers 1 and 2 appear in March and September, others in December."""
+    _, number, year = key
+    return f"{year}-{ {'1': '03', '2': '09'}.get(number, '12') }-15"
+
+
+def _derive_issues(journal: SimJournal) -> list[SimIssue]:
+    groups: dict[tuple[str, str, int], list[SimArticle]] = {}
+    for art in journal.articles:
+        groups.setdefault(art.issue_key, []).append(art)
+    order = {abbrev: n for n, abbrev in enumerate(journal.sections())}
+    issues = []
+    for key, arts in groups.items():
+        issue_id = journal.issue_ids.get(key)
+        if issue_id is None:
+            continue
+        live = sorted((a for a in arts if not a.deleted), key=lambda a: (order[a.section_abbrev], a.id))
+        title = (live or arts)[0].issue_title
+        stamps = [a.modified for a in arts] + (
+            [journal.issue_bumps[key]] if key in journal.issue_bumps else []
+        )
+        issues.append(
+            SimIssue(
+                id=issue_id, journal=journal, volume=key[0], number=key[1], year=key[2], title=title,
+                published=_issue_date(key), articles=tuple(live), modified=max(stamps),
+                cover=issue_id % 3 == 2, description=f"Essays on {title}." if title else None,
+            )
+        )  # fmt: skip
+    return sorted(issues, key=lambda i: (i.published, i.id), reverse=True)
+
+
+def _author_dict(author: SimAuthor) -> dict[str, Any]:
+    names = {"name": author.name, "given": author.given, "family": author.family}
+    return {**names, "affiliation": None, "orcid": None}
+
+
+def _oai_abstract(art: SimArticle) -> str:
+    """The abstract as the OAI record carries it (paragraphs joined by a space)."""
+    return art.abstract.replace("\n\n", " ")
 
 
 # ----------------------------------------------------------------------------------------------------
-# Rendering
+# OAI rendering
 # ----------------------------------------------------------------------------------------------------
 
 _HEAD = (
@@ -262,14 +479,14 @@ def _issue_label(art: SimArticle) -> str:
 
 def _dc_xml(art: SimArticle, journal: SimJournal, *, broken: bool) -> str:
     """The ``oai_dc:dc`` element exactly as OJS 3.3 writes it."""
-    title = _broken_title(art.title) if broken else art.title
+    title = _broken_title(art.full_title) if broken else art.full_title
     lines = [f'<dc:title xml:lang="en-US">{_hsc(title)}</dc:title>']
     if art.title_fr:
         lines.append(f'<dc:title xml:lang="fr-CA">{_hsc(art.title_fr)}</dc:title>')
-    lines += [f"<dc:creator>{_hsc(f'{f}, {g}' if f else g)}</dc:creator>" for g, f in art.authors]
+    lines += [f"<dc:creator>{_hsc(author.creator)}</dc:creator>" for author in art.authors]
     lines += [f'<dc:subject xml:lang="en-US">{_hsc(k)}</dc:subject>' for k in art.keywords]
     if art.abstract:
-        description = _hsc(_stored_html(art.abstract, raw_amp=art.raw_amp))
+        description = _hsc(_stored_html(_oai_abstract(art), raw_amp=art.raw_amp))
         description += _BAD_BYTE_MARK if broken else ""
         lines.append(f'<dc:description xml:lang="en-US">{description}</dc:description>')
     names = [("en-US", journal.title)] + ([("fr-CA", journal.title_fr)] if journal.title_fr else [])
@@ -309,10 +526,10 @@ def _marc_xml(art: SimArticle, journal: SimJournal) -> str:
     parts += [_marc_field("022", "a", i, "##") for i in (journal.issn_online, journal.issn_print) if i]
     if art.doi:
         parts.append(_marc_field("024", "a", art.doi, "7#"))
-    parts.append(_marc_field("245", "a", art.title, "00"))
-    parts += [_marc_field("720", "a", f"{f}, {g}" if f else g, "1 ") for g, f in art.authors]
+    parts.append(_marc_field("245", "a", art.full_title, "00"))
+    parts += [_marc_field("720", "a", author.creator, "1 ") for author in art.authors]
     if art.abstract:
-        parts.append(_marc_field("520", "a", art.abstract))
+        parts.append(_marc_field("520", "a", _oai_abstract(art)))
     parts.append(_marc_field("856", "u", art.url(), "40"))
     parts.append(_marc_field("786", "n", f"{journal.title}; {_issue_label(art)}", "0 "))
     return "".join(parts) + "</record>\n"
@@ -418,12 +635,27 @@ def _echo_attrs(pairs: tuple[tuple[str, str], ...]) -> str:
 # ----------------------------------------------------------------------------------------------------
 
 
+class HtmlRequest(NamedTuple):
+    """One request to the HTML side (anything but OAI and robots.txt), as ``OjsSite.html_requests`` has it."""
+
+    path: str
+    query: dict[str, str]
+    status: int
+    conditional: bool  # sent If-None-Match or If-Modified-Since
+    kind: str  # home, issue-current, archive, issue, article, galley-view, download, login, cover, site, ...
+    method: str = "GET"
+
+
 class OjsSite:
     """Several OJS journals on one loopback HTTP server, with mutations and fault injection.
 
-    Fault switches (plain attributes, read on each request): ``control_chars``, ``delay``,
-    ``from_500``, ``ignore_from``, ``repeat_token``, ``empty_pages``. Counted faults:
+    OAI fault switches (plain attributes, read on each request): ``control_chars``, ``delay`` (HTML
+    too), ``from_500``, ``ignore_from``, ``repeat_token``, ``empty_pages``. Counted faults:
     :meth:`fail_next`, :meth:`truncate_next`, :meth:`expire_tokens`.
+
+    HTML fault switches: ``login_instead`` and ``soft_404`` (sets of article ids whose page is a 302
+    to the login page / a 200 "not found" theme page), ``non_ojs_path`` (a plain non-OJS site under
+    that path prefix). Counted: :meth:`truncate_html_next`, :meth:`fail_html_next`.
     """
 
     def __init__(
@@ -436,32 +668,54 @@ class OjsSite:
         repository_id: str = DEFAULT_REPOSITORY_ID,
         robots_txt: str = "User-agent: *\nDisallow:\n",
         port: int = 0,
+        archive_page_size: int = 4,
+        validators: bool = True,
+        non_ojs_path: str | None = None,
     ) -> None:
-        """Hold the journals; the server starts with :meth:`start` or ``with``."""
+        """Hold the journals; the server starts with :meth:`start` or ``with``.
+
+        ``archive_page_size``: issues per archive page (OJS default 4 here, as recorded).
+        ``validators``: send ETag/Last-Modified and answer conditional requests with 304; False is
+        real OJS, which sends neither. ``non_ojs_path``: e.g. ``"/blog/"``, a non-OJS site.
+        """
         self.journals = {j.path: j for j in journals}
-        for journal in journals:
+        for number, journal in enumerate(journals, 1):
             journal.repository_id = repository_id
+            journal.context_id = number
         self.page_size = page_size
         self.identifiers_page_size = identifiers_page_size
         self.granularity = granularity
         self.repository_id = repository_id
         self.robots_txt = robots_txt
         self.port = port
+        self.archive_page_size = archive_page_size
+        self.validators = validators
+        self.non_ojs_path = non_ojs_path
         self.requests: list[tuple[str, dict[str, str], int]] = []
+        self.html_requests: list[HtmlRequest] = []
         self.control_chars = False
         self.delay = 0.0
         self.from_500 = False
         self.ignore_from = False
         self.repeat_token = False
         self.empty_pages = False
+        self.login_instead: set[int] = set()
+        self.soft_404: set[int] = set()
         self._fail: list[tuple[int, str | None]] = []
+        self._fail_html: list[tuple[int, str | None]] = []
         self._truncate = 0
+        self._truncate_html = 0
         self._tokens: dict[str, _TokenState] = {}
         self._select_cache: dict[_Query, tuple[int, list[SimArticle]]] = {}
         self._version = 0
         self._lock = threading.RLock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        arts = [a for j in journals for a in j.articles]
+        self.created = max((a.modified for a in arts), default=_now())  # static pages' Last-Modified
+        self._clock = self.created
+        for art in arts:
+            self._register_issue(art)
 
     # -- construction ---------------------------------------------------------------------------------
 
@@ -471,12 +725,17 @@ class OjsSite:
     ) -> OjsSite:
         """A deterministic, varied site; extra keyword arguments go to the constructor.
 
-        Journal paths are ``jsas``, ``mhc``, ``clr``, then ``sim4``, ``sim5``, ...; article and galley ids
-        are unique across the site. Each journal of 10+ articles has one deleted record.
+        Journal paths are ``jsas``, ``mhc``, ``clr``, then ``sim4``, ``sim5``, ...; article, galley and
+        issue ids are unique across the site. Each journal of 10+ articles has one deleted record.
+        Page-only data (affiliations, ORCIDs, bios, subtitles, a prefix, French abstracts, paragraph
+        breaks) comes from a second random stream, so the OAI output of a seed never changes.
         """
         rng = random.Random(seed)
         counters = {"article": 0, "galley": 0}
         built = [_generate_journal(rng, j, articles_per_journal, counters) for j in range(journals)]
+        page_rng = random.Random(seed * 7919 + 1)  # its own stream: the OAI data stays as it was
+        for journal in built:
+            ojs_html.enrich_journal(page_rng, journal)
         return cls(built, **kwargs)
 
     # -- server lifecycle -----------------------------------------------------------------------------
@@ -545,28 +804,61 @@ class OjsSite:
             raise KeyError(f"{journal}/{article_id}")
         return found
 
+    def issues(self, journal: str) -> list[SimIssue]:
+        """A journal's issues, newest first (snapshots)."""
+        with self._lock:
+            return list(self.journals[journal].issues())
+
+    def issue(self, journal: str, issue_id: int) -> SimIssue:
+        """The issue, or KeyError."""
+        with self._lock:
+            found = self.journals[journal].issue(issue_id)
+        if found is None:
+            raise KeyError(f"{journal}/issue/{issue_id}")
+        return found
+
+    def expected_archive(self, journal: str, page: int = 1) -> ArchivePage:
+        """The ``harvester.model.ArchivePage`` the HTML parser must make of archive page ``page``."""
+        with self._lock:
+            issues = self.journals[journal].issues()
+            return ojs_html.expected_archive(self.journals[journal], issues, page, self.archive_page_size)
+
     def edit(self, journal: str, article_id: int, **changes: Any) -> SimArticle:
-        """Change fields of an article; its datestamp becomes now unless ``datestamp`` is given."""
+        """Change fields of an article; its datestamp becomes now unless ``datestamp`` is given.
+
+        Any change but the datestamp also moves ``modified`` (the pages' Last-Modified) strictly
+        forward. ``title=`` alone sets the whole title: prefix and subtitle are cleared unless given.
+        """
         allowed = {f.name for f in fields(SimArticle)} - {"id", "journal", "owner", "_cache"}
         unknown = set(changes) - allowed
         if unknown:
             raise TypeError(f"unknown SimArticle fields: {sorted(unknown)}")
         with self._lock:
             art = self.article(journal, article_id)
+            old_key = art.issue_key
             changes.setdefault("datestamp", _now())
+            if "title" in changes:
+                changes.setdefault("prefix", None)
+                changes.setdefault("subtitle", None)
+            if "authors" in changes:
+                changes["authors"] = [_as_author(a) for a in changes["authors"]]
+            if set(changes) - {"datestamp"}:
+                changes.setdefault("modified", self._tick())
+            for name in ("datestamp", "modified"):
+                if name in changes:
+                    changes[name] = _utc(changes[name])
             for name, value in changes.items():
                 setattr(art, name, value)
-            self._touch(art)
+            self._touch(art, old_key)
             return art
 
     def delete(self, journal: str, article_id: int) -> SimArticle:
-        """Turn an article into a deleted-record tombstone, datestamped now."""
+        """Turn an article into a deleted-record tombstone, datestamped now (its page gives 404)."""
         return self.edit(journal, article_id, deleted=True)
 
     def set_datestamp(self, journal: str, article_id: int, when: datetime) -> SimArticle:
         """Set an article's datestamp (naive datetimes are taken as UTC) without other changes."""
-        when = when.replace(tzinfo=when.tzinfo or UTC).astimezone(UTC).replace(microsecond=0)
-        return self.edit(journal, article_id, datestamp=when)
+        return self.edit(journal, article_id, datestamp=_utc(when))
 
     def add_article(self, journal: str, **values: Any) -> SimArticle:
         """Publish a new article (next site-wide id) in the journal's latest issue; returns it."""
@@ -578,11 +870,12 @@ class OjsSite:
             issue = {k: getattr(last, k) for k in ("volume", "number", "year", "issue_title")} if last else {}
             defaults: dict[str, Any] = {
                 "title": f"New Research Article {new_id}",
-                "authors": [("Ada", "Lovelace")],
+                "authors": [SimAuthor("Ada", "Lovelace")],
                 "abstract": "A freshly published article.",
                 "galleys": [(galley, "application/pdf")],
                 "published": _now().date().isoformat(),
                 "copyright": f"Copyright (c) {issue.get('year', 2024)} {owner.title}",
+                "modified": self._tick(),
                 **issue,
             }
             art = SimArticle(id=new_id, journal=journal, **{**defaults, **values})
@@ -591,9 +884,25 @@ class OjsSite:
             self._touch(art)
             return art
 
-    def _touch(self, art: SimArticle) -> None:
+    def _tick(self) -> datetime:
+        """A modification time later than every earlier one (Last-Modified has whole seconds)."""
+        self._clock = max(_now(), self._clock + timedelta(seconds=1))
+        return self._clock
+
+    def _register_issue(self, art: SimArticle) -> None:
+        """Give the article's issue a site-wide OJS id the first time it is seen."""
+        if art.owner is not None and art.issue_key not in art.owner.issue_ids:
+            taken = [i for j in self.journals.values() for i in j.issue_ids.values()]
+            art.owner.issue_ids[art.issue_key] = 1 + max(taken, default=0)
+
+    def _touch(self, art: SimArticle, old_key: tuple[str, str, int] | None = None) -> None:
         art._cache.clear()
         self._version += 1
+        self._register_issue(art)
+        if art.owner is not None:
+            art.owner.version += 1
+            if old_key is not None and old_key != art.issue_key:  # the old issue's page lost it
+                art.owner.issue_bumps[old_key] = art.modified
 
     # -- fault injection ------------------------------------------------------------------------------
 
@@ -612,21 +921,76 @@ class OjsSite:
         with self._lock:
             self._tokens.clear()
 
+    def truncate_html_next(self, n: int = 1) -> None:
+        """The next ``n`` HTML pages (not downloads) that would be sent whole are cut in the middle.
+
+        The ETag sent is the whole page's, as when a proxy cuts the connection: a client must not
+        keep the validators of a page it could not parse.
+        """
+        with self._lock:
+            self._truncate_html += n
+
+    def fail_html_next(self, n: int = 1, status: int = 503, retry_after: str | None = "1") -> None:
+        """The next ``n`` requests to the HTML side answer ``status`` (and Retry-After)."""
+        with self._lock:
+            self._fail_html.extend([(status, retry_after)] * n)
+
     # -- request handling -----------------------------------------------------------------------------
 
-    def handle(self, path: str, query: str) -> _Response:
-        """Answer one request (called by the HTTP handler thread)."""
+    def handle(
+        self, path: str, query: str, headers: Mapping[str, str] | None = None, method: str = "GET"
+    ) -> _Response:
+        """Answer one request (called by the HTTP handler thread); ``headers`` are the request's."""
         pairs = parse_qsl(query, keep_blank_values=True)
         args = dict(pairs)
         match = re.fullmatch(r"/index\.php/([^/]+)/oai/?", path)
+        kind = None
+        sent = {name.lower(): value for name, value in (headers or {}).items()}
         if path == "/robots.txt":
             response = _Response(200, self.robots_txt.encode(), {"Content-Type": "text/plain; charset=UTF-8"})
         elif match and match.group(1) in self.journals:
             response = self._serve_oai(self.journals[match.group(1)], pairs)
         else:
-            response = _Response(404, NOT_FOUND_BODY, {"Content-Type": "text/html; charset=UTF-8"})
+            response, kind = self._serve_html(path, args, sent)
         with self._lock:
             self.requests.append((path, args, response.status))
+            if kind is not None:
+                conditional = "if-none-match" in sent or "if-modified-since" in sent
+                self.html_requests.append(HtmlRequest(path, args, response.status, conditional, kind, method))
+        return response
+
+    def _serve_html(self, path: str, args: dict[str, str], sent: dict[str, str]) -> tuple[_Response, str]:
+        if self.delay:
+            time.sleep(self.delay)
+        with self._lock:
+            page = ojs_html.route(self, path, args)
+            if self._fail_html:
+                status, retry_after = self._fail_html.pop(0)
+                return _fault_response(status, retry_after), page.kind
+            response = _Response(page.status, page.body, {"Content-Type": page.content_type, **page.headers})
+            if page.status == 200 and page.modified is not None:
+                response = self._validated(response, page.modified, sent, download=page.download)
+            is_page = page.content_type.startswith("text/html") and not page.download
+            if response.status == 200 and is_page and self._truncate_html:
+                self._truncate_html -= 1
+                response.body = _truncate(response.body)
+        return response, page.kind
+
+    def _validated(
+        self, response: _Response, modified: datetime, sent: dict[str, str], *, download: bool
+    ) -> _Response:
+        """Add validators (or OJS's bare Cache-Control) and answer a matching conditional request."""
+        if not self.validators:  # real OJS: no ETag, no Last-Modified (recorded quirk 11)
+            response.headers["Cache-Control"] = "private" if download else "no-store"
+            return response
+        validators = {
+            "ETag": f'"{hashlib.sha256(response.body).hexdigest()[:40]}"',
+            "Last-Modified": format_datetime(modified, usegmt=True),
+            "Cache-Control": "private" if download else "no-cache",
+        }
+        if _not_modified(sent, validators["ETag"], modified):
+            return _Response(304, b"", validators)
+        response.headers.update(validators)
         return response
 
     def _serve_oai(self, journal: SimJournal, pairs: list[tuple[str, str]]) -> _Response:
@@ -648,12 +1012,7 @@ class OjsSite:
 
     def _http_fault(self, args: dict[str, str]) -> _Response | None:
         if self._fail:
-            status, retry_after = self._fail.pop(0)
-            headers = {"Content-Type": "text/html; charset=UTF-8"}
-            if retry_after is not None:
-                headers["Retry-After"] = retry_after
-            body = f"<html><body><h1>{status} Service Unavailable</h1></body></html>\n".encode()
-            return _Response(status, body, headers)
+            return _fault_response(*self._fail.pop(0))
         if self.from_500 and "from" in args and args.get("verb") in ("ListRecords", "ListIdentifiers"):
             return _Response(500, b"", {"Content-Type": "text/html; charset=UTF-8"})
         return None
@@ -852,6 +1211,26 @@ class OjsSite:
         return self._wrap(journal, {"verb": verb, **dict(state.echo)}, verb, b"".join(parts))
 
 
+def _fault_response(status: int, retry_after: str | None) -> _Response:
+    headers = {"Content-Type": "text/html; charset=UTF-8"}
+    if retry_after is not None:
+        headers["Retry-After"] = retry_after
+    body = f"<html><body><h1>{status} Service Unavailable</h1></body></html>\n".encode()
+    return _Response(status, body, headers)
+
+
+def _not_modified(sent: dict[str, str], etag: str, modified: datetime) -> bool:
+    """RFC 9110 13.2.2: If-None-Match (weak comparison) decides; else If-Modified-Since."""
+    if "if-none-match" in sent:
+        tags = [tag.strip() for tag in sent["if-none-match"].split(",")]
+        return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)
+    try:
+        since = parsedate_to_datetime(sent["if-modified-since"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return modified <= since.replace(tzinfo=since.tzinfo or UTC)
+
+
 def _token_xml(token: str | None, size: int, cursor: int, *, paged: bool) -> bytes:
     if not paged:
         return b""
@@ -894,19 +1273,27 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         self._reply(parts.path, parts.query)
 
+    def do_HEAD(self) -> None:
+        """Serve a HEAD: the GET's status and headers, no body."""
+        parts = urlsplit(self.path)
+        self._reply(parts.path, parts.query, method="HEAD")
+
     def do_POST(self) -> None:
         """Serve an OAI POST (form-encoded arguments in the body)."""
         length = int(self.headers.get("Content-Length") or 0)
-        self._reply(urlsplit(self.path).path, self.rfile.read(length).decode("latin-1"))
+        self._reply(urlsplit(self.path).path, self.rfile.read(length).decode("latin-1"), method="POST")
 
-    def _reply(self, path: str, query: str) -> None:
-        response = self.server.site.handle(path, query)
+    def _reply(self, path: str, query: str, method: str = "GET") -> None:
+        headers = {name: str(value) for name, value in self.headers.items()}
+        response = self.server.site.handle(path, query, headers, method)
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
+        if response.status != 304:
+            self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
-        self.wfile.write(response.body)
+        if method != "HEAD":
+            self.wfile.write(response.body)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet; ``OjsSite.requests`` is the log."""
@@ -1025,6 +1412,8 @@ def _generate_journal(rng: random.Random, index: int, count: int, counters: dict
     if count >= 10:
         tombstone = journal.articles[count * 2 // 3]
         tombstone.deleted, tombstone.datestamp = True, tombstone.datestamp + timedelta(days=1)
+    for art in journal.articles:
+        art.modified = art.datestamp
     return journal
 
 
@@ -1052,7 +1441,7 @@ def _generate_article(
         id=art_id,
         journal=journal.path,
         title=f"Review: {rng.choice(_BOOKS)}" if review else rng.choice(_TITLES).format(**fill),
-        authors=authors,
+        authors=[SimAuthor(*a) for a in authors],
         section_abbrev="BR" if review else "ART",
         section_title="Book Reviews" if review else "Articles",
         volume=str(volume),
@@ -1140,6 +1529,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--journals", type=int, default=1)
     parser.add_argument("--articles", type=int, default=25, help="articles per journal")
     parser.add_argument("--page-size", type=int, default=10)
+    parser.add_argument("--archive-page-size", type=int, default=4)
+    parser.add_argument("--no-validators", action="store_true", help="no ETag/Last-Modified, as real OJS")
+    parser.add_argument("--non-ojs-path", default=None, help='also serve a plain non-OJS site, e.g. "/blog/"')
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
@@ -1153,6 +1545,9 @@ def main(argv: list[str] | None = None) -> int:
         page_size=opts.page_size,
         port=opts.port,
         granularity=opts.granularity,
+        archive_page_size=opts.archive_page_size,
+        validators=not opts.no_validators,
+        non_ojs_path=opts.non_ojs_path,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

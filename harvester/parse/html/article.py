@@ -3,9 +3,10 @@
 Pure: bytes in, model out.  Each field is read from the theme-independent meta tags first
 (``citation_*`` from the Google Scholar plugin, ``DC.*`` from the Dublin Core plugin),
 then from the theme's markup (the 3.x default theme's ``obj_article_details``, OJS 2's
-``#articleTitle``/``#articleAbstract``/…), then from link patterns.  The conventions for
-each field are those of ``briefs/conventions.md``; the OJS behaviour behind each choice
-is commented where it is used.
+``#articleTitle``/``#articleAbstract``/…), then from link patterns.  The OJS behaviour
+behind each choice is commented where it is used; the field conventions (full titles,
+paragraphs joined by a blank line, language tags as the page gives them) match the OAI
+parser's so that the two merge cleanly.
 
 Languages: a page is rendered in the reader's UI locale (``<html lang>``), while the
 submission has its own locale.  OJS 3.3+ writes ``citation_title`` (full title) and
