@@ -173,7 +173,14 @@ def _raw(crawl: Crawl, fetched: _Fetched) -> RawPage | None:
 def _archive_page(crawl: Crawl, url: str, known: WebPage | None) -> WebPage:
     """One archive page: the issue URLs it lists and its next-page link.  The archive is the
     crawl's entry: a failure here (wrong URL, not OJS) fails the run with the server's answer."""
-    fetched = _fetch(crawl, url, "archive", known)
+    try:
+        fetched = _fetch(crawl, url, "archive", known)
+    except PermanentHTTPStatusError as exc:
+        raise PageError(
+            url,
+            f"no OJS issue archive here (HTTP {exc.status}); is {crawl.source.url} a journal's base URL? "
+            "`harvester discover URL` finds it",
+        ) from exc
     page = fetched.page
     if fetched.content is not None:
         archive = parse_archive_page(fetched.content, fetched.url)

@@ -705,6 +705,7 @@ class OjsSite:
         self._fail_html: list[tuple[int, str | None]] = []
         self._truncate = 0
         self._truncate_html = 0
+        self._truncate_kind: str | None = None
         self._tokens: dict[str, _TokenState] = {}
         self._select_cache: dict[_Query, tuple[int, list[SimArticle]]] = {}
         self._version = 0
@@ -921,14 +922,16 @@ class OjsSite:
         with self._lock:
             self._tokens.clear()
 
-    def truncate_html_next(self, n: int = 1) -> None:
-        """The next ``n`` HTML pages (not downloads) that would be sent whole are cut in the middle.
+    def truncate_html_next(self, n: int = 1, kind: str | None = None) -> None:
+        """The next ``n`` HTML pages (not downloads; only of ``kind``, e.g. "article", when given)
+        that would be sent whole are cut in the middle.
 
         The ETag sent is the whole page's, as when a proxy cuts the connection: a client must not
         keep the validators of a page it could not parse.
         """
         with self._lock:
             self._truncate_html += n
+            self._truncate_kind = kind
 
     def fail_html_next(self, n: int = 1, status: int = 503, retry_after: str | None = "1") -> None:
         """The next ``n`` requests to the HTML side answer ``status`` (and Retry-After)."""
@@ -971,7 +974,8 @@ class OjsSite:
             if page.status == 200 and page.modified is not None:
                 response = self._validated(response, page.modified, sent, download=page.download)
             is_page = page.content_type.startswith("text/html") and not page.download
-            if response.status == 200 and is_page and self._truncate_html:
+            wanted = self._truncate_kind in (None, page.kind)
+            if response.status == 200 and is_page and self._truncate_html and wanted:
                 self._truncate_html -= 1
                 response.body = _truncate(response.body)
         return response, page.kind
