@@ -26,9 +26,10 @@ from replay import ReplaySite, samples_dir
 
 from harvester.cli import main
 from harvester.config import HttpSettings, Settings, load_settings
-from harvester.discover import Discovery, UrlShape, discover, journal_base_from_url, sources_toml
+from harvester.discover import Discovery, discover, sources_toml
 from harvester.errors import NetworkError, PermanentHTTPStatusError, RobotsDisallowedError
 from harvester.http import HttpClient
+from harvester.parse.html.urls import article_url, galley_download_url, parse_ojs_url
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDED = "jsas_ojs3.3.0-11"
@@ -39,40 +40,55 @@ J = f"{H}/index.php/jsas"
 
 
 @pytest.mark.parametrize(
-    ("url", "base", "path", "page", "op", "strong"),
+    ("url", "base", "path", "route", "strong"),
     [
-        (f"{J}/article/view/12", J, "jsas", "article", "view", True),
-        (f"{J}/article/view/12/7", J, "jsas", "article", "view", True),
-        (f"{J}/article/download/1/2/3", J, "jsas", "article", "download", True),
-        (f"{J}/article/viewFile/1/2", J, "jsas", "article", "viewFile", True),
-        (f"{H}/ojs/index.php/jsas/issue/archive/2", f"{H}/ojs/index.php/jsas", "jsas", "issue", "archive",
+        (f"{J}/article/view/12", J, "jsas", "article/view/12", True),
+        (f"{J}/article/view/12/7", J, "jsas", "article/view/12/7", True),
+        (f"{J}/article/download/1/2/3", J, "jsas", "article/download/1/2/3", True),
+        (f"{J}/article/viewFile/1/2", J, "jsas", "article/viewFile/1/2", True),
+        (f"{H}/ojs/index.php/jsas/issue/archive/2", f"{H}/ojs/index.php/jsas", "jsas", "issue/archive/2",
          True),
-        (f"{J}/issue/view/6", J, "jsas", "issue", "view", True),
-        (f"{J}/oai", J, "jsas", "oai", None, True),
-        (f"{J}/gateway/plugin/WebFeedGatewayPlugin/atom", J, "jsas", "gateway", "plugin", True),
-        (J, J, "jsas", None, None, False),
-        (f"{J}/", J, "jsas", None, None, False),
-        (f"{J}/about", J, "jsas", "about", None, False),
-        (f"{H}/index.php/index", f"{H}/index.php/index", "index", None, None, False),
-        (f"{H}/index.php/index/oai", f"{H}/index.php/index", "index", "oai", None, True),
-        (f"{H}/jsas/article/view/3", f"{H}/jsas", "jsas", "article", "view", True),
-        (f"{H}/jsas/issue/archive", f"{H}/jsas", "jsas", "issue", "archive", True),
-        (f"{H}/index/oai", f"{H}/index", "index", "oai", None, True),
-        (f"{H}/article/view/3", H, None, "article", "view", True),
-        (f"{H}/issue/current", H, None, "issue", "current", True),
-        (f"{H}/oai?verb=Identify", H, None, "oai", None, True),
-        (f"{H}/index.php/article/view/3", f"{H}/index.php", None, "article", "view", True),
+        (f"{J}/issue/view/6", J, "jsas", "issue/view/6", True),
+        (f"{J}/oai", J, "jsas", "oai", True),
+        (f"{J}/gateway/plugin/WebFeedGatewayPlugin/atom", J, "jsas",
+         "gateway/plugin/WebFeedGatewayPlugin/atom", True),
+        (J, J, "jsas", "", False),
+        (f"{J}/", J, "jsas", "", False),
+        (f"{J}/about", J, "jsas", "about", False),
+        (f"{H}/index.php/index", f"{H}/index.php/index", "index", "", False),
+        (f"{H}/index.php/index/oai", f"{H}/index.php/index", "index", "oai", True),
+        (f"{H}/jsas/article/view/3", f"{H}/jsas", "jsas", "article/view/3", True),
+        (f"{H}/jsas/issue/archive", f"{H}/jsas", "jsas", "issue/archive", True),
+        (f"{H}/index/oai", f"{H}/index", "index", "oai", True),
+        (f"{H}/article/view/3", H, None, "article/view/3", True),
+        (f"{H}/issue/current", H, None, "issue/current", True),
+        (f"{H}/oai?verb=Identify", H, None, "oai", True),
+        (f"{H}/index.php/article/view/3", f"{H}/index.php", None, "article/view/3", True),
+        (f"{H}/index.php/stats/article/view/3", f"{H}/index.php/stats", "stats", "article/view/3", True),
+        (f"{J}/en/article/view/3", J, "jsas", "en/article/view/3", True),  # OJS 3.5, multilingual
+        (f"{J}/pt_BR/issue/archive", J, "jsas", "pt_BR/issue/archive", True),
+        (f"{H}/index.php/stats/en/issue/current", f"{H}/index.php/stats", "stats", "en/issue/current", True),
+        (f"{H}/j/article/viewDownloadInterstitial/7/12", f"{H}/j", "j",
+         "article/viewDownloadInterstitial/7/12", True),  # OJS 2, rewritten
         (f"{H}/index.php?journal=j&page=article&op=view&path%5B%5D=3", f"{H}/index.php?journal=j", "j",
-         "article", "view", True),
-        (f"{H}/index.php?journal=j&page=issue&op=archive", f"{H}/index.php?journal=j", "j", "issue",
-         "archive", True),
-        (f"{H}/index.php?journal=j", f"{H}/index.php?journal=j", "j", None, None, False),
+         "article/view/3", True),
+        (f"{H}/index.php?journal=j&page=issue&op=archive", f"{H}/index.php?journal=j", "j", "issue/archive",
+         True),
+        (f"{H}/index.php?journal=j", f"{H}/index.php?journal=j", "j", "", False),
     ],
 )  # fmt: skip
-def test_journal_base_from_url(
-    url: str, base: str, path: str | None, page: str | None, op: str | None, strong: bool
-) -> None:
-    assert journal_base_from_url(url) == UrlShape(base, path, page, op, strong)
+def test_parse_ojs_url(url: str, base: str, path: str | None, route: str, strong: bool) -> None:
+    """Where any URL sits in an OJS site: journal base, journal path, ``page/op/args``."""
+    shape = parse_ojs_url(url)
+    assert shape is not None
+    parts = "/".join(part for part in (shape.locale, shape.page, shape.op, *shape.args) if part)
+    assert (shape.root, shape.journal, parts, shape.strong) == (base, path, route, strong)
+
+
+def test_ojs_3_5_locale_stays_in_canonical_urls() -> None:
+    """The page parsers' canonical URLs keep the locale segment of the URL they were given."""
+    assert article_url(f"{J}/en/article/view/3/5") == f"{J}/en/article/view/3"
+    assert galley_download_url(f"{J}/fr_CA/article/view/3/5") == f"{J}/fr_CA/article/download/3/5"
 
 
 @pytest.mark.parametrize(
@@ -89,7 +105,7 @@ def test_journal_base_from_url(
     ],
 )
 def test_urls_without_an_ojs_shape(url: str) -> None:
-    assert journal_base_from_url(url) is None
+    assert parse_ojs_url(url) is None
 
 
 # --- a local server for the cases the recording lacks ----------------------------------------------

@@ -1,7 +1,8 @@
 """What every OJS page parser shares: parsing, meta tags, page checks and text extraction.
 
 Pages are parsed by one hardened, module-level lxml HTML parser (no network access, no
-DTD or entity loading, comments and processing instructions dropped).  ``load_page``
+DTD or entity loading, comments and processing instructions dropped).  ``parse_page``
+parses any page (``parse.html.site`` reads whatever page a user pasted); ``load_page``
 also rejects pages that are not the page asked for (``PageError``): a "not found" page
 served with status 200, a login form, a truncated body.  Each page parser then checks
 that the page is the OJS page it expects with ``require``.
@@ -40,6 +41,7 @@ __all__ = [
     "is_ojs",
     "load_page",
     "paragraphs",
+    "parse_page",
     "require",
 ]
 
@@ -234,8 +236,9 @@ class Page:
     lang: str | None
 
 
-def _decode(content: bytes) -> str:
-    """The page as text: BOM, else ``<meta charset>``, else UTF-8; bad bytes replaced.
+def _decode(content: bytes, charset: str | None) -> str:
+    """The page as text: BOM, else ``charset`` (the HTTP header's), else ``<meta charset>``, else
+    UTF-8; bad bytes replaced.
 
     An XML declaration (XHTML pages of old themes) is dropped: lxml refuses one in text.
     """
@@ -246,7 +249,7 @@ def _decode(content: bytes) -> str:
             break
     else:
         match = _CHARSET_RE.search(content[:4096])
-        encoding = match.group(1).decode("ascii") if match else encoding
+        encoding = charset or (match.group(1).decode("ascii") if match else encoding)
     try:
         text = content.decode(encoding, errors="replace")
     except LookupError:  # an unknown charset name: OJS itself only ever writes utf-8
@@ -294,22 +297,30 @@ def _login(page: Page) -> str | None:
     return None
 
 
+def parse_page(content: bytes, url: str, charset: str | None = None) -> Page:
+    """Parse ``content`` whatever page it is; ``charset`` is the one the HTTP header declares.
+
+    Raises ``PageError(url, reason)`` only when there is no HTML to parse.
+    """
+    if not content or not content.strip():
+        raise PageError(url, "empty page")
+    try:
+        root = etree.fromstring(_decode(content, charset), HTML_PARSER)
+    except etree.LxmlError as exc:  # only on input with no markup at all
+        raise PageError(url, f"not an HTML page ({exc})") from exc
+    if root is None:
+        raise PageError(url, "not an HTML page")
+    html = find(root, "/html") if root.tag != "html" else root
+    return Page(url, root, _meta_tags(root), _lang(html) if html is not None else None)
+
+
 def load_page(content: bytes, url: str) -> Page:
     """Parse ``content`` and reject a not-found page, a login form or a truncated page.
 
     Raises ``PageError(url, reason)``.  The checks run in that order: OJS's bare 404 body
     has no ``</html>``, and a not-found page is the better reason.
     """
-    if not content or not content.strip():
-        raise PageError(url, "empty page")
-    try:
-        root = etree.fromstring(_decode(content), HTML_PARSER)
-    except etree.LxmlError as exc:  # only on input with no markup at all
-        raise PageError(url, f"not an HTML page ({exc})") from exc
-    if root is None:
-        raise PageError(url, "not an HTML page")
-    html = find(root, "/html") if root.tag != "html" else root
-    page = Page(url, root, _meta_tags(root), _lang(html) if html is not None else None)
+    page = parse_page(content, url)
     reason = _not_found(page) or _login(page)
     if reason is None and _HTML_END_RE.search(content) is None:
         reason = "truncated page: it ends without a closing </html>"

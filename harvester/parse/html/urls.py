@@ -1,6 +1,13 @@
-"""OJS URLs: which object a link points to, and the canonical URL of that object.
+"""OJS URLs: where a URL sits in an OJS site, which object it points to, and its canonical URL.
 
-OJS writes one object's URL in several shapes, all of which the page parsers meet:
+OJS routes every page as ``BASE/PAGE/OP/ARGS``, where BASE, the journal base, is
+``…/index.php/JOURNAL`` (path info), a rewritten ``…/JOURNAL``, ``…/index.php?journal=JOURNAL``
+(path info disabled: the route goes in ``page``, ``op`` and ``path[]``) or the root of a
+journal's own host; the site itself is the context ``index``.  OJS 3.5 puts the UI locale
+after the journal path in multilingual journals (``BASE/en/article/view/ID``).
+``parse_ojs_url`` reads them all, for the page parsers and for ``harvester discover`` alike.
+
+One object's URL comes in several shapes, all of which the page parsers meet:
 
 - path info: ``BASE/article/view/ID`` (the landing page), ``BASE/article/view/ID/GALLEY``
   (a galley's view page), ``BASE/article/download/ID/GALLEY[/FILE]`` (the file itself);
@@ -17,45 +24,88 @@ one, in which case no numeric id can be read from the URL.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 __all__ = [
+    "SITE_CONTEXT",
     "OjsUrl",
     "absolute_url",
     "article_id",
     "article_url",
     "galley_download_url",
     "galley_view_url",
+    "install_url",
     "issue_id",
     "issue_url",
+    "journal_base",
     "parse_ojs_url",
+    "site_context_url",
 ]
 
-# The last "/article/" or "/issue/" segment of a path starts the OJS route (greedy root).
-_ROUTE_RE = re.compile(r"^(?P<root>.*)/(?P<page>article|issue)/(?P<op>[A-Za-z]+)(?P<args>(?:/[^/]+)*)/?$")
+# Page/op pairs only OJS (2.x and 3.x) routes; None: any op, or none.
+_STRONG: dict[str, frozenset[str] | None] = {
+    "article": frozenset({
+        "view", "download", "viewFile", "viewArticle", "downloadSuppFile", "viewRST",
+        "viewDownloadInterstitial",
+    }),
+    "issue": frozenset({"view", "archive", "current", "viewIssue", "viewFile", "download"}),
+    "oai": None,
+    "gateway": frozenset({"plugin", "lockss", "clockss"}),
+    "$$$call$$$": None,
+    "search": frozenset({"search", "authors", "titles", "advancedResults"}),
+    "about": frozenset({"submissions", "editorialTeam", "contact", "privacy", "aboutThisPublishingSystem"}),
+    "user": frozenset({"register", "setLocale", "profile"}),
+    "login": frozenset({"signIn", "lostPassword", "signOut"}),
+    "information": frozenset({"readers", "authors", "librarians"}),
+}  # fmt: skip
+# More OJS pages, recognised right after ``index.php`` (a journal on its own host has no
+# journal path there, so ``index.php/article/…`` is its article page, not a journal "article").
+_PAGES = frozenset(_STRONG) | {
+    "index", "announcement", "help", "rt", "comment", "notification", "payment", "stats",
+    "submission", "submissions", "dashboard", "management", "manager", "editor", "author",
+    "reviewer", "sectionEditor", "copyeditor", "layoutEditor", "proofreader", "catalog",
+    "libraryFiles", "navigationMenu", "sitemap", "subscriptionManager", "donations", "api",
+}  # fmt: skip
+_FILE_OPS = frozenset({"download", "viewFile", "downloadSuppFile"})  # a file, not a page
 _GALLEY_OPS = frozenset({"view", "viewFile", "download", "viewDownloadInterstitial"})
+_LOCALE = re.compile(r"[a-z]{2,3}(?:_[A-Za-z]{2,4})?(?:@[a-z]+)?")  # en, pt_BR, sr_RS@latin
+SITE_CONTEXT = "index"  # the context path OJS gives the site itself: ``…/index.php/index``
 
 
-class OjsUrl(NamedTuple):
-    """An OJS page URL split into its route: ``root`` + ``/page/op/args...``.
+@dataclass(frozen=True)
+class OjsUrl:
+    """An OJS URL split into its route, ``root`` + ``/page/op/args...``, read from the URL alone."""
 
-    For the query form (path info off) ``root`` is the script URL and ``journal`` is set.
-    """
+    root: str  # the journal base (``…?journal=J`` with path info off); the site's context for "index"
+    journal: str | None  # the journal path; None: a journal on its own host (no path in its URLs)
+    page: str | None = None
+    op: str | None = None
+    args: tuple[str, ...] = ()
+    locale: str | None = None  # OJS 3.5's locale segment after the journal path, if any
 
-    root: str
-    page: str
-    op: str
-    args: tuple[str, ...]
-    journal: str | None = None
+    @property
+    def strong(self) -> bool:
+        """A page/op pair only OJS routes."""
+        return _is_strong(self.page, self.op)
+
+    @property
+    def is_site(self) -> bool:
+        """The site's own context (``…/index.php/index``), not a journal."""
+        return self.journal == SITE_CONTEXT
+
+    @property
+    def is_file(self) -> bool:
+        """A file download (galley, supplementary or issue file), not a page."""
+        return self.page in ("article", "issue") and self.op in _FILE_OPS
 
     def build(self, page: str, op: str, *args: str) -> str:
         """The URL of another route of the same journal, in the same URL shape."""
-        if self.journal is None:
-            return "/".join((self.root, page, op, *args))
-        query = [("journal", self.journal), ("page", page), ("op", op)]
-        query += [("path[]", arg) for arg in args]
-        return f"{self.root}?{urlencode(query)}"
+        if urlsplit(self.root).query:  # path info off: the root is ``index.php?journal=J``
+            query = [("page", page), ("op", op), *(("path[]", arg) for arg in args)]
+            return f"{self.root}&{urlencode(query)}"
+        route = (page, op, *args) if self.locale is None else (self.locale, page, op, *args)
+        return "/".join((self.root, *route))
 
 
 def absolute_url(href: str | None, base: str) -> str | None:
@@ -73,21 +123,93 @@ def absolute_url(href: str | None, base: str) -> str | None:
 
 
 def parse_ojs_url(url: str | None) -> OjsUrl | None:
-    """The OJS route of an article or issue URL in either shape, else None."""
+    """Where an http(s) URL sits in an OJS site, in any URL shape; None when its shape says nothing."""
     if not url:
         return None
     parts = urlsplit(url.strip())
-    query = dict(parse_qsl(parts.query))
-    if query.get("page") in ("article", "issue") and query.get("journal"):
-        args = tuple(value for key, value in parse_qsl(parts.query) if key in ("path[]", "path"))
-        script = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-        return OjsUrl(script, query["page"], query.get("op") or "index", args, query["journal"])
-    match = _ROUTE_RE.match(parts.path)
-    if match is None:
+    if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
-    root = urlunsplit((parts.scheme, parts.netloc, match["root"], "", ""))
-    args = tuple(arg for arg in match["args"].split("/") if arg)
-    return OjsUrl(root, match["page"], match["op"], args)
+    pairs = parse_qsl(parts.query)
+    query = dict(pairs)
+    if query.get("journal"):
+        root = urlunsplit(
+            (parts.scheme, parts.netloc, parts.path, urlencode({"journal": query["journal"]}), "")
+        )
+        args = [value for key, value in pairs if key in ("path[]", "path")]
+        return _route(root, query["journal"], [query.get("page", ""), query.get("op", ""), *args])
+    segments = [segment for segment in parts.path.split("/") if segment]
+    return _path_route(f"{parts.scheme}://{parts.netloc}", segments)
+
+
+def _path_route(origin: str, segments: list[str]) -> OjsUrl | None:
+    if "index.php" in segments:
+        cut = segments.index("index.php") + 1
+        root, rest = "/".join([origin, *segments[:cut]]), segments[cut:]
+        if not rest:
+            return None  # the site's front door: only the page can tell
+        locale, tail = _split_locale(rest[1:])
+        # A journal on its own host routes ``index.php/PAGE/OP``, unless an OJS route follows
+        # (a journal whose path is a page name: ``index.php/stats/article/view/3``).
+        if rest[0] in _PAGES and rest[0] != SITE_CONTEXT and not _is_strong(*_page_op(tail)):
+            return _route(root, None, rest)
+        return _route(f"{root}/{rest[0]}", rest[0], tail, locale)
+    for index, segment in enumerate(segments):  # rewritten URLs: only unmistakable routes count
+        if _is_strong(segment, segments[index + 1] if index + 1 < len(segments) else None):
+            journal = segments[index - 1] if index else None
+            return _route("/".join([origin, *segments[:index]]), journal, segments[index:])
+    return None
+
+
+def _split_locale(tail: list[str]) -> tuple[str | None, list[str]]:
+    """The locale OJS 3.5 puts before the route in multilingual journals (``en/article/view/3``)."""
+    if tail and tail[0] not in _PAGES and _LOCALE.fullmatch(tail[0]) and _is_strong(*_page_op(tail[1:])):
+        return tail[0], tail[1:]
+    return None, tail
+
+
+def _page_op(tail: list[str]) -> tuple[str | None, str | None]:
+    page = tail[0] if tail and tail[0] else None
+    op = tail[1] if len(tail) > 1 and tail[1] else None
+    return page, op
+
+
+def _route(root: str, journal: str | None, tail: list[str], locale: str | None = None) -> OjsUrl:
+    return OjsUrl(root, journal, *_page_op(tail), args=tuple(tail[2:]), locale=locale)
+
+
+def _is_strong(page: str | None, op: str | None) -> bool:
+    if page not in _STRONG:
+        return False
+    ops = _STRONG[page]
+    return ops is None or op in ops
+
+
+# --- the site around a journal ------------------------------------------------------------------
+
+
+def journal_base(context: str, path: str) -> str:
+    """The base of the journal ``path`` on the site whose own context URL is ``context``."""
+    parts = urlsplit(context)
+    if parts.query:
+        return urlunsplit(parts._replace(query=urlencode({"journal": path})))
+    return f"{context.rsplit('/', 1)[0]}/{path}"
+
+
+def site_context_url(url: OjsUrl) -> str | None:
+    """The site's own context URL beside a journal base; None for a journal on its own host."""
+    return None if url.journal is None else journal_base(url.root, SITE_CONTEXT)
+
+
+def install_url(url: OjsUrl) -> str:
+    """The URL OJS is installed at (no ``index.php``, no journal path)."""
+    parts = urlsplit(url.root)
+    path = parts.path
+    if url.journal is not None and not parts.query:
+        path = path.rsplit("/", 1)[0]
+    return urlunsplit((parts.scheme, parts.netloc, path.removesuffix("/index.php"), "", ""))
+
+
+# --- the objects a URL points to ----------------------------------------------------------------
 
 
 def _numeric(value: str | None) -> int | None:
@@ -141,17 +263,20 @@ def galley_download_url(url: str | None) -> str | None:
     return route.build("article", "download", *args)
 
 
-def issue_url(url: str | None) -> str | None:
-    """The canonical table of contents ``BASE/issue/view/ID`` of an issue view URL."""
+def _issue_route(url: str | None) -> OjsUrl | None:
     route = parse_ojs_url(url)
     if route is None or route.page != "issue" or route.op != "view" or not route.args:
         return None
-    return route.build("issue", "view", route.args[0])
+    return route
+
+
+def issue_url(url: str | None) -> str | None:
+    """The canonical table of contents ``BASE/issue/view/ID`` of an issue view URL."""
+    route = _issue_route(url)
+    return route.build("issue", "view", route.args[0]) if route else None
 
 
 def issue_id(url: str | None) -> int | None:
     """The numeric OJS issue id in an issue view URL (None for a custom URL path)."""
-    route = parse_ojs_url(url)
-    if route is None or route.page != "issue" or route.op != "view" or not route.args:
-        return None
-    return _numeric(route.args[0])
+    route = _issue_route(url)
+    return _numeric(route.args[0]) if route else None
