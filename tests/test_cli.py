@@ -19,7 +19,7 @@ from ojs_site import OjsSite
 from harvester.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ("harvest", "backfill", "run", "sources", "history", "export", "db", "db upgrade")
+COMMANDS = ("harvest", "backfill", "run", "sources", "history", "export", "discover", "db", "db upgrade")
 
 
 @pytest.fixture
