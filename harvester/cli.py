@@ -209,8 +209,8 @@ def list_sources(app: _App) -> None:
     for source in settings.sources:
         info = summaries.get(source.name, {})
         state = "enabled" if source.enabled else "disabled"
-        articles = info.get("articles", 0)
-        line = f"{source.name}\t{state}\t{source.strategy}\t{source.schedule}\t{source.url}\t{articles} articles"
+        fields = (source.name, state, source.strategy, source.schedule, source.url)
+        line = "\t".join(fields) + f"\t{info.get('articles', 0)} articles"
         if info.get("status"):
             line += (
                 f"\tlast run {info['started_at']:%Y-%m-%d %H:%M} {info['status']}: {info['new']} new, "
