@@ -55,10 +55,12 @@ def _last_success(store: Store) -> dict[str, datetime]:
 
 
 def _first_run(trigger: BaseTrigger, last: datetime | None, now: datetime) -> datetime:
-    """Now for a source never harvested or overdue; otherwise its next regular time."""
+    """Now for a source never harvested or overdue; otherwise its next regular time after
+    ``last``.  (The trigger is asked for the fire time that follows ``last`` as a previous
+    fire time: asked with ``now=last``, an interval trigger answers from its own start.)"""
     if last is None:
         return now
-    due = trigger.get_next_fire_time(None, last)
+    due: datetime | None = trigger.get_next_fire_time(last, now)
     return now if due is None or due <= now else due
 
 

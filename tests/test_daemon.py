@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from configs import write_config
 from ojs_site import OjsSite
+from sqlalchemy import update
 
 from harvester.store import Store
+from harvester.store.schema import runs
 
 pytestmark = pytest.mark.slow
 
@@ -27,12 +31,15 @@ def _config(tmp_path: Path, site: OjsSite, schedule: str) -> Path:
     )
 
 
-def _daemon(config: Path, db_url: str, log: Path) -> subprocess.Popen[bytes]:
+def _daemon(
+    config: Path, db_url: str, log: Path, *options: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     with log.open("ab") as sink:
         return subprocess.Popen(
-            [sys.executable, "-m", "harvester", "--config", str(config), "--db", db_url, "run"],
+            [sys.executable, "-m", "harvester", *options, "--config", str(config), "--db", db_url, "run"],
             stdout=sink,
             stderr=sink,
+            env={**os.environ, **(env or {})},
         )
 
 
@@ -95,4 +102,49 @@ def test_sigterm_mid_harvest_exits_0_promptly_and_a_restart_resumes(tmp_path: Pa
             checkpoints = conn.exec_driver_sql("SELECT COUNT(*) FROM checkpoints").scalar_one()
         assert versions == len(site.articles())  # nothing lost, nothing written twice
         assert checkpoints == 0
+        store.close()
+
+
+def _set_config(tmp_path: Path, site: OjsSite, journals: list[str], *, schedule: str = "1h") -> Path:
+    return write_config(
+        tmp_path,
+        {name: site.journal_url(name) for name in journals},
+        extra='[scheduler]\njitter = "0s"\n',
+        source_extra=f'schedule = "{schedule}"\n',
+    )
+
+
+def _ok_runs(store: Store, name: str) -> int:
+    return sum(status == "ok" for source, status, _ in _runs(store) if source == name)
+
+
+def test_an_overdue_source_runs_at_start(tmp_path: Path, db_url: str) -> None:
+    with OjsSite.generate(journals=1, articles_per_journal=8, seed=4, page_size=5) as site:
+        config = _set_config(tmp_path, site, ["jsas"], schedule="1d")
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "harvester",
+                "-q",
+                "--config",
+                str(config),
+                "--db",
+                db_url,
+                "harvest",
+                "jsas",
+            ],
+            check=False,
+        )
+        assert done.returncode == 0
+        store = Store(db_url)
+        two_days_ago = datetime.now(UTC) - timedelta(days=2)
+        with store.write() as conn:  # the last run was two days ago: overdue for a daily schedule
+            conn.execute(update(runs).values(started_at=two_days_ago, finished_at=two_days_ago))
+        daemon = _daemon(config, db_url, tmp_path / "daemon.log")
+        try:
+            _wait_until(lambda: _ok_runs(store, "jsas") == 2, "the overdue run", seconds=30)
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            assert daemon.wait(20) == 0
         store.close()
