@@ -23,6 +23,7 @@ from .discover import discover as find_journals
 from .discover import format_discovery, not_ojs_reason
 from .errors import ConfigError, HarvesterError, NotFoundError, PageError
 from .http import HttpClient, Politeness
+from .logs import LogFormat, setup_logging
 from .pipeline import HarvestRequest, HarvestResult, harvest_source
 from .progress import progress_reporter
 from .signals import stop_requested
@@ -65,20 +66,6 @@ class _Group(click.Group):
             _fail(str(exc), 2 if isinstance(exc, ConfigError) else 1)
 
 
-def _setup_logging(verbosity: int) -> None:
-    level = {-2: logging.ERROR, -1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
-    logging.basicConfig(
-        level=logging.WARNING if verbosity < -1 else level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger().setLevel(level)
-    if verbosity < 2:
-        # urllib3 and alembic are chatty at INFO; their lines add nothing for an operator.
-        for noisy in ("urllib3", "alembic", "sickle"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
@@ -95,14 +82,27 @@ def _setup_logging(verbosity: int) -> None:
 )
 @click.option("-v", "--verbose", count=True, help="More log output; tracebacks on errors.")
 @click.option("-q", "--quiet", count=True, help="Less log output.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar="HARVESTER_LOG_FORMAT",
+    show_default=True,
+    help="Log lines on stderr as text, or as one JSON object each (for log shippers).",
+)
 @click.version_option(__version__, prog_name="ojs-harvester")
 @click.pass_context
 def main(
-    ctx: click.Context, config_path: str | None, database_url: str | None, verbose: int, quiet: int
+    ctx: click.Context,
+    config_path: str | None,
+    database_url: str | None,
+    verbose: int,
+    quiet: int,
+    log_format: LogFormat,
 ) -> None:
     """Keep a complete, versioned mirror of OJS journals."""
     ctx.obj = _App(config_path, database_url, verbose - quiet)
-    _setup_logging(verbose - quiet)
+    setup_logging(verbose - quiet, log_format)
 
 
 def _resolve_sources(settings: Settings, names: tuple[str, ...], all_sources: bool) -> list[SourceSettings]:

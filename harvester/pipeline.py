@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from .config import Settings, SourceSettings, parse_duration
 from .crawl import Crawl, crawl_journal
@@ -192,9 +193,11 @@ def _finish(run: _Run, status: str, error: str | None) -> HarvestResult:
             error=error,
         )
     counts = result.counts
+    host = urlsplit(run.source.endpoint).netloc
     log.info(
-        "%s: %s: %d new, %d changed, %d unchanged, %d deleted; %d pages, %d requests%s",
+        "%s (%s): %s: %d new, %d changed, %d unchanged, %d deleted; %d pages, %d requests%s",
         run.source.name,
+        host,
         status,
         counts.new,
         counts.changed,
@@ -203,6 +206,7 @@ def _finish(run: _Run, status: str, error: str | None) -> HarvestResult:
         result.pages,
         result.requests,
         f"; {error}" if error else "",
+        extra={"source": run.source.name, "host": host, "status": status, "counts": asdict(counts)},
     )
     return result
 

@@ -155,3 +155,16 @@ def test_db_upgrade(config: Path, db_url: str) -> None:
     done = harvester("db", "upgrade", config=config, db=db_url)
     assert done.returncode == 0, done.stderr
     assert "newest schema" in done.stdout
+
+
+def test_json_log_format_is_one_object_per_line(config: Path, db_url: str, site: OjsSite) -> None:
+    done = harvester("--log-format", "json", "harvest", "jsas", config=config, db=db_url)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    assert all({"ts", "level", "logger", "message"} <= line.keys() for line in lines)
+    finished = next(line for line in lines if line.get("status") == "ok")
+    assert finished["source"] == "jsas"
+    assert finished["host"] == site.base_url.removeprefix("http://")
+    assert finished["counts"] == {"new": 11, "changed": 0, "unchanged": 0, "deleted": 1}
+    text = harvester("harvest", "jsas", config=config, db=db_url)
+    assert f"jsas ({finished['host']}): ok: 0 new, 0 changed, 0 unchanged, 0 deleted" in text.stderr
