@@ -191,11 +191,11 @@ def _is_date(value: str) -> bool:
 @main.command()
 @click.pass_obj
 def run(app: _App) -> None:
-    """Run the daemon: harvest every enabled source on its schedule."""
-    from .scheduler import run_daemon
+    """Run the daemon: harvest every enabled source on its schedule (SIGHUP reloads the config)."""
+    from .service import run_daemon
 
     settings = app.settings()
-    run_daemon(settings, app.store(settings))
+    run_daemon(settings, app.store(settings), app.settings)
 
 
 @main.command(name="sources")

@@ -35,12 +35,14 @@ __all__ = [
     "HarvestSettings",
     "HttpSettings",
     "SchedulerSettings",
+    "ServiceSettings",
     "Settings",
     "SourceSettings",
     "find_config_file",
     "load_settings",
     "parse_duration",
     "source_from_url",
+    "split_listen",
 ]
 
 #: Where the configuration is looked for when neither ``--config`` nor ``$HARVESTER_CONFIG``
@@ -129,6 +131,28 @@ class SchedulerSettings(_Frozen):
     misfire_grace_time: Duration = "1h"
 
 
+class ServiceSettings(_Frozen):
+    """``[service]``: what the daemon offers its supervisor besides systemd notifications."""
+
+    listen: str | None = Field(None, description="HOST:PORT of /healthz, /readyz and /metrics")
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str | None) -> str | None:
+        if value is not None:
+            split_listen(value)
+        return value
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """``"127.0.0.1:9308"`` or ``"[::1]:9308"`` as (host, port)."""
+    host, colon, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"{value!r} is not HOST:PORT, like '127.0.0.1:9308'")
+    return host, int(port)
+
+
 class SourceSettings(_Frozen):
     """One ``[[sources]]`` entry: a journal to keep mirrored."""
 
@@ -176,6 +200,7 @@ class Settings(_Frozen):
     http: HttpSettings = HttpSettings()
     harvest: HarvestSettings = HarvestSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    service: ServiceSettings = ServiceSettings()
     sources: tuple[SourceSettings, ...] = ()
     path: str | None = Field(None, description="the file these settings were read from")
 

@@ -33,5 +33,6 @@ class HarvestResult:
     counts: PageCounts = field(default_factory=PageCounts)
     pages: int = 0
     requests: int = 0
+    status_counts: dict[str, int] = field(default_factory=dict)  # HTTP responses by status class
     warnings: int = 0
     error: str | None = None

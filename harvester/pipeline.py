@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 
 ProgressCallback = Callable[[Page, PageCounts], None]
+FinishCallback = Callable[[HarvestResult], None]
 
 
 @dataclass
@@ -65,6 +66,7 @@ class _Run:
     result: HarvestResult
     stop: threading.Event
     progress: ProgressCallback | None
+    on_finish: FinishCallback | None = None
 
 
 def _now() -> datetime:
@@ -182,6 +184,7 @@ def _set_names(oai: OaiClient, source: SourceSettings) -> dict[str, str]:
 def _finish(run: _Run, status: str, error: str | None) -> HarvestResult:
     result = run.result
     result.status, result.error, result.requests = status, error, run.http.requests_made
+    result.status_counts = run.http.status_counts
     with run.store.write() as conn:
         finish_run(
             conn,
@@ -208,6 +211,8 @@ def _finish(run: _Run, status: str, error: str | None) -> HarvestResult:
         f"; {error}" if error else "",
         extra={"source": run.source.name, "host": host, "status": status, "counts": asdict(counts)},
     )
+    if run.on_finish:
+        run.on_finish(result)
     return result
 
 
@@ -230,8 +235,11 @@ def harvest_source(
     politeness: Politeness | None = None,
     stop: threading.Event | None = None,
     progress: ProgressCallback | None = None,
+    on_finish: FinishCallback | None = None,
 ) -> HarvestResult:
-    """Harvest one source now and record the run; raises the error that ended a failed run."""
+    """Harvest one source now and record the run; raises the error that ended a failed run.
+
+    ``on_finish`` receives the result of every recorded run, a failed one too."""
     request = request or HarvestRequest()
     ids, run_id = _start(source, settings, store, request)
     with HttpClient(settings.http, politeness) as http:
@@ -247,6 +255,7 @@ def harvest_source(
             HarvestResult(source.name, run_id),
             stop or threading.Event(),
             progress,
+            on_finish,
         )
         try:
             crawl_pages = _harvest_oai(run, request)

@@ -1,60 +1,60 @@
-"""The daemon: APScheduler 3 in the foreground, one job per enabled source.
+"""The daemon's schedule: APScheduler 3 in the foreground, one job per enabled source.
 
-Jobs are rebuilt from the config at start (explicit ids, ``replace_existing``); their state
-(last run, high-water marks, checkpoints) lives in the database, never in a job store.  A
-source never harvested, or overdue, runs at once.  SIGTERM/SIGINT let each running harvest
-finish and commit its page in hand, then the process exits 0.
+Jobs are built from the config at start and again on reload (explicit ids,
+``replace_existing``); their state (last run, high-water marks, checkpoints) lives in the
+database, never in a job store.  A source never harvested, or overdue, runs at once.  The
+harvests share a bounded thread pool; a heartbeat job runs in the scheduler's own thread, so
+it only beats while the scheduler loop makes progress.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from datetime import UTC, datetime, timedelta
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, datetime
 
+from apscheduler.executors.debug import DebugExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import func, select
 
 from .config import Settings, SourceSettings, parse_duration
-from .errors import HarvesterError
-from .http import Politeness
-from .pipeline import harvest_source
-from .signals import stop_requested
-from .store import Store
-from .store.runs import as_utc
-from .store.schema import runs, sources
 
-__all__ = ["build_scheduler", "run_daemon", "trigger_for"]
+__all__ = [
+    "first_run",
+    "new_scheduler",
+    "next_due",
+    "schedule_heartbeat",
+    "schedule_source",
+    "trigger_for",
+    "unschedule_source",
+]
 
-log = logging.getLogger(__name__)
+_HEARTBEAT = "service:heartbeat"
 
 
-def trigger_for(source: SourceSettings, settings: Settings) -> BaseTrigger:
+def _job_id(name: str) -> str:
+    return f"harvest:{name}"
+
+
+def _seconds(duration: str) -> int:
+    return int(parse_duration(duration).total_seconds())
+
+
+def trigger_for(source: SourceSettings, settings: Settings, *, jitter: bool = True) -> BaseTrigger:
     """The source's schedule: an interval ("6h") or a cron line, with the configured jitter."""
-    jitter = int(parse_duration(settings.scheduler.jitter).total_seconds()) or None
+    spread = (_seconds(settings.scheduler.jitter) or None) if jitter else None
     try:
         interval = parse_duration(source.schedule)
     except ValueError:
-        return CronTrigger.from_crontab(source.schedule, timezone=UTC, jitter=jitter)
-    return IntervalTrigger(seconds=int(interval.total_seconds()), timezone=UTC, jitter=jitter)
+        return CronTrigger.from_crontab(source.schedule, timezone=UTC, jitter=spread)
+    return IntervalTrigger(seconds=int(interval.total_seconds()), timezone=UTC, jitter=spread)
 
 
-def _last_success(store: Store) -> dict[str, datetime]:
-    with store.read() as conn:
-        rows = conn.execute(
-            select(sources.c.name, func.max(runs.c.finished_at))
-            .join(runs, runs.c.source_id == sources.c.id)
-            .where(runs.c.status == "ok")
-            .group_by(sources.c.name)
-        )
-        return {name: as_utc(at) for name, at in rows if at is not None}
-
-
-def _first_run(trigger: BaseTrigger, last: datetime | None, now: datetime) -> datetime:
+def first_run(trigger: BaseTrigger, last: datetime | None, now: datetime) -> datetime:
     """Now for a source never harvested or overdue; otherwise its next regular time after
     ``last``.  (The trigger is asked for the fire time that follows ``last`` as a previous
     fire time: asked with ``now=last``, an interval trigger answers from its own start.)"""
@@ -64,60 +64,59 @@ def _first_run(trigger: BaseTrigger, last: datetime | None, now: datetime) -> da
     return now if due is None or due <= now else due
 
 
-def _job(
-    source: SourceSettings, settings: Settings, store: Store, politeness: Politeness, stop: threading.Event
-) -> None:
-    try:
-        harvest_source(source, settings, store, politeness=politeness, stop=stop)
-    except HarvesterError as exc:
-        # The run is recorded as failed in the store; the traceback adds nothing here.
-        log.error("%s: harvest failed: %s", source.name, exc)  # noqa: TRY400
+def next_due(source: SourceSettings, settings: Settings, last: datetime | None, now: datetime) -> datetime:
+    """When the daemon next harvests the source after a run at ``last`` (jitter left out)."""
+    return first_run(trigger_for(source, settings, jitter=False), last, now)
 
 
-def build_scheduler(settings: Settings, store: Store, stop: threading.Event) -> BlockingScheduler:
-    """A scheduler with one job per enabled source, each first due as ``_first_run`` says."""
-    scheduler = BlockingScheduler(
-        executors={"default": ThreadPoolExecutor(settings.scheduler.workers)},
-        job_defaults={
-            "coalesce": True,
-            "max_instances": 1,
-            "misfire_grace_time": int(parse_duration(settings.scheduler.misfire_grace_time).total_seconds()),
-        },
+def new_scheduler(settings: Settings) -> BlockingScheduler:
+    """A foreground scheduler: harvests on a pool of ``workers`` threads, the heartbeat inline."""
+    return BlockingScheduler(
+        executors={"default": ThreadPoolExecutor(settings.scheduler.workers), "inline": DebugExecutor()},
+        job_defaults={"coalesce": True, "max_instances": 1},
         timezone=UTC,
     )
-    politeness = Politeness(settings.http)
-    last = _last_success(store)
-    now = datetime.now(UTC) + timedelta(seconds=1)
-    for source in settings.sources:
-        if not source.enabled:
-            continue
-        trigger = trigger_for(source, settings)
-        scheduler.add_job(
-            _job,
-            trigger,
-            args=(source, settings, store, politeness, stop),
-            id=f"harvest:{source.name}",
-            name=source.name,
-            replace_existing=True,
-            next_run_time=_first_run(trigger, last.get(source.name), now),
-        )
-    return scheduler
 
 
-def run_daemon(settings: Settings, store: Store) -> None:
-    """Run until SIGTERM/SIGINT; running harvests commit their page in hand before exit."""
-    scheduler: BlockingScheduler | None = None
+def schedule_source(
+    scheduler: BlockingScheduler,
+    source: SourceSettings,
+    settings: Settings,
+    job: Callable[[str], None],
+    last: datetime | None,
+    now: datetime,
+) -> None:
+    """Add, or replace, the source's job: ``job(source.name)`` on the source's schedule."""
+    trigger = trigger_for(source, settings)
+    scheduler.add_job(
+        job,
+        trigger,
+        args=(source.name,),
+        id=_job_id(source.name),
+        name=source.name,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=_seconds(settings.scheduler.misfire_grace_time),
+        next_run_time=first_run(trigger, last, now),
+    )
 
-    def shutdown() -> None:
-        if scheduler is not None and scheduler.running:
-            scheduler.shutdown(wait=False)
 
-    with stop_requested(shutdown) as stop:
-        scheduler = build_scheduler(settings, store, stop)
-        enabled = sum(source.enabled for source in settings.sources)
-        log.info("daemon started: %d enabled source(s), %d worker(s)", enabled, settings.scheduler.workers)
-        if not stop.is_set():  # a signal during start-up: do not start at all
-            scheduler.start()
-    # shutdown(wait=False) returned at once; the executor's threads are joined at interpreter
-    # exit, after each running harvest has committed its page and stopped.
-    log.info("daemon stopped")
+def unschedule_source(scheduler: BlockingScheduler, name: str) -> None:
+    """Remove the source's job; a harvest already running finishes."""
+    with contextlib.suppress(JobLookupError):
+        scheduler.remove_job(_job_id(name))
+
+
+def schedule_heartbeat(scheduler: BlockingScheduler, seconds: float, beat: Callable[[], None]) -> None:
+    """Run ``beat`` every ``seconds`` in the scheduler's own thread, starting at once."""
+    scheduler.add_job(
+        beat,
+        IntervalTrigger(seconds=seconds, timezone=UTC),
+        id=_HEARTBEAT,
+        name="heartbeat",
+        executor="inline",
+        replace_existing=True,
+        misfire_grace_time=None,
+        next_run_time=datetime.now(UTC),
+    )

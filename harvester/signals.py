@@ -1,4 +1,4 @@
-"""Stopping on SIGTERM/SIGINT: finish the page in hand, commit, then stop."""
+"""Signals: SIGTERM/SIGINT stop (finish the page in hand, commit, then stop); SIGHUP reloads."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-__all__ = ["stop_requested"]
+__all__ = ["on_hangup", "stop_requested"]
 
 log = logging.getLogger(__name__)
 
@@ -35,3 +35,18 @@ def stop_requested(on_stop: Callable[[], None] | None = None) -> Iterator[thread
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
+
+
+@contextmanager
+def on_hangup(callback: Callable[[], None]) -> Iterator[None]:
+    """Call ``callback`` on every SIGHUP (a reload request); the old handler is restored on
+    exit.  ``callback`` runs inside a signal handler: it should only hand the work on."""
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        callback()
+
+    previous = signal.signal(signal.SIGHUP, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGHUP, previous)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harvester.config import load_settings, parse_duration, source_from_url
+from harvester.config import load_settings, parse_duration, source_from_url, split_listen
 from harvester.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,3 +120,20 @@ def test_cli_bad_config_exits_2_with_one_message_and_no_traceback(tmp_path: Path
     assert done.returncode == 2
     assert "http.timeout" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("listen", "expected"),
+    [("127.0.0.1:9308", ("127.0.0.1", 9308)), ("[::1]:0", ("::1", 0)), ("localhost:80", ("localhost", 80))],
+)
+def test_service_listen_is_host_and_port(tmp_path: Path, listen: str, expected: tuple[str, int]) -> None:
+    settings = load_settings(str(_write(tmp_path, f'[service]\nlisten = "{listen}"\n')), environ={})
+    assert settings.service.listen == listen
+    assert split_listen(listen) == expected
+    assert load_settings(str(_write(tmp_path, "")), environ={}).service.listen is None  # off by default
+
+
+@pytest.mark.parametrize("listen", ["9308", "127.0.0.1", ":9308", "127.0.0.1:http", "127.0.0.1:70000"])
+def test_a_bad_service_listen_is_refused_with_its_key_path(tmp_path: Path, listen: str) -> None:
+    with pytest.raises(ConfigError, match=r"service\.listen: .* is not HOST:PORT"):
+        load_settings(str(_write(tmp_path, f'[service]\nlisten = "{listen}"\n')), environ={})

@@ -1,19 +1,28 @@
-"""``harvester run`` as a service runs it: on schedule, and stopping cleanly on SIGTERM."""
+"""``harvester run`` as a service runs it: on schedule, stopping cleanly on SIGTERM, reloading
+on SIGHUP, telling systemd how it is, and answering health and metrics probes."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from configs import write_config
 from ojs_site import OjsSite
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 
 from harvester.store import Store
@@ -105,6 +114,122 @@ def test_sigterm_mid_harvest_exits_0_promptly_and_a_restart_resumes(tmp_path: Pa
         store.close()
 
 
+class NotifyListener:
+    """A datagram socket standing in for systemd's notify socket (abstract: ``@name``)."""
+
+    def __init__(self) -> None:
+        self.address = f"@ojs-harvester-test-{uuid.uuid4().hex}"
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._sock.bind("\0" + self.address[1:])
+        self._sock.settimeout(0.1)
+        self.messages: list[dict[str, str]] = []
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._receive, daemon=True)
+        self._thread.start()
+
+    def _receive(self) -> None:
+        while not self._closed.is_set():
+            try:
+                data = self._sock.recv(4096)
+            except TimeoutError:
+                continue
+            self.messages.append(dict(line.split("=", 1) for line in data.decode().splitlines()))
+
+    def values(self, key: str) -> list[str]:
+        return [message[key] for message in list(self.messages) if key in message]
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join()
+        self._sock.close()
+
+
+@pytest.fixture
+def notify() -> Iterator[NotifyListener]:
+    listener = NotifyListener()
+    yield listener
+    listener.close()
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            return int(reply.status), reply.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def _json_lines(log: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+def _samples(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    status, text = _get(f"{url}/metrics")
+    assert status == 200
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def test_service_notifies_systemd_serves_probes_and_logs_json(
+    tmp_path: Path, db_url: str, notify: NotifyListener
+) -> None:
+    with OjsSite.generate(journals=2, articles_per_journal=12, seed=4, page_size=5) as site:
+        config = write_config(
+            tmp_path,
+            {"jsas": site.journal_url("jsas"), "mhc": site.journal_url("mhc")},
+            extra='[scheduler]\njitter = "0s"\n[service]\nlisten = "127.0.0.1:0"\n',
+        )
+        log = tmp_path / "daemon.log"
+        env = {"NOTIFY_SOCKET": notify.address, "WATCHDOG_USEC": "1000000"}
+        daemon = _daemon(config, db_url, log, "--log-format", "json", env=env)
+        try:
+            _wait_until(lambda: "1" in notify.values("READY"), "READY=1")
+            listening = next(
+                line["message"] for line in _json_lines(log) if "/healthz" in str(line["message"])
+            )
+            url = re.search(r"http://[\d.]+:\d+", str(listening))
+            assert url, listening
+            _wait_until(
+                lambda: _samples(url[0])[("ojs_harvester_runs_total", (("status", "ok"),))] == 2, "2 runs"
+            )
+            metrics = _samples(url[0])
+            assert _get(f"{url[0]}/healthz")[0] == 200
+            assert _get(f"{url[0]}/readyz") == (200, "ok: database ready\n")
+            assert _get(f"{url[0]}/nothing")[0] == 404
+            _wait_until(lambda: len(notify.values("WATCHDOG")) >= 2, "two watchdog pings")
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            code = daemon.wait(20)
+        assert code == 0, log.read_text()
+
+    live = sum(not article.deleted for article in site.articles())
+    assert metrics[("ojs_harvester_records_total", (("change", "new"),))] == live
+    assert metrics[("ojs_harvester_records_total", (("change", "deleted"),))] == 2
+    assert metrics[("ojs_harvester_http_requests_total", (("status_class", "2xx"),))] >= 6
+    assert metrics[("ojs_harvester_last_success_timestamp_seconds", (("strategy", "oai"),))] > 0
+    assert metrics[("ojs_harvester_sources", ())] == 2
+    assert metrics[("ojs_harvester_run_duration_seconds_count", (("status", "ok"),))] == 2
+    labels = {name for _, pairs in metrics for name, _ in pairs}
+    assert not labels & {"host", "source", "journal"}
+
+    assert "READY" in notify.messages[0]
+    assert "STOPPING" in notify.messages[-1]
+    assert any(
+        re.fullmatch(r"2 sources, 0 harvesting, 0 failing, last success just now", text)
+        for text in notify.values("STATUS")
+    )
+
+    lines = _json_lines(log)  # every line is one JSON object
+    assert all({"ts", "level", "logger", "message"} <= line.keys() for line in lines)
+    finished = [line for line in lines if line.get("status") == "ok"]
+    assert {line["source"] for line in finished} == {"jsas", "mhc"}
+    assert all(str(line["host"]).startswith("127.0.0.1:") for line in finished)
+    assert finished[0]["counts"] == {"new": 11, "changed": 0, "unchanged": 0, "deleted": 1}
+
+
 def _set_config(tmp_path: Path, site: OjsSite, journals: list[str], *, schedule: str = "1h") -> Path:
     return write_config(
         tmp_path,
@@ -116,6 +241,39 @@ def _set_config(tmp_path: Path, site: OjsSite, journals: list[str], *, schedule:
 
 def _ok_runs(store: Store, name: str) -> int:
     return sum(status == "ok" for source, status, _ in _runs(store) if source == name)
+
+
+def test_sighup_reloads_sources_and_keeps_the_old_config_when_broken(tmp_path: Path, db_url: str) -> None:
+    with OjsSite.generate(journals=3, articles_per_journal=8, seed=4, page_size=5) as site:
+        config = _set_config(tmp_path, site, ["jsas", "mhc"])
+        log = tmp_path / "daemon.log"
+        store = Store(db_url)
+        daemon = _daemon(config, db_url, log)
+        try:
+            _wait_until(lambda: _ok_runs(store, "jsas") == _ok_runs(store, "mhc") == 1, "first runs")
+
+            _set_config(tmp_path, site, ["jsas", "clr"], schedule="2s")  # mhc out, clr in, jsas faster
+            daemon.send_signal(signal.SIGHUP)
+            _wait_until(lambda: _ok_runs(store, "clr") >= 1, "the added source harvested")
+            _wait_until(lambda: _ok_runs(store, "jsas") >= 2, "jsas on its new schedule")
+            assert "config reloaded: added clr; removed mhc; changed jsas (schedule)" in log.read_text()
+
+            _set_config(tmp_path, site, ["jsas", "clr"], schedule="every day")
+            daemon.send_signal(signal.SIGHUP)
+            _wait_until(lambda: "config reload failed" in log.read_text(), "the failed reload logged")
+            runs_before = _ok_runs(store, "clr")
+            _wait_until(lambda: _ok_runs(store, "clr") > runs_before, "the old config still running")
+            assert daemon.poll() is None
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            code = daemon.wait(20)
+        text = log.read_text()
+        assert code == 0, text
+        failed = next(line for line in text.splitlines() if "config reload failed" in line)
+        assert "keeping the running config" in failed
+        assert "sources[0].schedule: 'every day' is neither an interval" in failed
+        assert _ok_runs(store, "mhc") == 1  # removed: never harvested again
+        store.close()
 
 
 def test_an_overdue_source_runs_at_start(tmp_path: Path, db_url: str) -> None:

@@ -1,4 +1,5 @@
-"""The service's parts in one process: sd_notify on real sockets, structured log lines."""
+"""The service's parts in one process: sd_notify, reload diffs, first run times, JSON logs,
+the health listener and the metrics, on real sockets and a real database."""
 
 from __future__ import annotations
 
@@ -8,15 +9,32 @@ import os
 import socket
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
+from harvester.config import Settings, SourceSettings
+from harvester.errors import ConfigError
+from harvester.health import HealthServer
 from harvester.logs import JsonFormatter
+from harvester.metrics import Metrics
 from harvester.notify import Notifier
+from harvester.pipeline import HarvestResult
+from harvester.reload import diff_settings
+from harvester.scheduler import first_run
+from harvester.service import Daemon
+from harvester.store import Store
+from harvester.store.ingest import PageCounts
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
 
 # --- sd_notify ---------------------------------------------------------------------------------
 
@@ -85,6 +103,58 @@ def test_watchdog_pings_only_when_asked_for(datagram_path: tuple[str, socket.soc
     assert sock.recv(4096) == b"STATUS=after"
 
 
+# --- reload ------------------------------------------------------------------------------------
+
+
+def _settings(*sources: SourceSettings, **sections: object) -> Settings:
+    return Settings.model_validate({"sources": [s.model_dump() for s in sources], **sections})
+
+
+def _source(name: str, **values: object) -> SourceSettings:
+    return SourceSettings.model_validate(
+        {"name": name, "url": f"https://example.org/index.php/{name}", **values}
+    )
+
+
+def test_reload_diff_names_added_removed_and_changed_sources() -> None:
+    old = _settings(_source("a"), _source("b"), _source("c"), _source("off", enabled=False))
+    new = _settings(_source("a"), _source("c", schedule="1h", sets=["c:ART"]), _source("d"), _source("off"))
+    change = diff_settings(old, new)
+    assert change.added == ("d", "off")  # enabling a source adds it
+    assert change.removed == ("b",)
+    assert change.changed == {"c": ("schedule", "sets")}
+    assert change.summary() == "added d, off; removed b; changed c (schedule, sets)"
+    assert diff_settings(new, new).summary() == "no changes"
+
+
+def test_reload_diff_says_which_settings_need_a_restart() -> None:
+    old = _settings(_source("a"))
+    new = _settings(
+        _source("a"),
+        http={"requests_per_second": 2, "timeout": 5},
+        scheduler={"jitter": "1m"},
+        service={"listen": "127.0.0.1:9308"},
+    )
+    change = diff_settings(old, new)
+    assert change.changed == {"a": ("scheduler.jitter",)}  # a new jitter means a new trigger
+    assert change.restart_needed == ("http.requests_per_second", "service.listen")
+    assert "settings http.timeout, scheduler.jitter apply from the next run" in change.summary()
+    assert "settings http.requests_per_second, service.listen need a restart" in change.summary()
+
+
+# --- first run ---------------------------------------------------------------------------------
+
+
+def test_first_run_is_now_for_a_new_or_overdue_source_and_on_schedule_otherwise() -> None:
+    every_6h = IntervalTrigger(hours=6, timezone=UTC)
+    assert first_run(every_6h, None, NOW) == NOW
+    assert first_run(every_6h, NOW - timedelta(days=2), NOW) == NOW
+    assert first_run(every_6h, NOW - timedelta(hours=1), NOW) == NOW + timedelta(hours=5)
+    daily_at_3 = CronTrigger.from_crontab("0 3 * * *", timezone=UTC)
+    assert first_run(daily_at_3, NOW - timedelta(days=2), NOW) == NOW
+    assert first_run(daily_at_3, NOW - timedelta(hours=1), NOW) == datetime(2025, 3, 2, 3, 0, tzinfo=UTC)
+
+
 # --- logs --------------------------------------------------------------------------------------
 
 
@@ -102,3 +172,88 @@ def test_json_log_lines_carry_the_structured_fields() -> None:
     except ValueError:
         failed = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
     assert "ValueError: invalid literal" in json.loads(JsonFormatter().format(failed))["exception"]
+
+
+# --- health and metrics ------------------------------------------------------------------------
+
+
+def _get(url: str) -> tuple[int, str, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            return int(reply.status), reply.headers["Content-Type"], reply.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], error.read().decode()
+
+
+def test_health_listener_routes_and_status_codes() -> None:
+    metrics = Metrics()
+    server = HealthServer(
+        "127.0.0.1:0",
+        alive=lambda: (True, "ok"),
+        ready=lambda: (False, "database unreachable"),
+        metrics=metrics.exposition,
+    )
+    server.start()
+    try:
+        assert _get(f"{server.url}/healthz")[::2] == (200, "ok\n")
+        assert _get(f"{server.url}/readyz")[::2] == (503, "database unreachable\n")
+        status, content_type, body = _get(f"{server.url}/metrics")
+        assert status == 200 and content_type.startswith("text/plain; version=0.0.4")
+        assert 'ojs_harvester_runs_total{status="ok"} 0.0' in body
+        assert _get(f"{server.url}/other")[0] == 404
+    finally:
+        server.close()
+
+
+def test_health_listener_refuses_a_port_in_use() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"127.0.0.1:{port}.*cannot listen"):
+            HealthServer(
+                f"127.0.0.1:{port}",
+                alive=lambda: (True, ""),
+                ready=lambda: (True, ""),
+                metrics=Metrics().exposition,
+            )
+
+
+def test_metrics_sum_results_without_per_source_labels() -> None:
+    metrics = Metrics()
+    result = HarvestResult(
+        "jsas", 1, "ok", PageCounts(new=5, changed=1, unchanged=2, deleted=1), 2, 7, {"2xx": 5, "5xx": 1}
+    )
+    metrics.harvest_started()
+    metrics.harvest_ended(result, 3.5)
+    metrics.harvest_started()
+    metrics.harvest_ended(None, 0.1)  # failed before its run was recorded
+    metrics.succeeded("oai", NOW)
+    metrics.succeeded("oai", NOW - timedelta(hours=1))  # an older success does not go back in time
+    text = metrics.exposition()[0].decode()
+    for line in (
+        'ojs_harvester_records_total{change="new"} 5.0',
+        'ojs_harvester_records_total{change="deleted"} 1.0',
+        'ojs_harvester_http_requests_total{status_class="2xx"} 5.0',
+        'ojs_harvester_http_requests_total{status_class="5xx"} 1.0',
+        'ojs_harvester_http_requests_total{status_class="none"} 1.0',
+        'ojs_harvester_runs_total{status="ok"} 1.0',
+        'ojs_harvester_runs_total{status="failed"} 1.0',
+        'ojs_harvester_run_duration_seconds_sum{status="ok"} 3.5',
+        'ojs_harvester_last_success_timestamp_seconds{strategy="oai"} 1.7408304e+09',  # NOW
+        "ojs_harvester_harvests_running 0.0",
+    ):
+        assert line in text
+
+
+def test_readiness_follows_the_database(db_url: str) -> None:
+    fresh = Store(db_url, auto_migrate=False)
+    daemon = Daemon(Settings(), fresh, environ={})
+    assert daemon.ready() == (False, "database schema is not the newest")
+    fresh.migrate()
+    assert daemon.ready() == (True, "ok: database ready")
+    assert daemon.alive()[0]
+    fresh.close()
+    unreachable = Store("postgresql+psycopg://nobody@127.0.0.1:1/none", auto_migrate=False)
+    ok, why = Daemon(Settings(), unreachable, environ={}).ready()
+    assert not ok and why.startswith("database unreachable: ")
