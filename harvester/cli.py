@@ -13,6 +13,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import click
@@ -196,6 +197,32 @@ def run(app: _App) -> None:
 
     settings = app.settings()
     run_daemon(settings, app.store(settings), app.settings)
+
+
+@main.command()
+@click.option(
+    "--failures",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    metavar="N",
+    help="A source whose last N runs all failed is failing.",
+)
+@click.pass_obj
+def status(app: _App, failures: int) -> None:
+    """Each source's last run, result, next due time and last error; exit 1 if any is failing."""
+    from .status import describe, source_statuses
+
+    settings = app.settings()
+    now = datetime.now(UTC)
+    statuses = source_statuses(settings, app.store(settings), failures, now)
+    for entry in statuses:
+        for line in describe(entry, failures, now):
+            click.echo(line)
+    failing = [entry.source.name for entry in statuses if entry.failing]
+    if failing:
+        click.echo(f"failing: {', '.join(failing)}")
+        sys.exit(1)
 
 
 @main.command(name="sources")

@@ -19,7 +19,18 @@ from ojs_site import OjsSite
 from harvester.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ("harvest", "backfill", "run", "sources", "history", "export", "discover", "db", "db upgrade")
+COMMANDS = (
+    "harvest",
+    "backfill",
+    "run",
+    "status",
+    "sources",
+    "history",
+    "export",
+    "discover",
+    "db",
+    "db upgrade",
+)
 
 
 @pytest.fixture
@@ -168,3 +179,40 @@ def test_json_log_format_is_one_object_per_line(config: Path, db_url: str, site:
     assert finished["counts"] == {"new": 11, "changed": 0, "unchanged": 0, "deleted": 1}
     text = harvester("harvest", "jsas", config=config, db=db_url)
     assert f"jsas ({finished['host']}): ok: 0 new, 0 changed, 0 unchanged, 0 deleted" in text.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_status_exit_code_follows_the_last_n_runs(tmp_path: Path, db_url: str, site: OjsSite) -> None:
+    down = f"http://127.0.0.1:{_free_port()}/index.php/down"
+    config = write_config(
+        tmp_path, {"jsas": site.journal_url("jsas"), "down": down, "mhc": site.journal_url("mhc")}
+    )
+    config.write_text(config.read_text(encoding="utf-8") + "enabled = false\n", encoding="utf-8")  # mhc: off
+    fresh = harvester("status", config=config, db=db_url)
+    assert fresh.returncode == 0, fresh.stderr
+    assert "jsas: healthy; never harvested; due now (never harvested)" in fresh.stdout
+    assert "mhc: disabled" in fresh.stdout
+
+    assert harvester("harvest", "jsas", config=config, db=db_url).returncode == 0
+    for _ in range(2):
+        assert harvester("harvest", "down", config=config, db=db_url).returncode == 1
+    two = harvester("status", config=config, db=db_url)
+    assert two.returncode == 0, two.stdout
+    assert harvester("harvest", "down", config=config, db=db_url).returncode == 1
+
+    three = harvester("status", config=config, db=db_url)
+    assert three.returncode == 1, three.stdout
+    lines = three.stdout.splitlines()
+    assert re.match(
+        r"jsas: healthy; last harvest \S+ \S+ UTC \(just now\): ok, 11 new, 0 changed, 1 deleted; next due ",
+        lines[0],
+    )
+    assert lines[1].startswith("down: FAILING (failed its last 3 run(s)); last harvest ")
+    assert lines[2].startswith("  last error ") and "connection refused" in lines[2]
+    assert lines[-1] == "failing: down"
+    assert harvester("status", "--failures", "4", config=config, db=db_url).returncode == 0

@@ -11,7 +11,7 @@ from .engine import HEAD_REVISION, current_revision
 from .runs import as_utc
 from .schema import runs, sources
 
-__all__ = ["RunSummary", "last_successes", "recent_runs", "schema_current"]
+__all__ = ["RunSummary", "last_errors", "last_successes", "recent_runs", "schema_current"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,22 @@ def recent_runs(conn: Connection, limit: int) -> dict[str, list[RunSummary]]:
             )
         )
     return history
+
+
+def last_errors(conn: Connection) -> dict[str, tuple[datetime, str]]:
+    """Per source name, when its newest run that failed started and why it failed."""
+    newest = (
+        select(runs.c.source_id, func.max(runs.c.id).label("run_id"))
+        .where(runs.c.error.is_not(None), runs.c.status == "failed")
+        .group_by(runs.c.source_id)
+        .subquery()
+    )
+    rows = conn.execute(
+        select(sources.c.name, runs.c.started_at, runs.c.error)
+        .join(newest, newest.c.source_id == sources.c.id)
+        .join(runs, runs.c.id == newest.c.run_id)
+    )
+    return {name: (as_utc(at), str(error)) for name, at, error in rows}
 
 
 def schema_current(conn: Connection) -> bool:
