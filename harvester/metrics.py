@@ -86,6 +86,10 @@ class Metrics:
         """A harvest began."""
         self._running.inc()
 
+    def harvest_skipped(self) -> None:
+        """A harvest did not start after all (another process holds the source)."""
+        self._running.dec()
+
     def harvest_ended(self, result: HarvestResult | None, seconds: float) -> None:
         """A harvest ended; ``result`` is None when it failed before its run was recorded."""
         self._running.dec()

@@ -26,6 +26,7 @@ class Notifier:
         address = environ.get("NOTIFY_SOCKET", "")
         self._address = "\0" + address[1:] if address.startswith("@") else address
         self.watchdog_seconds = _watchdog_seconds(environ)
+        self._failing = False
 
     @property
     def enabled(self) -> bool:
@@ -42,7 +43,11 @@ class Notifier:
                 sock.connect(self._address)
                 sock.sendall(message.encode())
         except OSError as exc:
-            log.warning("cannot notify the service manager at %r: %s", self._address, exc)
+            if not self._failing:  # once, not at every heartbeat
+                log.warning("cannot notify the service manager at %r: %s", self._address, exc)
+            self._failing = True
+        else:
+            self._failing = False
 
     def ready(self, status: str) -> None:
         """Start-up is done: the service manager may start the units that wait for us."""

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
 
 from .config import Settings
-from .errors import HarvesterError
+from .errors import HarvesterError, SourceBusyError
 from .health import HealthServer
 from .http import Politeness
 from .metrics import Metrics
@@ -199,6 +199,7 @@ class Daemon:
         if source is None or not source.enabled or self.stop.is_set():
             return
         results: list[HarvestResult] = []
+        skipped = False
         self._begin(name)
         started = time.monotonic()
         try:
@@ -210,11 +211,15 @@ class Daemon:
                 stop=self.stop,
                 on_finish=results.append,
             )
+        except SourceBusyError as exc:  # e.g. a backfill of the same source: not a failure
+            skipped = True
+            log.warning("%s: skipped this time: %s", name, exc, extra={"source": name})
         except HarvesterError as exc:
             host = urlsplit(source.endpoint).netloc
             log.error("%s (%s): harvest failed: %s", name, host, exc, extra={"source": name, "host": host})  # noqa: TRY400
         finally:
-            self._end(name, source.strategy, results[0] if results else None, time.monotonic() - started)
+            result = results[0] if results else None
+            self._end(name, source.strategy, result, time.monotonic() - started, skipped=skipped)
 
     def _begin(self, name: str) -> None:
         with self._lock:
@@ -222,19 +227,28 @@ class Daemon:
         self.metrics.harvest_started()
         self._publish_status()
 
-    def _end(self, name: str, strategy: str, result: HarvestResult | None, seconds: float) -> None:
+    def _end(
+        self, name: str, strategy: str, result: HarvestResult | None, seconds: float, *, skipped: bool
+    ) -> None:
+        """A harvest ended; ``result`` is None when it failed (or was skipped) before its run
+        was recorded."""
         now = datetime.now(UTC)
+        ok = result is not None and result.status == "ok"
+        failed = not skipped and (result is None or result.status == "failed")
         with self._lock:
             self._running.discard(name)
-            if result is not None and result.status == "ok":
+            if ok:
                 self._successes[name] = now
                 self._failed.discard(name)
-            elif result is None or result.status == "failed":
+            elif failed:
                 self._failed.add(name)
             self._lock.notify_all()
-        if result is not None and result.status == "ok":
+        if ok:
             self.metrics.succeeded(strategy, now)
-        self.metrics.harvest_ended(result, seconds)
+        if skipped:
+            self.metrics.harvest_skipped()
+        else:
+            self.metrics.harvest_ended(result, seconds)
         self._publish_status()
 
     # --- what the daemon tells ------------------------------------------------------------
