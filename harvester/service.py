@@ -267,7 +267,8 @@ class Daemon:
             failing = len(self._failed & enabled)
             newest = max((self._successes[name] for name in enabled & self._successes.keys()), default=None)
         last = ago(datetime.now(UTC) - newest) if newest else "never"
-        return f"{len(enabled)} sources, {running} harvesting, {failing} failing, last success {last}"
+        sources = f"{len(enabled)} source{'' if len(enabled) == 1 else 's'}"
+        return f"{sources}, {running} harvesting, {failing} failing, last success {last}"
 
     def _ready(self) -> None:
         text = self.status_text()

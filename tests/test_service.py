@@ -268,7 +268,7 @@ def test_a_source_held_by_another_run_is_skipped_not_failed(store: Store) -> Non
         start_run(conn, ensure_source(conn, source, now).source_id, "backfill", now, (None, None))
     daemon = Daemon(_settings(source), store, environ={})
     daemon._harvest("held")
-    assert daemon.status_text() == "1 sources, 0 harvesting, 0 failing, last success never"
+    assert daemon.status_text() == "1 source, 0 harvesting, 0 failing, last success never"
     text = daemon.metrics.exposition()[0].decode()
     assert 'ojs_harvester_runs_total{status="failed"} 0.0' in text
     assert "ojs_harvester_harvests_running 0.0" in text
