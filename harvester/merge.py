@@ -25,6 +25,8 @@ from typing import Any
 __all__ = ["merge_issue", "merge_records"]
 
 _PAGE_FIRST = frozenset({"abstract", "abstracts", "galleys", "subtitle", "how_to_cite"})
+# The fields every issue record has, present even when empty (the first release's shape).
+_ISSUE_BASE = frozenset({"volume", "number", "year", "title"})
 
 
 def _missing(value: Any) -> bool:
@@ -90,7 +92,3 @@ def merge_issue(
     if authoritative:
         return _fill({key: value for key, value in seen.items() if not _missing(value)}, stored)
     return _fill(stored, seen)
-
-
-# The columns every issue record has, present even when empty (the first release's shape).
-_ISSUE_BASE = frozenset({"volume", "number", "year", "title"})
