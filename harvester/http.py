@@ -5,7 +5,8 @@ Politeness is shared by the whole process (``Politeness``: one ``HostPacer`` and
 ``requests_per_second`` requests, its robots.txt is read once a day and obeyed, and a
 ``Retry-After`` it sends holds back every thread.  ``HttpClient`` adds timeouts, a size cap,
 retries with back-off, and translates every ``requests``/``urllib3`` failure into the
-harvester's own exceptions: nothing outside this module imports ``requests``.
+harvester's own exceptions: nothing outside this module imports ``requests``.  ``get`` reads a
+whole body into memory; ``stream`` hands it to a consumer chunk by chunk (galley files).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from types import TracebackType
-from typing import Self, cast
-from urllib.parse import urlsplit
+from typing import Generic, NamedTuple, Self, TypeVar, cast
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
@@ -41,7 +42,7 @@ from .errors import (
     TransientHTTPStatusError,
 )
 
-__all__ = ["RETRY_STATUSES", "HostPacer", "HttpClient", "Politeness", "Response", "RobotsCache"]
+__all__ = ["RETRY_STATUSES", "HostPacer", "HttpClient", "Politeness", "Response", "RobotsCache", "Streamed"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ _CHUNK = 64 * 1024
 _MAX_BACKOFF = 300.0
 _ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309 §2.5: parse at least 500 KiB, ignore the rest.
 
+_T = TypeVar("_T")
+
 
 @dataclass(frozen=True)
 class Response:
@@ -61,6 +64,27 @@ class Response:
     status: int
     headers: Mapping[str, str]
     content: bytes
+
+
+@dataclass(frozen=True)
+class Streamed(Generic[_T]):
+    """A response whose body went to a consumer; ``value`` is what it returned (None: no body
+    was handed over, as for a 304)."""
+
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    value: _T | None
+
+
+class _Budget(NamedTuple):
+    """What one attempt may take: decoded bytes (cut there when ``truncate``), and time;
+    ``truncate`` also marks a robots.txt fetch, whose redirects are not checked against itself."""
+
+    limit: int
+    truncate: bool
+    seconds: float
+    deadline: float
 
 
 class HostPacer:
@@ -263,13 +287,34 @@ class HttpClient:
         ``RetryLaterError`` (asked to wait too long) or ``ResponseTooLargeError``.
         """
         full_url = _request_url(url, params)
-        if self._settings.respect_robots:
-            agent = self._settings.user_agent
-            if not self._politeness.robots.allowed(full_url, agent, self._fetch_robots):
-                raise RobotsDisallowedError(
-                    f"{full_url}: disallowed by robots.txt for {_product_token(agent)}"
-                )
+        self._check_robots(full_url)
         return self._fetch(full_url, headers)
+
+    def stream(
+        self,
+        url: str,
+        consume: Callable[[Iterator[bytes]], _T],
+        *,
+        limit: int,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Streamed[_T]:
+        """GET as ``get`` does (robots.txt, pacing, retries, same errors), handing a 2xx body to
+        ``consume`` as decoded chunks instead of reading it into memory.
+
+        ``consume`` runs once per attempt (a failure mid-body retries the whole request), so it
+        must start afresh each call and let the chunks' errors pass: ``ResponseTooLargeError``
+        past ``limit`` bytes, a network error past ``timeout`` seconds (default ``[http] timeout``).
+        """
+        full_url = _request_url(url, None)
+        self._check_robots(full_url)
+
+        def read(reply: requests.Response, budget: _Budget) -> _T | None:
+            if not 200 <= reply.status_code < 300:
+                return None
+            return consume(self._chunks(full_url, reply, budget))
+
+        return self._retrying(full_url, headers, read, limit, timeout)
 
     def close(self) -> None:
         """Close the session (if this client created it) and its pooled connections."""
@@ -284,19 +329,54 @@ class HttpClient:
     ) -> None:
         self.close()
 
+    def _check_robots(self, url: str) -> None:
+        if self._settings.respect_robots:
+            agent = self._settings.user_agent
+            if not self._politeness.robots.allowed(url, agent, self._fetch_robots):
+                raise RobotsDisallowedError(f"{url}: disallowed by robots.txt for {_product_token(agent)}")
+
+    def _check_redirect(
+        self, reply: requests.Response, *_args: object, **_kwargs: object
+    ) -> requests.Response:
+        """A response hook: a redirect is followed only where robots.txt allows us."""
+        if reply.is_redirect:
+            self._check_robots(urljoin(reply.url, reply.headers["Location"]))
+        return reply
+
     def _fetch_robots(self, url: str) -> Response:
         return self._fetch(url, None, limit=_ROBOTS_MAX_BYTES, truncate=True)
 
     def _fetch(
         self, url: str, headers: Mapping[str, str] | None, *, limit: int | None = None, truncate: bool = False
     ) -> Response:
+        """The whole response, its body read into memory (cut at ``limit`` when ``truncate``)."""
+
+        def read(reply: requests.Response, budget: _Budget) -> bytes:
+            return b"".join(self._chunks(url, reply, budget))
+
+        answer = self._retrying(
+            url, headers, read, limit or self._settings.max_response_bytes, None, truncate
+        )
+        return Response(answer.url, answer.status, answer.headers, answer.value or b"")
+
+    def _retrying(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None,
+        read: Callable[[requests.Response, _Budget], _T | None],
+        limit: int,
+        timeout: float | None,
+        truncate: bool = False,
+    ) -> Streamed[_T]:
         """Paced attempts with back-off until a final answer or the retries run out."""
         host = _host(url)
         attempts = self._settings.max_retries + 1
+        seconds = timeout or self._settings.timeout
         for attempt in range(attempts):
             self._politeness.pacer.wait(host)
+            budget = _Budget(limit, truncate, seconds, time.monotonic() + seconds)
             try:
-                response = self._attempt(url, headers, limit or self._settings.max_response_bytes, truncate)
+                response = self._attempt(url, headers, read, budget)
             except _AttemptError as failure:
                 if attempt + 1 == attempts:
                     raise NetworkError(f"{url}: {failure.cause}{_after(attempts)}") from None
@@ -311,7 +391,7 @@ class HttpClient:
             self._back_off(url, attempt, _status(response.status), retry_after)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _retry_after(self, url: str, response: Response) -> float | None:
+    def _retry_after(self, url: str, response: Streamed[_T]) -> float | None:
         """The server's Retry-After in seconds; ``RetryLaterError`` if longer than we wait."""
         now = datetime.now(UTC)
         seconds = _parse_retry_after(response.headers.get("Retry-After"), now)
@@ -337,12 +417,18 @@ class HttpClient:
         if retry_after is None:
             time.sleep(delay)
 
-    def _attempt(self, url: str, headers: Mapping[str, str] | None, limit: int, truncate: bool) -> Response:
-        """Send one request and read its body within the deadline and the size cap."""
-        deadline = time.monotonic() + self._settings.timeout
+    def _attempt(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None,
+        read: Callable[[requests.Response, _Budget], _T | None],
+        budget: _Budget,
+    ) -> Streamed[_T]:
+        """Send one request and let ``read`` take its body within the budget."""
         timeouts = (self._settings.connect_timeout, self._settings.timeout)
+        hooks = None if budget.truncate else {"response": self._check_redirect}
         try:
-            reply = self._session.get(url, headers=headers, timeout=timeouts, stream=True)
+            reply = self._session.get(url, headers=headers, timeout=timeouts, stream=True, hooks=hooks)
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             if not _never_sent(exc):
                 self._count(None)
@@ -355,32 +441,31 @@ class HttpClient:
         with reply:
             for hop in (*reply.history, reply):
                 self._count(hop.status_code)
-            body = self._read_body(url, reply, deadline, limit, truncate)
-        return Response(url=reply.url, status=reply.status_code, headers=reply.headers, content=body)
+            value = read(reply, budget)
+        return Streamed(url=reply.url, status=reply.status_code, headers=reply.headers, value=value)
 
-    def _read_body(
-        self, url: str, reply: requests.Response, deadline: float, limit: int, truncate: bool
-    ) -> bytes:
-        """The decoded body, counting decoded bytes against ``limit`` and time against ``deadline``."""
-        _reject_declared_size(url, reply.headers, limit, truncate)
-        chunks: list[bytes] = []
+    @staticmethod
+    def _chunks(url: str, reply: requests.Response, budget: _Budget) -> Iterator[bytes]:
+        """The decoded body, counting decoded bytes against the size cap and time against the
+        deadline, with network failures translated (``_AttemptError``: worth another attempt)."""
+        limit = budget.limit
+        _reject_declared_size(url, reply.headers, limit, budget.truncate)
         size = 0
         try:
             for chunk in _decoded_chunks(reply):
                 size += len(chunk)
                 if size > limit:
-                    if not truncate:
+                    if not budget.truncate:
                         raise ResponseTooLargeError(f"{url}: response larger than {limit} bytes (the cap)")
-                    chunks.append(chunk[: len(chunk) - (size - limit)])
-                    break
-                chunks.append(chunk)
-                if time.monotonic() > deadline:
-                    raise _AttemptError(f"no complete response within {self._settings.timeout:g}s")
+                    yield chunk[: len(chunk) - (size - limit)]
+                    return
+                yield chunk
+                if time.monotonic() > budget.deadline:
+                    raise _AttemptError(f"no complete response within {budget.seconds:g}s")
         except urllib3.exceptions.DecodeError as exc:
             raise BrokenResponseError(f"{url}: cannot decode the response body: {exc}") from None
         except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
             raise _AttemptError(_describe(exc)) from None
-        return b"".join(chunks)
 
     def _count(self, status: int | None) -> None:
         """Count one request sent, and its response's status class (``None``: no response)."""
@@ -410,7 +495,7 @@ def _reject_declared_size(url: str, headers: Mapping[str, str], limit: int, trun
         raise ResponseTooLargeError(f"{url}: response of {length} bytes is larger than the {limit}-byte cap")
 
 
-def _checked(url: str, response: Response) -> Response:
+def _checked(url: str, response: Streamed[_T]) -> Streamed[_T]:
     """The response if it is an answer (< 400), else the matching non-retried status error."""
     if response.status < 400:
         return response

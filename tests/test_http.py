@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -138,8 +139,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def server() -> Iterator[Script]:
+@contextmanager
+def scripted_server() -> Iterator[Script]:
+    """The scripted server on a free loopback port, for as long as the block runs."""
     httpd = _Server(("127.0.0.1", 0), _Handler)
     host, port = httpd.server_address[:2]
     httpd.script = Script(f"http://{host!s}:{port}")
@@ -151,6 +153,12 @@ def server() -> Iterator[Script]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def server() -> Iterator[Script]:
+    with scripted_server() as script:
+        yield script
 
 
 def make_settings(**overrides: Any) -> HttpSettings:
