@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -34,13 +35,16 @@ __all__ = [
     "DatabaseSettings",
     "HarvestSettings",
     "HttpSettings",
+    "MirrorSettings",
     "SchedulerSettings",
     "ServiceSettings",
     "Settings",
     "SourceSettings",
+    "files_path",
     "find_config_file",
     "load_settings",
     "parse_duration",
+    "parse_size",
     "source_from_url",
     "split_listen",
 ]
@@ -52,6 +56,9 @@ CONFIG_SEARCH_PATH = (Path("config/harvester.toml"), Path("/etc/ojs-harvester/ha
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(|B|KB|MB|GB)\s*$", re.IGNORECASE)
+_UNIT_BYTES = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
+_MIME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -60,6 +67,23 @@ def parse_duration(text: str) -> timedelta:
     if not match:
         raise ValueError(f"{text!r} is not a duration like '30m', '6h' or '1d'")
     return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
+
+
+def parse_size(value: int | str) -> int:
+    """A byte count: an integer, or ``"200MB"``, ``"512KB"``, ``"1.5GB"`` (binary units: 1 MB = 2**20)."""
+    if isinstance(value, int):
+        return value
+    match = _SIZE.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a size like 200MB, 512KB or a number of bytes")
+    return int(float(match[1]) * _UNIT_BYTES[match[2].upper()])
+
+
+def _mime_types(value: tuple[str, ...]) -> tuple[str, ...]:
+    bad = [item for item in value if not _MIME_PATTERN.match(item)]
+    if bad:
+        raise ValueError(f"not MIME types like 'application/pdf' or 'image/*': {', '.join(map(repr, bad))}")
+    return value
 
 
 def _duration(value: str) -> str:
@@ -76,6 +100,7 @@ def _http_url(value: str) -> str:
 
 Duration = Annotated[str, AfterValidator(_duration)]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
+ByteSize = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
 
 
 class _Frozen(BaseModel):
@@ -153,6 +178,33 @@ def split_listen(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+#: What ``[mirror] allowed_types`` accepts by default: the formats OJS journals publish.
+DEFAULT_FILE_TYPES = (
+    "application/pdf",
+    "application/epub+zip",
+    "text/html",
+    "application/xml",
+    "text/xml",
+    "application/zip",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.oasis.opendocument.text",
+    "text/plain",
+)
+
+
+class MirrorSettings(_Frozen):
+    """``[mirror]``: where and how galley files are kept (for sources with ``mirror_galleys``)."""
+
+    path: str | None = None  # default: see ``files_path``
+    max_file_size: ByteSize = 200 * 1024 * 1024
+    allowed_types: Annotated[tuple[str, ...], AfterValidator(_mime_types)] = DEFAULT_FILE_TYPES
+    # A galley mirrored from a server that sends no ETag/Last-Modified (OJS) can only be checked
+    # by downloading it again: that happens when it was last checked this long ago.
+    recheck: Duration = "30d"
+    timeout: float = Field(600.0, gt=0)  # seconds for one whole file
+
+
 class SourceSettings(_Frozen):
     """One ``[[sources]]`` entry: a journal to keep mirrored."""
 
@@ -166,6 +218,7 @@ class SourceSettings(_Frozen):
     metadata_prefix: Literal["oai_dc"] = "oai_dc"
     sets: tuple[str, ...] = ()
     enabled: bool = True
+    mirror_galleys: bool = False  # keep the galley files too (``[mirror]``; daemon and ``mirror``)
 
     @field_validator("name")
     @classmethod
@@ -201,6 +254,7 @@ class Settings(_Frozen):
     harvest: HarvestSettings = HarvestSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     service: ServiceSettings = ServiceSettings()
+    mirror: MirrorSettings = MirrorSettings()
     sources: tuple[SourceSettings, ...] = ()
     path: str | None = Field(None, description="the file these settings were read from")
 
@@ -223,6 +277,24 @@ def derive_oai_url(journal_url: str) -> str:
     if "journal=" in parts.query:
         return f"{parts.scheme}://{parts.netloc}{parts.path}?{parts.query}&page=oai"
     return journal_url.rstrip("/") + "/oai"
+
+
+def files_path(settings: Settings, environ: Mapping[str, str] | None = None) -> Path:
+    """Where galley files live: ``[mirror] path``; else ``files/`` beside the SQLite database;
+    else (PostgreSQL) ``files/`` in the state directory: systemd's ``$STATE_DIRECTORY``, then
+    ``$XDG_STATE_HOME/ojs-harvester``, then ``~/.local/state/ojs-harvester``."""
+    environ = os.environ if environ is None else environ
+    if settings.mirror.path:
+        return Path(settings.mirror.path).expanduser()
+    url = settings.database.url
+    if url.startswith("sqlite"):
+        database = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            return Path(database).expanduser().parent / "files"
+    if environ.get("STATE_DIRECTORY"):
+        return Path(environ["STATE_DIRECTORY"].split(":")[0]) / "files"
+    state = environ.get("XDG_STATE_HOME") or str(Path("~/.local/state").expanduser())
+    return Path(state) / "ojs-harvester" / "files"
 
 
 def source_from_url(url: str) -> SourceSettings:

@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from harvester.config import load_settings, parse_duration, source_from_url, split_listen
+from harvester.config import (
+    DatabaseSettings,
+    MirrorSettings,
+    Settings,
+    files_path,
+    load_settings,
+    parse_duration,
+    parse_size,
+    source_from_url,
+    split_listen,
+)
 from harvester.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +38,8 @@ def test_shipped_config_is_valid_and_names_ciss_insight() -> None:
     assert source.endpoint == "https://journal.ciss.org.pk/index.php/ciss-insight/oai"
     assert settings.database.url == "sqlite:///harvester.db"
     assert "ojs-harvester/0." in settings.http.user_agent
+    assert settings.mirror == MirrorSettings()  # the file shows every default
+    assert source.mirror_galleys is False
 
 
 def test_environment_overrides_file_and_command_line_overrides_environment(tmp_path: Path) -> None:
@@ -137,3 +149,44 @@ def test_service_listen_is_host_and_port(tmp_path: Path, listen: str, expected: 
 def test_a_bad_service_listen_is_refused_with_its_key_path(tmp_path: Path, listen: str) -> None:
     with pytest.raises(ConfigError, match=r"service\.listen: .* is not HOST:PORT"):
         load_settings(str(_write(tmp_path, f'[service]\nlisten = "{listen}"\n')), environ={})
+
+
+@pytest.mark.parametrize(
+    ("value", "size"),
+    [(1000, 1000), ("1000", 1000), ("512KB", 524288), ("200MB", 209715200), ("1.5gb", 1610612736)],
+)
+def test_sizes(value: int | str, size: int) -> None:
+    assert parse_size(value) == size
+
+
+def test_mirror_settings_are_validated(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        '[mirror]\nmax_file_size = "lots"\nallowed_types = ["application/pdf", "pdf"]\nrecheck = "monthly"\n'
+        '[[sources]]\nname = "a"\nurl = "https://x.org/index.php/a"\nmirror_galleys = "yes please"\n',
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(str(path), environ={})
+    for key in (
+        "mirror.max_file_size",
+        "mirror.allowed_types",
+        "mirror.recheck",
+        "sources[0].mirror_galleys",
+    ):
+        assert key in str(info.value)
+    good = _write(tmp_path, '[mirror]\nmax_file_size = "1KB"\nallowed_types = ["image/*"]\n')
+    mirror = load_settings(str(good), environ={}).mirror
+    assert (mirror.max_file_size, mirror.allowed_types) == (1024, ("image/*",))
+
+
+def test_files_path_beside_sqlite_or_in_the_state_directory(tmp_path: Path) -> None:
+    def settings(url: str, path: str | None = None) -> Settings:
+        return Settings(database=DatabaseSettings(url=url), mirror=MirrorSettings(path=path))
+
+    assert files_path(settings("sqlite:///harvester.db"), {}) == Path("files")
+    assert files_path(settings("sqlite:////var/lib/h/harvester.db"), {}) == Path("/var/lib/h/files")
+    assert files_path(settings("sqlite:///x.db", str(tmp_path / "f")), {}) == tmp_path / "f"
+    postgres = settings("postgresql+psycopg://db/h")
+    assert files_path(postgres, {"STATE_DIRECTORY": "/var/lib/o:/x"}) == Path("/var/lib/o/files")
+    assert files_path(postgres, {"XDG_STATE_HOME": "/s"}) == Path("/s/ojs-harvester/files")
+    assert files_path(postgres, {}) == Path("~/.local/state/ojs-harvester/files").expanduser()
