@@ -250,6 +250,7 @@ def test_upgrade_from_the_first_release_keeps_data_and_hashes(store: Store) -> N
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
         assert diff == []
         assert _count(conn, "current_issues") == 1
+        assert _count(conn, "current_galleys") == _count(conn, "galley_versions") == 0
     # Records stored before the upgrade keep their hashes: seeing them again writes nothing.
     again = _ingest(store, [_record(1), _record(2, doi="10.5555/x")])
     assert (again.new, again.changed, again.unchanged) == (0, 0, 2)

@@ -19,7 +19,14 @@ from .articles import url_key
 from .runs import as_utc
 from .schema import article_history, article_keys, articles, change_log, runs, sources
 
-__all__ = ["JSON_COLUMNS", "article_versions", "current_articles", "find_article", "source_summaries"]
+__all__ = [
+    "JSON_COLUMNS",
+    "article_versions",
+    "current_articles",
+    "current_galleys",
+    "find_article",
+    "source_summaries",
+]
 
 #: Columns of ``current_articles`` that hold JSON text.
 JSON_COLUMNS = ("authors", "keywords")
@@ -122,3 +129,19 @@ def current_articles(
             record[column] = json.loads(record[column]) if record[column] else []
         record["deleted"] = bool(record["deleted"])
         yield record
+
+
+def current_galleys(conn: Connection, *, source: str | None = None) -> dict[int, list[dict[str, Any]]]:
+    """Rows of the ``current_galleys`` view by article id (without the article's own columns)."""
+    sql = "SELECT * FROM current_galleys"
+    params: dict[str, Any] = {}
+    if source:
+        sql += " WHERE source = :source"
+        params["source"] = source
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in conn.execute(text(sql + " ORDER BY article_id, source_url"), params):
+        galley = {key: _jsonable(value) for key, value in row._mapping.items()}
+        article_id = galley.pop("article_id")
+        galley.pop("source")
+        found.setdefault(article_id, []).append(galley)
+    return found

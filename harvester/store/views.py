@@ -37,6 +37,27 @@ VIEWS: dict[str, str] = {
         FROM article_history h
         JOIN sources s ON s.id = h.source_id
     """,
+    "current_galleys": """
+        SELECT g.article_id, s.name AS source, g.label,
+               COALESCE(v.mime_type, g.declared_type) AS mime_type, g.source_url, g.file_url,
+               v.size, v.sha256, b.path, v.fetched_at, g.version, g.status, g.reason,
+               v.file_name, g.checked_at
+        FROM galley_files g
+        JOIN articles a ON a.id = g.article_id
+        JOIN sources s ON s.id = a.source_id
+        LEFT JOIN galley_file_versions v ON v.galley_id = g.id AND v.version = g.version
+        LEFT JOIN file_blobs b ON b.sha256 = v.sha256
+        WHERE g.removed_at IS NULL AND a.deleted = FALSE
+    """,
+    "galley_versions": """
+        SELECT g.article_id, s.name AS source, g.source_url, v.version, v.mime_type, v.file_url,
+               v.size, v.sha256, b.path, v.file_name, v.fetched_at
+        FROM galley_file_versions v
+        JOIN galley_files g ON g.id = v.galley_id
+        JOIN articles a ON a.id = g.article_id
+        JOIN sources s ON s.id = a.source_id
+        JOIN file_blobs b ON b.sha256 = v.sha256
+    """,
     "changes": """
         SELECT c.seq, c.entity, c.entity_id, c.version, c.op, c.at, s.name AS source
         FROM change_log c
