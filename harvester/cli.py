@@ -25,11 +25,12 @@ from .discover import format_discovery, not_ojs_reason
 from .errors import ConfigError, HarvesterError, NotFoundError, PageError
 from .http import HttpClient, Politeness
 from .logs import LogFormat, setup_logging
+from .mirror import mirror_source
 from .pipeline import HarvestRequest, HarvestResult, harvest_source
 from .progress import progress_reporter
 from .signals import stop_requested
 from .store import Store
-from .store.queries import article_versions, current_articles, find_article, source_summaries
+from .store.queries import article_versions, current_articles, current_galleys, find_article, source_summaries
 
 __all__ = ["main"]
 
@@ -289,12 +290,16 @@ def history(app: _App, article: str) -> None:
     "--since", type=int, default=0, metavar="SEQ", help="Only articles changed after change-feed SEQ."
 )
 @click.option("--source", metavar="NAME", help="Only this source.")
+@click.option("--galleys", is_flag=True, help="Add each article's galleys and their mirrored files.")
 @click.pass_obj
-def export(app: _App, fmt: str, since: int, source: str | None) -> None:
+def export(app: _App, fmt: str, since: int, source: str | None, galleys: bool) -> None:
     """Current articles to stdout."""
     settings = app.settings()
     with app.store(settings).read() as conn:
         rows = current_articles(conn, since=since, source=source)
+        if galleys:
+            files = current_galleys(conn, source=source)
+            rows = ({**row, "galleys": files.get(row["article_id"], [])} for row in rows)
         if fmt == "jsonl":
             for row in rows:
                 click.echo(json.dumps(row, ensure_ascii=False))
@@ -307,6 +312,54 @@ def export(app: _App, fmt: str, since: int, source: str | None) -> None:
             writer.writerow(
                 {k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in row.items()}
             )
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--all", "all_sources", is_flag=True, help="Every enabled source, mirror_galleys or not.")
+@click.pass_obj
+def mirror(app: _App, sources: tuple[str, ...], all_sources: bool) -> None:
+    """Download the galley files of harvested sources now (default: those with mirror_galleys)."""
+    settings = app.settings()
+    if sources or all_sources:
+        chosen = _resolve_sources(settings, sources, all_sources)
+    else:
+        chosen = [source for source in settings.sources if source.enabled and source.mirror_galleys]
+        if not chosen:
+            raise ConfigError("no enabled source has mirror_galleys = true; name the sources to mirror")
+    store = app.store(settings)
+    politeness = Politeness(settings.http)
+    failed = 0
+    with stop_requested() as stop:
+        for source in chosen:
+            if stop.is_set():
+                break
+            try:
+                click.echo(mirror_source(source, settings, store, politeness=politeness, stop=stop).summary())
+            except HarvesterError as exc:
+                failed += 1
+                click.echo(f"harvester: error: {source.name}: mirror stopped: {exc}", err=True)
+    store.close()
+    if failed:
+        sys.exit(1)
+
+
+@main.command(name="verify-files")
+@click.option(
+    "--repair", is_flag=True, help="Move corrupt files aside so the next mirror fetches them again."
+)
+@click.pass_obj
+def verify_files_command(app: _App, repair: bool) -> None:
+    """Re-hash every mirrored galley file; exit 1 if any is missing or corrupt."""
+    from .verify import verify_files
+
+    settings = app.settings()
+    report = verify_files(app.store(settings), repair=repair)
+    for bad in report.bad:
+        click.echo(bad.describe())
+    click.echo(report.summary())
+    if report.bad:
+        _fail(f"{len(report.bad)} of {report.checked} stored files are missing or corrupt", 1)
 
 
 @main.command()

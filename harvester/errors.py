@@ -17,6 +17,7 @@ __all__ = [
     "BrokenResponseError",
     "CannotDisseminateFormat",
     "ConfigError",
+    "FileStoreError",
     "HTTPStatusError",
     "HarvesterError",
     "IdDoesNotExist",
@@ -58,6 +59,10 @@ class ConfigError(PermanentError):
 
 class StoreError(HarvesterError):
     """The database could not be opened, migrated or written."""
+
+
+class FileStoreError(HarvesterError):
+    """The directory of galley files could not be written or read (disk full, permissions)."""
 
 
 class NotFoundError(PermanentError):

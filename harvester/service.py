@@ -31,6 +31,7 @@ from .errors import HarvesterError, SourceBusyError
 from .health import HealthServer
 from .http import Politeness
 from .metrics import Metrics
+from .mirror import mirror_after_harvest
 from .notify import Notifier
 from .pipeline import HarvestResult, harvest_source
 from .reload import diff_settings
@@ -217,6 +218,8 @@ class Daemon:
         except HarvesterError as exc:
             host = urlsplit(source.endpoint).netloc
             log.error("%s (%s): harvest failed: %s", name, host, exc, extra={"source": name, "host": host})  # noqa: TRY400
+        else:
+            mirror_after_harvest(source, settings, self.store, politeness=self.politeness, stop=self.stop)
         finally:
             result = results[0] if results else None
             self._end(name, source.strategy, result, time.monotonic() - started, skipped=skipped)

@@ -131,6 +131,7 @@ class SimArticle:
     abstract_fr: str | None = None  # fr-CA abstract (article page only; the OAI record omits it)
     abstract_style: str = "p"  # page markup of the paragraphs: "p" (one <p> each), "br", "ul"
     file_revision: int = 0  # bump to change the bytes of the galley files
+    file_size: int = 0  # pad PDF and EPUB galley files to this many bytes (large-file tests)
     modified: datetime = field(default_factory=_now)  # last change of what its pages show
     owner: SimJournal | None = field(default=None, repr=False, compare=False)
     _cache: dict[tuple[object, ...], bytes] = field(default_factory=dict, init=False, repr=False)
@@ -613,6 +614,8 @@ class _Response:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": XML_CONTENT_TYPE})
+    cut_at: int | None = None  # send only this many body bytes, then drop the connection ...
+    hold: threading.Event | None = None  # ... after waiting for this (a stalled transfer)
 
 
 def _parse_bound(value: str | None, *, until: bool, granularity: str) -> datetime | None:
@@ -656,6 +659,9 @@ class OjsSite:
     HTML fault switches: ``login_instead`` and ``soft_404`` (sets of article ids whose page is a 302
     to the login page / a 200 "not found" theme page), ``non_ojs_path`` (a plain non-OJS site under
     that path prefix). Counted: :meth:`truncate_html_next`, :meth:`fail_html_next`.
+
+    Galley file faults: ``disguised`` (galley ids whose download is the login page, sent with the
+    galley's type, e.g. application/pdf); counted: :meth:`cut_downloads_next`.
     """
 
     def __init__(
@@ -701,6 +707,8 @@ class OjsSite:
         self.empty_pages = False
         self.login_instead: set[int] = set()
         self.soft_404: set[int] = set()
+        self.disguised: set[int] = set()
+        self._cut_downloads: list[threading.Event | None] = []
         self._fail: list[tuple[int, str | None]] = []
         self._fail_html: list[tuple[int, str | None]] = []
         self._truncate = 0
@@ -938,6 +946,12 @@ class OjsSite:
         with self._lock:
             self._fail_html.extend([(status, retry_after)] * n)
 
+    def cut_downloads_next(self, n: int = 1, hold: threading.Event | None = None) -> None:
+        """The next ``n`` whole galley downloads stop half-way (after a full Content-Length) and the
+        connection drops; with ``hold``, the half-sent transfer stalls until ``hold`` is set."""
+        with self._lock:
+            self._cut_downloads.extend([hold] * n)
+
     # -- request handling -----------------------------------------------------------------------------
 
     def handle(
@@ -973,6 +987,8 @@ class OjsSite:
             response = _Response(page.status, page.body, {"Content-Type": page.content_type, **page.headers})
             if page.status == 200 and page.modified is not None:
                 response = self._validated(response, page.modified, sent, download=page.download)
+            if response.status == 200 and page.kind == "download" and self._cut_downloads:
+                response.cut_at, response.hold = len(response.body) // 2, self._cut_downloads.pop(0)
             is_page = page.content_type.startswith("text/html") and not page.download
             wanted = self._truncate_kind in (None, page.kind)
             if response.status == 200 and is_page and self._truncate_html and wanted:
@@ -1296,7 +1312,13 @@ class _Handler(BaseHTTPRequestHandler):
         if response.status != 304:
             self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
-        if method != "HEAD":
+        if method != "HEAD" and response.cut_at is not None:
+            self.wfile.write(response.body[: response.cut_at])
+            self.wfile.flush()
+            if response.hold is not None:
+                response.hold.wait(60)
+            self.close_connection = True
+        elif method != "HEAD":
             self.wfile.write(response.body)
 
     def log_message(self, format: str, *args: Any) -> None:

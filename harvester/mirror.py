@@ -1,0 +1,361 @@
+"""Mirror the galley files of a source: store → resolve → download → verify → store.
+
+1. **Galleys**: every galley of every live article, as its current record lists it (the
+   article page's links, or OAI's ``dc:relation``), read from the store in batches.
+2. **Due?** A galley with a stored file is checked again on every run when the server gave
+   validators (a conditional request costs a 304), else once per ``[mirror] recheck``: a
+   server without validators (OJS sends none) can only be asked by downloading the file again.
+   A galley never stored, refused or failed last time is tried on every run.
+3. **Resolve**: the first time, the galley's view page is fetched: it is a viewer (pdf.js,
+   HTML iframe, OJS 2 frame; see ``parse.html.viewer``) naming the file, or the file itself
+   when the view URL redirects there.  Later runs go straight to the file URL found then,
+   and back to the view page only when that URL has gone (403, 404, 410).
+4. **Download** through the polite client (robots.txt, pacing, retries), streamed into a temp
+   file and hashed on the way; over ``max_file_size`` it is refused.
+5. **Verify**: the bytes must be what the galley promised (``parse.filetype``): an HTML
+   login or error page served for a PDF is refused, and so is a type not in ``allowed_types``.
+6. **Store**: the file moves to ``PATH/sha256/ab/cd/<sha256>`` (``files``), then the galley's
+   check is written in one transaction (``store.galleys``): a new version only when the bytes
+   changed.  A refused or failed galley keeps its earlier file and records the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .config import Settings, SourceSettings, files_path, parse_duration
+from .download import Download, DownloadStopped, download
+from .errors import (
+    FileStoreError,
+    HarvesterError,
+    NetworkError,
+    PageError,
+    PermanentHTTPStatusError,
+    ResponseTooLargeError,
+    RetryLaterError,
+    RobotsDisallowedError,
+    TransientError,
+)
+from .files import FileStore, TempFile
+from .http import HttpClient, Politeness
+from .parse.filetype import (
+    file_type,
+    filename_from_disposition,
+    is_journal_page,
+    media_type,
+    refusal,
+    sniff,
+    type_allowed,
+)
+from .parse.html.urls import galley_download_url
+from .parse.html.viewer import viewer_file_url
+from .store import Store
+from .store.galleys import (
+    Check,
+    GalleyRef,
+    GalleyState,
+    StoredFile,
+    galley_states,
+    listed_galleys,
+    mark_removed,
+    record_check,
+    source_id_of,
+)
+
+__all__ = ["MirrorResult", "mirror_after_harvest", "mirror_source"]
+
+log = logging.getLogger(__name__)
+
+_BATCH = 200  # articles read from the store at a time
+_MAX_VIEWER_PAGE = 2 * 1024 * 1024  # a view page is a few KB; never parse more than this
+_MAX_FAILURES_IN_A_ROW = 5  # transient failures in a row: the host is down, stop for this run
+_GONE = frozenset({403, 404, 410})  # a file URL that answers this is looked for again
+
+
+@dataclass
+class MirrorResult:
+    """What one mirror run of one source did."""
+
+    source: str
+    status: str = "ok"  # ok | interrupted
+    galleys: int = 0  # listed by the current articles
+    new: int = 0  # galleys whose first file was stored
+    changed: int = 0  # galleys with a new version (the bytes changed)
+    unchanged: int = 0
+    not_due: int = 0  # not checked this run (see ``[mirror] recheck``)
+    refused: int = 0
+    failed: int = 0
+    removed: int = 0  # galleys no longer listed by their article
+    downloaded: int = 0  # bytes received
+    requests: int = 0
+    problems: list[str] = field(default_factory=list)  # one line per refused or failed galley
+
+    def summary(self) -> str:
+        """One line for people: what happened to how many galleys."""
+        return (
+            f"{self.source}: mirror {self.status}: {self.galleys} galleys: {self.new} new, "
+            f"{self.changed} changed, {self.unchanged} unchanged, {self.not_due} not due, "
+            f"{self.refused} refused, {self.failed} failed ({self.requests} requests, "
+            f"{self.downloaded / 1048576:.1f} MB)"
+        )
+
+
+@dataclass
+class _Run:
+    """One mirror run of one source."""
+
+    source: SourceSettings
+    settings: Settings
+    store: Store
+    http: HttpClient
+    files: FileStore
+    result: MirrorResult
+    stop: threading.Event
+    now: datetime
+    failures_in_a_row: int = 0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- 1. galleys and 2. which are due ----------------------------------------------------------
+
+
+def _galleys(store: Store, source_id: int) -> Iterator[GalleyRef]:
+    """Every galley of the source's live articles, a short read transaction per batch."""
+    after = 0
+    while True:
+        with store.read() as conn:
+            batch = listed_galleys(conn, source_id, after, _BATCH)
+        for _, refs in batch:
+            yield from refs
+        if len(batch) < _BATCH:
+            return
+        after = batch[-1][0]
+
+
+def _file_present(run: _Run, state: GalleyState) -> bool:
+    return bool(state.path and state.size is not None and run.files.present(Path(state.path), state.size))
+
+
+def _due(run: _Run, state: GalleyState | None) -> bool:
+    if state is None or state.status != "ok" or state.version == 0 or not _file_present(run, state):
+        return True
+    if state.etag or state.last_modified or state.checked_at is None:
+        return True
+    return run.now - state.checked_at >= parse_duration(run.settings.mirror.recheck)
+
+
+def _conditional(run: _Run, state: GalleyState | None) -> dict[str, str]:
+    """Validators of the stored file, sent only while that file is on disk."""
+    if state is None or not _file_present(run, state):
+        return {}
+    headers = {}
+    if state.etag:
+        headers["If-None-Match"] = state.etag
+    if state.last_modified:
+        headers["If-Modified-Since"] = state.last_modified
+    return headers
+
+
+# --- 3. resolve and 4. download ---------------------------------------------------------------
+
+
+def _get(run: _Run, url: str, temp: TempFile, headers: dict[str, str] | None = None) -> Download:
+    mirror = run.settings.mirror
+    try:
+        got = download(
+            run.http,
+            url,
+            temp.file,
+            max_bytes=mirror.max_file_size,
+            headers=headers,
+            timeout=mirror.timeout,
+            stop=run.stop,
+        )
+    except OSError as exc:
+        raise FileStoreError(f"{temp.path}: cannot write the download: {exc.strerror}") from None
+    run.result.downloaded += got.size
+    return got
+
+
+def _read_page(temp: TempFile) -> bytes:
+    temp.file.seek(0)
+    return temp.file.read(_MAX_VIEWER_PAGE)
+
+
+def _may_be_viewer(ref: GalleyRef, got: Download) -> bool:
+    """An HTML answer to a view URL is a viewer unless it is the HTML galley file itself."""
+    if sniff(got.head) != "html":
+        return False
+    return is_journal_page(got.head) or media_type(ref.mime_type) not in (
+        "text/html",
+        "application/xhtml+xml",
+    )
+
+
+def _resolve(run: _Run, ref: GalleyRef, temp: TempFile) -> Download:
+    """The galley's file via its view page: a viewer names it, or the view URL redirects to it."""
+    fallback = ref.download_url or galley_download_url(ref.url)
+    try:
+        got = _get(run, ref.url, temp)
+    except (PermanentHTTPStatusError, RobotsDisallowedError):
+        if not fallback or fallback == ref.url:
+            raise
+        return _get(run, fallback, temp)  # the view page is gone or off limits: try the file URL
+    if not _may_be_viewer(ref, got):
+        return got
+    link = viewer_file_url(_read_page(temp), got.url)
+    return got if link is None else _get(run, link, temp)
+
+
+def _fetch(run: _Run, ref: GalleyRef, state: GalleyState | None, temp: TempFile) -> Download:
+    """The galley's file into ``temp``: from the URL it was found at before (conditionally),
+    else through its view page."""
+    if state is not None and state.file_url:
+        try:
+            return _get(run, state.file_url, temp, _conditional(run, state))
+        except PermanentHTTPStatusError as exc:
+            if exc.status not in _GONE:
+                raise
+            log.info(
+                "%s: %s answers HTTP %d; looking for the file again",
+                run.source.name,
+                state.file_url,
+                exc.status,
+            )
+    return _resolve(run, ref, temp)
+
+
+# --- 5. verify and 6. store -------------------------------------------------------------------
+
+
+def _validators(got: Download) -> tuple[str | None, str | None]:
+    return (got.headers.get("ETag"), got.headers.get("Last-Modified"))
+
+
+def _verified(run: _Run, ref: GalleyRef, state: GalleyState | None, got: Download, temp: TempFile) -> Check:
+    """Refuse what is not the promised file; keep the rest (once per distinct content)."""
+    if got.not_modified and state is not None and state.sha256:
+        validators = _validators(got)
+        return Check("ok", got.url, validators=validators if any(validators) else None)
+    if got.sha256 is None:
+        return Check("failed", got.url, f"{got.url}: unexpected answer HTTP {got.status}")
+    served = got.headers.get("Content-Type")
+    reason = refusal(ref.mime_type, served, got.head)
+    mime = file_type(ref.mime_type, served, got.head)
+    if reason is None and not type_allowed(mime, run.settings.mirror.allowed_types):
+        reason = f"{mime} is not one of [mirror] allowed_types"
+    if reason is not None:
+        return Check("refused", got.url, f"{got.url}: {reason}")
+    path = run.files.place(temp, got.sha256, got.size)
+    name = filename_from_disposition(got.headers.get("Content-Disposition"))
+    stored = StoredFile(got.sha256, got.size, mime, str(path), name)
+    return Check("ok", got.url, stored=stored, validators=_validators(got))
+
+
+def _check(run: _Run, ref: GalleyRef, state: GalleyState | None, temp: TempFile) -> Check:
+    """Resolve, download and verify one galley; failures become a refused or failed check."""
+    try:
+        got = _fetch(run, ref, state, temp)
+        check = _verified(run, ref, state, got, temp)
+    except RetryLaterError:
+        raise  # the host wants a long pause: stop asking it anything this run
+    except (RobotsDisallowedError, ResponseTooLargeError, PageError) as exc:
+        check = Check("refused", None, str(exc))
+    except PermanentHTTPStatusError as exc:
+        check = Check("failed", None, str(exc))
+    except TransientError as exc:
+        run.failures_in_a_row += 1
+        if run.failures_in_a_row >= _MAX_FAILURES_IN_A_ROW:
+            raise NetworkError(f"{_MAX_FAILURES_IN_A_ROW} galleys in a row failed, the last: {exc}") from exc
+        return Check("failed", None, str(exc))
+    run.failures_in_a_row = 0
+    return check
+
+
+def _count(result: MirrorResult, ref: GalleyRef, outcome: str, check: Check) -> None:
+    setattr(result, outcome, getattr(result, outcome) + 1)  # new, changed, unchanged, refused, failed
+    if outcome in ("new", "changed", "unchanged"):
+        return
+    line = f"{ref.url}: {outcome}: {check.reason}"
+    result.problems.append(line)
+    log.warning("%s: galley %s", result.source, line)
+
+
+def _mirror_galley(run: _Run, ref: GalleyRef, state: GalleyState | None) -> None:
+    """One galley, start to end; its check committed after its file is in place."""
+    run.result.galleys += 1
+    if not _due(run, state):
+        run.result.not_due += 1
+        return
+    with run.files.temp() as temp:
+        check = _check(run, ref, state, temp)
+        with run.store.write() as conn:
+            outcome = record_check(conn, ref, check, _now())
+    _count(run.result, ref, outcome, check)
+
+
+def _walk(run: _Run, source_id: int) -> None:
+    with run.store.read() as conn:
+        states = galley_states(conn, source_id)
+    listed = []
+    for ref in _galleys(run.store, source_id):
+        listed.append(ref.key)
+        if run.stop.is_set():
+            run.result.status = "interrupted"
+            return
+        _mirror_galley(run, ref, states.get(ref.key))
+    with run.store.write() as conn:
+        run.result.removed = mark_removed(conn, source_id, listed, _now())
+
+
+def mirror_source(
+    source: SourceSettings,
+    settings: Settings,
+    store: Store,
+    *,
+    politeness: Politeness | None = None,
+    stop: threading.Event | None = None,
+) -> MirrorResult:
+    """Mirror the galley files of one harvested source now (see the module docstring).
+
+    Raises ``FileStoreError`` when the files directory cannot be written, and the network error
+    that made the run give up (a long Retry-After, a host down for several galleys in a row).
+    """
+    result = MirrorResult(source.name)
+    with store.read() as conn:
+        source_id = source_id_of(conn, source.name)
+    if source_id is None:
+        log.warning("%s: never harvested, so no galleys to mirror yet", source.name)
+        return result
+    files = FileStore(files_path(settings))
+    files.clean_temp()
+    with HttpClient(settings.http, politeness) as http:
+        run = _Run(source, settings, store, http, files, result, stop or threading.Event(), _now())
+        try:
+            _walk(run, source_id)
+        except DownloadStopped:
+            result.status = "interrupted"
+        finally:
+            result.requests = http.requests_made
+    log.info("%s", result.summary())
+    return result
+
+
+def mirror_after_harvest(
+    source: SourceSettings, settings: Settings, store: Store, *, politeness: Politeness, stop: threading.Event
+) -> None:
+    """The daemon's step after a source's harvest: mirror its galleys when ``mirror_galleys``."""
+    if not source.mirror_galleys or stop.is_set():
+        return
+    try:
+        mirror_source(source, settings, store, politeness=politeness, stop=stop)
+    except HarvesterError as exc:
+        log.error("%s: mirror failed: %s", source.name, exc)  # noqa: TRY400
