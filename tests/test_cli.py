@@ -28,6 +28,8 @@ COMMANDS = (
     "history",
     "export",
     "discover",
+    "mirror",
+    "verify-files",
     "db",
     "db upgrade",
 )
