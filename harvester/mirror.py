@@ -9,7 +9,8 @@
 3. **Resolve**: the first time, the galley's view page is fetched: it is a viewer (pdf.js,
    HTML iframe, OJS 2 frame; see ``parse.html.viewer``) naming the file, or the file itself
    when the view URL redirects there.  Later runs go straight to the file URL found then,
-   and back to the view page only when that URL has gone (403, 404, 410).
+   and back to the view page only when that URL has gone (403, 404, 410) or no longer
+   gives the file (a login page, say).
 4. **Download** through the polite client (robots.txt, pacing, retries), streamed into a temp
    file and hashed on the way; over ``max_file_size`` it is refused.
 5. **Verify**: the bytes must be what the galley promised (``parse.filetype``): an HTML
@@ -215,24 +216,6 @@ def _resolve(run: _Run, ref: GalleyRef, temp: TempFile) -> Download:
     return got if link is None else _get(run, link, temp)
 
 
-def _fetch(run: _Run, ref: GalleyRef, state: GalleyState | None, temp: TempFile) -> Download:
-    """The galley's file into ``temp``: from the URL it was found at before (conditionally),
-    else through its view page."""
-    if state is not None and state.file_url:
-        try:
-            return _get(run, state.file_url, temp, _conditional(run, state))
-        except PermanentHTTPStatusError as exc:
-            if exc.status not in _GONE:
-                raise
-            log.info(
-                "%s: %s answers HTTP %d; looking for the file again",
-                run.source.name,
-                state.file_url,
-                exc.status,
-            )
-    return _resolve(run, ref, temp)
-
-
 # --- 5. verify and 6. store -------------------------------------------------------------------
 
 
@@ -246,25 +229,44 @@ def _verified(run: _Run, ref: GalleyRef, state: GalleyState | None, got: Downloa
         validators = _validators(got)
         return Check("ok", got.url, validators=validators if any(validators) else None)
     if got.sha256 is None:
-        return Check("failed", got.url, f"{got.url}: unexpected answer HTTP {got.status}")
+        return Check("failed", None, f"{got.url}: unexpected answer HTTP {got.status}")
     served = got.headers.get("Content-Type")
     reason = refusal(ref.mime_type, served, got.head)
     mime = file_type(ref.mime_type, served, got.head)
     if reason is None and not type_allowed(mime, run.settings.mirror.allowed_types):
         reason = f"{mime} is not one of [mirror] allowed_types"
     if reason is not None:
-        return Check("refused", got.url, f"{got.url}: {reason}")
+        return Check("refused", None, f"{got.url}: {reason}")  # file_url: only where a file was
     path = run.files.place(temp, got.sha256, got.size)
     name = filename_from_disposition(got.headers.get("Content-Disposition"))
     stored = StoredFile(got.sha256, got.size, mime, str(path), name)
     return Check("ok", got.url, stored=stored, validators=_validators(got))
 
 
+def _at_known_url(run: _Run, ref: GalleyRef, state: GalleyState | None, temp: TempFile) -> Check | None:
+    """The check at the URL the file was found at before (conditional); None when there is no
+    such URL, or it has gone (403, 404, 410) or no longer gives the file: look again."""
+    if state is None or not state.file_url:
+        return None
+    try:
+        got = _get(run, state.file_url, temp, _conditional(run, state))
+    except PermanentHTTPStatusError as exc:
+        if exc.status not in _GONE:
+            raise
+        log.info(
+            "%s: %s answers HTTP %d; looking for the file again", run.source.name, state.file_url, exc.status
+        )
+        return None
+    check = _verified(run, ref, state, got, temp)
+    return None if check.status == "refused" else check
+
+
 def _check(run: _Run, ref: GalleyRef, state: GalleyState | None, temp: TempFile) -> Check:
     """Resolve, download and verify one galley; failures become a refused or failed check."""
     try:
-        got = _fetch(run, ref, state, temp)
-        check = _verified(run, ref, state, got, temp)
+        check = _at_known_url(run, ref, state, temp)
+        if check is None:
+            check = _verified(run, ref, state, _resolve(run, ref, temp), temp)
     except RetryLaterError:
         raise  # the host wants a long pause: stop asking it anything this run
     except (RobotsDisallowedError, ResponseTooLargeError, PageError) as exc:

@@ -255,3 +255,25 @@ def test_the_daemon_mirrors_after_a_harvest_when_asked(site: OjsSite, store: Sto
     _job(source_for(site, mirror_galleys=True), settings, store, Politeness(settings.http), stop)
     assert {row["status"] for row in galleys(store).values()} == {"ok"}
     assert len(galleys(store)) == len(expected_files(site))
+
+
+def test_a_refused_recheck_keeps_the_earlier_file(site: OjsSite, store: Store, tmp_path: Path) -> None:
+    harvested(site, store)
+    mirror(site, store, tmp_path / "files")
+    art, gid = next((a, g) for a in site.articles(JOURNAL) for g, m in a.galleys if m == "application/pdf")
+    before = galleys(store)[art.galley_url(gid)]
+    site.disguised.add(gid)  # the file URL now answers with the login page (a new ETag: a 200)
+    mark = len(site.html_requests)
+    result = mirror(site, store, tmp_path / "files")
+    assert result.refused == 1
+    mine = re.compile(rf"/article/(view|download)/{art.id}/{gid}(/|$)")
+    kinds = [r.kind for r in downloads_since(site, mark) if mine.search(r.path)]
+    assert kinds == ["download", "galley-view", "download"]  # looked for the file again, once
+    after = galleys(store)[art.galley_url(gid)]
+    assert (after["status"], after["version"], after["sha256"], after["path"]) == (
+        "refused",
+        1,
+        before["sha256"],
+        before["path"],
+    )
+    assert Path(after["path"]).is_file()
