@@ -1561,6 +1561,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--file-size", type=int, default=0, help="pad PDF and EPUB galley files to this many bytes"
+    )
+    parser.add_argument(
         "--granularity", choices=[GRANULARITY_SECONDS, GRANULARITY_DAYS], default=GRANULARITY_SECONDS
     )
     opts = parser.parse_args(argv)
@@ -1575,6 +1578,8 @@ def main(argv: list[str] | None = None) -> int:
         validators=not opts.no_validators,
         non_ojs_path=opts.non_ojs_path,
     )
+    for art in site.articles():
+        art.file_size = opts.file_size
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
