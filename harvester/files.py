@@ -75,8 +75,8 @@ class FileStore:
     """The directory galley files live in; every method raises ``FileStoreError`` on I/O errors."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self.tmp = root / "tmp"
+        self.root = root.absolute()  # the store records absolute paths, whatever the cwd
+        self.tmp = self.root / "tmp"
 
     def path_for(self, sha256: str) -> Path:
         """Where the file with this hash lives: ``ROOT/sha256/ab/cd/<sha256>``."""

@@ -91,3 +91,11 @@ def test_an_unwritable_directory_is_a_file_store_error(tmp_path: Path) -> None:
         FileStore(tmp_path / "blocked").temp(),
     ):
         pass
+
+
+def test_paths_are_absolute_whatever_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = _write(FileStore(Path("files")), b"relative config, absolute record")
+    assert path.is_absolute() and path.is_relative_to(tmp_path / "files")
