@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,6 @@ from test_harvest import make_settings
 
 from harvester.config import MirrorSettings, Settings, SourceSettings
 from harvester.errors import RetryLaterError
-from harvester.http import Politeness
 from harvester.mirror import MirrorResult, mirror_source
 from harvester.pipeline import harvest_source
 from harvester.store import Store
@@ -246,13 +244,15 @@ def test_a_long_retry_after_stops_the_run_and_keeps_what_was_stored(
 
 
 def test_the_daemon_mirrors_after_a_harvest_when_asked(site: OjsSite, store: Store, tmp_path: Path) -> None:
-    from harvester.scheduler import _job
+    from harvester.service import Daemon
 
-    settings = settings_for(store, tmp_path / "files")
-    stop = threading.Event()
-    _job(source_for(site), settings, store, Politeness(settings.http), stop)
+    def daemon_run(source: SourceSettings) -> None:
+        settings = settings_for(store, tmp_path / "files").model_copy(update={"sources": (source,)})
+        Daemon(settings, store, environ={})._harvest(source.name)  # one scheduled job, run inline
+
+    daemon_run(source_for(site))
     assert galleys(store) == {}  # mirror_galleys is off by default
-    _job(source_for(site, mirror_galleys=True), settings, store, Politeness(settings.http), stop)
+    daemon_run(source_for(site, mirror_galleys=True))
     assert {row["status"] for row in galleys(store).values()} == {"ok"}
     assert len(galleys(store)) == len(expected_files(site))
 
