@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from .config import Settings, SourceSettings, parse_duration
 from .crawl import Crawl, crawl_journal
-from .errors import HarvesterError, OAIProtocolError
+from .errors import HarvesterError, NetworkError, OAIProtocolError, RetryLaterError
 from .http import HttpClient, Politeness
 from .job import HarvestRequest, HarvestResult, Interrupted
 from .oai import OaiClient, Page, RepositoryInfo, Window, incremental_from, parse_datestamp
@@ -160,7 +160,9 @@ def _harvest_oai(run: _Run, request: HarvestRequest) -> bool:
     try:
         info = run.oai.identify()
     except HarvesterError as exc:
-        if strategy != "auto":
+        # An unreachable host, or one that asks us to wait, would fail the pages the same way.
+        host_down = isinstance(exc, (NetworkError, RetryLaterError)) and _same_host(run.source)
+        if strategy != "auto" or host_down:
             raise
         log.warning(
             "%s: OAI-PMH does not answer (%s); reading the journal's pages only", run.source.name, exc
@@ -170,6 +172,10 @@ def _harvest_oai(run: _Run, request: HarvestRequest) -> bool:
     for set_spec in run.source.sets or ("",):
         _harvest_window(run, set_spec, request, info)
     return strategy != "oai"
+
+
+def _same_host(source: SourceSettings) -> bool:
+    return urlsplit(source.endpoint).netloc == urlsplit(source.url).netloc
 
 
 def _set_names(oai: OaiClient, source: SourceSettings) -> dict[str, str]:

@@ -20,7 +20,7 @@ from sqlalchemy import text
 from test_harvest import make_settings
 
 from harvester.config import SourceSettings
-from harvester.errors import PageError
+from harvester.errors import NetworkError, PageError
 from harvester.job import HarvestRequest
 from harvester.merge import merge_records
 from harvester.pipeline import harvest_source
@@ -217,3 +217,14 @@ def test_merged_record_follows_the_documented_precedence(site: OjsSite, store: S
             {"url": article.url()},
         ).scalar_one()
     assert stored == merge_records(json.loads(oai), article.expected_html())
+
+
+def test_auto_does_not_read_pages_of_a_host_that_is_down(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    with OjsSite.generate(journals=1, articles_per_journal=2) as site:
+        url = site.journal_url(JOURNAL)  # the server stops when the block ends
+    source = SourceSettings(name=JOURNAL, url=url)
+    with caplog.at_level(logging.WARNING, logger="harvester"), pytest.raises(NetworkError):
+        harvest_source(source, make_settings(store.url), store)
+    assert not any("pages only" in record.getMessage() for record in caplog.records)
