@@ -78,6 +78,7 @@ CONFIG = textwrap.dedent(
     [[sources]]
     name = "bench"
     url = "{journal_url}"
+    strategy = "oai"  # OAI-PMH only: the baselines read nothing else
     """
 )
 

@@ -159,12 +159,19 @@ class OaiRecord:
 
 # Fields added after the first release are written only when set: records that lack them
 # keep the hash they were stored with, so an upgrade writes no spurious versions.
-_ADDED_FIELDS = frozenset({"subtitle", "how_to_cite", "bio", "download_url", "url", "ojs_id"})
-_ARTICLE_ADDED = frozenset({"subtitle", "how_to_cite"})
+_ARTICLE_ADDED = ("subtitle", "how_to_cite")
+_AUTHOR_ADDED = ("bio",)
+_GALLEY_ADDED = ("download_url",)
+_ISSUE_ADDED = ("url", "ojs_id")
 
 
-def _fields(obj: Any, added: frozenset[str] = _ADDED_FIELDS) -> dict[str, Any]:
-    return {key: value for key, value in vars(obj).items() if value is not None or key not in added}
+def _fields(obj: Any, added: tuple[str, ...]) -> dict[str, Any]:
+    """The object's fields as a dict, without the ``added`` ones that are unset."""
+    data = dict(vars(obj))
+    for key in added:  # a loop over the few added names: this runs for every author and galley
+        if data[key] is None:
+            del data[key]
+    return data
 
 
 def record_json(article: Article) -> dict[str, Any]:
@@ -176,9 +183,9 @@ def record_json(article: Article) -> dict[str, Any]:
     data = _fields(article, _ARTICLE_ADDED)
     data["titles"] = dict(article.titles)
     data["abstracts"] = dict(article.abstracts)
-    data["authors"] = [_fields(author) for author in article.authors]
-    data["galleys"] = [_fields(galley) for galley in article.galleys]
-    data["issue"] = _fields(article.issue) if article.issue else None
+    data["authors"] = [_fields(author, _AUTHOR_ADDED) for author in article.authors]
+    data["galleys"] = [_fields(galley, _GALLEY_ADDED) for galley in article.galleys]
+    data["issue"] = _fields(article.issue, _ISSUE_ADDED) if article.issue else None
     for name in ("keywords", "issns", "types"):
         data[name] = list(data[name])
     return data
