@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TypeVar
-from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import Connection
 
@@ -30,6 +29,7 @@ from .errors import PageError, PermanentHTTPStatusError, RobotsDisallowedError
 from .http import HttpClient
 from .job import HarvestResult, Interrupted
 from .parse.html import parse_archive_page, parse_article_page, parse_issue_page
+from .parse.html.urls import journal_page_url
 from .store import Store
 from .store.articles import PageCounts, RawPage
 from .store.feed import RunContext
@@ -37,7 +37,7 @@ from .store.page_ingest import ingest_article_page, ingest_issue_toc
 from .store.pages import WebPage, load_pages, save_page
 from .store.runs import SourceIds, record_page
 
-__all__ = ["Crawl", "crawl_journal", "journal_page_url"]
+__all__ = ["Crawl", "crawl_journal"]
 
 log = logging.getLogger(__name__)
 
@@ -70,20 +70,6 @@ class _Fetched:
     page: WebPage
     content: bytes | None
     url: str
-
-
-def journal_page_url(base: str, op: str, *args: str) -> str:
-    """The URL of a journal page, ``op`` like "issue/archive", in the journal's URL form.
-
-    OJS with path info off (``index.php?journal=J``) takes ``page``, ``op`` and ``path``
-    parameters instead of path segments.
-    """
-    parts = urlsplit(base)
-    if "journal=" in parts.query:
-        page, _, operation = op.partition("/")
-        query = [("page", page), ("op", operation), *(("path[]", arg) for arg in args)]
-        return f"{base}&{urlencode(query)}"
-    return "/".join([base.rstrip("/"), op, *args])
 
 
 def _now() -> datetime:
@@ -198,14 +184,14 @@ def _archive(crawl: Crawl, pages: dict[str, WebPage]) -> list[str]:
     walk stops at the first page that lists no issue not seen on an earlier page.
     """
     found: list[str] = []
-    url = journal_page_url(crawl.source.url, "issue/archive")
+    url = journal_page_url(crawl.source.url, "issue", "archive")
     for number in range(2, MAX_ARCHIVE_PAGES + 2):
         page = _archive_page(crawl, url, pages.get(url))
         new = [link for link in page.links if link not in found]
         if not new:
             break
         found += new
-        url = page.next_url or journal_page_url(crawl.source.url, "issue/archive", str(number))
+        url = page.next_url or journal_page_url(crawl.source.url, "issue", "archive", str(number))
     return found
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "issue_id",
     "issue_url",
     "journal_base",
+    "journal_page_url",
     "parse_ojs_url",
     "site_context_url",
 ]
@@ -101,11 +102,20 @@ class OjsUrl:
 
     def build(self, page: str, op: str, *args: str) -> str:
         """The URL of another route of the same journal, in the same URL shape."""
-        if urlsplit(self.root).query:  # path info off: the root is ``index.php?journal=J``
-            query = [("page", page), ("op", op), *(("path[]", arg) for arg in args)]
-            return f"{self.root}&{urlencode(query)}"
-        route = (page, op, *args) if self.locale is None else (self.locale, page, op, *args)
-        return "/".join((self.root, *route))
+        base = self.root if self.locale is None else f"{self.root}/{self.locale}"
+        return journal_page_url(base, page, op, *args)
+
+
+def journal_page_url(base: str, page: str, op: str, *args: str) -> str:
+    """The URL of a route (``page``/``op``/``args``) of the journal at ``base``, in its URL shape.
+
+    OJS with path info off (``index.php?journal=J``) takes ``page``, ``op`` and ``path[]``
+    parameters instead of path segments.
+    """
+    if urlsplit(base).query:
+        query = [("page", page), ("op", op), *(("path[]", arg) for arg in args)]
+        return f"{base}&{urlencode(query)}"
+    return "/".join((base.rstrip("/"), page, op, *args))
 
 
 def absolute_url(href: str | None, base: str) -> str | None:
