@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .errors import FileStoreError
+from .signals import process_alive
 
 __all__ = ["FileStore", "TempFile", "hash_file"]
 
@@ -49,16 +50,6 @@ def hash_file(path: Path) -> str:
         while chunk := handle.read(_READ_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _fsync_directory(path: Path) -> None:
@@ -153,4 +144,4 @@ class FileStore:
         pid = int(parts[1])
         if pid == os.getpid():
             return touched < _STARTED
-        return not _alive(pid)
+        return not process_alive(pid)

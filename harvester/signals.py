@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-__all__ = ["on_hangup", "stop_requested"]
+__all__ = ["on_hangup", "process_alive", "stop_requested"]
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +51,14 @@ def on_hangup(callback: Callable[[], None]) -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this id exists on this host (signal 0 checks without sending)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user
+        return True
+    return True

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from ..config import SourceSettings
 from ..errors import SourceBusyError
+from ..signals import process_alive
 from .articles import PageCounts
 from .schema import checkpoints, harvest_state, journals, runs, sources
 
@@ -95,22 +96,12 @@ def ensure_source(conn: Connection, source: SourceSettings, now: datetime) -> So
     return SourceIds(row.id, journal_id)
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _is_stale(run: object, now: datetime) -> bool:
     heartbeat = as_utc(run.heartbeat_at)  # type: ignore[attr-defined]
     if now - heartbeat > STALE_AFTER:
         return True
     same_host = run.host == socket.gethostname()  # type: ignore[attr-defined]
-    return same_host and not _process_alive(run.pid)  # type: ignore[attr-defined]
+    return same_host and not process_alive(run.pid)  # type: ignore[attr-defined]
 
 
 def start_run(
