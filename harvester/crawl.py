@@ -156,12 +156,22 @@ def _raw(crawl: Crawl, fetched: _Fetched) -> RawPage | None:
     return None
 
 
-def _archive_page(crawl: Crawl, url: str, known: WebPage | None) -> WebPage:
-    """One archive page: the issue URLs it lists and its next-page link.  The archive is the
-    crawl's entry: a failure here (wrong URL, not OJS) fails the run with the server's answer."""
+def _archive_page(crawl: Crawl, url: str, known: WebPage | None, *, first: bool) -> WebPage | None:
+    """One archive page: the issue URLs it lists and the next page to read; None past the end.
+
+    The archive is the crawl's entry: a failure on its first page (wrong URL, not OJS) fails
+    the run with the server's answer.  A 404 on a later page is the end of the archive, as
+    OJS answers past the last page from 3.3.0-20, 3.4.0-8 and in 3.5 (pkp-lib#10596:
+    3_3_0-20 pages/issue/IssueHandler.inc.php and 3_4_0-8 pages/issue/IssueHandler.php
+    ``handle404()``, 3_5_0-1 pages/issue/IssueHandler.php ``NotFoundHttpException``, each
+    when ``!count($issues) && $offset``; observed, OJS 3.5.0-1, samples ajpa ``/issue/archive/4``).
+    """
     try:
         fetched = _fetch(crawl, url, "archive", known)
     except PermanentHTTPStatusError as exc:
+        if not first and exc.status == 404:
+            log.info("%s: the issue archive ends before %s (HTTP 404)", crawl.source.name, url)
+            return None
         raise PageError(
             url,
             f"no OJS issue archive here (HTTP {exc.status}); is {crawl.source.url} a journal's base URL? "
@@ -179,19 +189,22 @@ def _archive_page(crawl: Crawl, url: str, known: WebPage | None) -> WebPage:
 def _archive(crawl: Crawl, pages: dict[str, WebPage]) -> list[str]:
     """Every issue URL, newest first, from every archive page.
 
-    The next page is the one a page links (OJS 2: ``?issuesPage=N``), else ``archive/N``.
-    Quirk (OJS 3.3, 3.4): a page past the end is a 200 with an empty list, not a 404, so the
-    walk stops at the first page that lists no issue not seen on an earlier page.
+    The walk follows each page's next page (``parse_archive_page``) and ends where there is
+    none, at a 404 past the last page (3.3.0-20+, 3.4.0-8+, 3.5), or at a page that lists no
+    issue not seen before: a 200 with an empty list up to 3.3.0-19 and 3.4.0-7 (3_3_0-11
+    pages/issue/IssueHandler.inc.php renders an empty ``$issues``; observed, OJS 3.3.0-11,
+    samples jsas ``/issue/archive/3``), the last page again in OJS 2 and 3.0-3.1.0
+    (``?issuesPage=N`` past the end, clamped by ADOdb; OJS.md section 9).
     """
     found: list[str] = []
     url = journal_page_url(crawl.source.url, "issue", "archive")
-    for number in range(2, MAX_ARCHIVE_PAGES + 2):
-        page = _archive_page(crawl, url, pages.get(url))
-        new = [link for link in page.links if link not in found]
-        if not new:
-            break
+    for number in range(1, MAX_ARCHIVE_PAGES + 1):
+        page = _archive_page(crawl, url, pages.get(url), first=number == 1)
+        new = [link for link in page.links if link not in found] if page else []
         found += new
-        url = page.next_url or journal_page_url(crawl.source.url, "issue", "archive", str(number))
+        if page is None or not new or page.next_url is None:
+            break
+        url = page.next_url
     return found
 
 

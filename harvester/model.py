@@ -136,7 +136,7 @@ class ArchivePage:
     """One page of a journal's issue archive: its issues, newest first as OJS lists them."""
 
     issues: tuple[IssueRef, ...] = ()  # each with url and ojs_id, plus what the listing shows
-    next_url: str | None = None  # the next archive page when the page links one
+    next_url: str | None = None  # the archive page to read after this one; None: this is the last
 
 
 @dataclass(frozen=True)

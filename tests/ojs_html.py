@@ -304,18 +304,24 @@ def _pagination(journal: SimJournal, page: int, size: int, total: int) -> str:
     )
 
 
-def archive_page(journal: SimJournal, issues: list[SimIssue], page: int, size: int) -> str:
-    """``/issue/archive[/N]``: ``size`` issues per page, newest first; past the end, an empty list."""
+def archive_page(
+    journal: SimJournal, issues: list[SimIssue], page: int, size: int, *, themed: bool = False
+) -> str:
+    """``/issue/archive[/N]``: ``size`` issues per page, newest first; past the end, an empty list.
+
+    ``themed``: a theme's own archive template around OJS's issue summaries, with paging
+    controls of its own (no ``page_issue_archive`` wrapper, no ``cmp_pagination``)."""
     shown = issues[(page - 1) * size : page * size]
     heading = "Archives" if page == 1 else f"Archives - Page {page}"
     if shown:
         items = "".join(f"              <li>\n{_issue_summary(i)}        </li>\n" for i in shown)
         listing = f'        <ul class="issues_archive">\n{items}          </ul>\n'
-        listing += _pagination(journal, page, size, len(issues))
+        listing += "" if themed else _pagination(journal, page, size, len(issues))
     else:
         listing = "        <p>This journal has not published any issues.</p>\n"
+    wrapper = "theme_archive" if themed else "page page_issue_archive"
     main = (
-        f'<div class="page page_issue_archive">\n{_crumbs(journal, [], heading)}\n  <h1>\n'
+        f'<div class="{wrapper}">\n{_crumbs(journal, [], heading)}\n  <h1>\n'
         f"          {heading}\n  \n  </h1>\n\n{listing}  </div>\n"
     )
     return _frame(journal, heading, "pkp_page_issue pkp_op_archive", main)
@@ -959,9 +965,11 @@ def _issue_route(site: OjsSite, journal: SimJournal, rest: list[str], path: str)
             return _redirect("issue-current", issues[0].url() if issues else f"{journal.url}/issue/archive")
         case ["archive", *more] if len(more) <= 1:
             page = _number(more[0]) if more else 1
-            if not page:
+            issues = journal.issues()
+            past_end = page > 1 and (page - 1) * site.archive_page_size >= len(issues)
+            if not page or (past_end and site.archive_past_end == 404):
                 return _not_found("archive")
-            text = archive_page(journal, journal.issues(), page, site.archive_page_size)
+            text = archive_page(journal, issues, page, site.archive_page_size, themed=site.themed_archive)
             return _html("archive", text, journal.modified())
         case ["view", issue_id]:
             number = _number(issue_id)

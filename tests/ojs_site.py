@@ -675,12 +675,18 @@ class OjsSite:
         robots_txt: str = "User-agent: *\nDisallow:\n",
         port: int = 0,
         archive_page_size: int = 4,
+        archive_past_end: int = 200,
+        themed_archive: bool = False,
         validators: bool = True,
         non_ojs_path: str | None = None,
     ) -> None:
         """Hold the journals; the server starts with :meth:`start` or ``with``.
 
         ``archive_page_size``: issues per archive page (OJS default 4 here, as recorded).
+        ``archive_past_end``: the status of an archive page past the last one: 200 with an empty
+        list (up to 3.3.0-19 and 3.4.0-7) or 404 (3.3.0-20+, 3.4.0-8+, 3.5; pkp-lib#10596, see
+        ``harvester.crawl._archive_page``). ``themed_archive``: archive pages in a theme's own
+        markup, without OJS's pagination (``ojs_html.archive_page``).
         ``validators``: send ETag/Last-Modified and answer conditional requests with 304; False is
         real OJS, which sends neither. ``non_ojs_path``: e.g. ``"/blog/"``, a non-OJS site.
         """
@@ -695,6 +701,8 @@ class OjsSite:
         self.robots_txt = robots_txt
         self.port = port
         self.archive_page_size = archive_page_size
+        self.archive_past_end = archive_past_end
+        self.themed_archive = themed_archive
         self.validators = validators
         self.non_ojs_path = non_ojs_path
         self.requests: list[tuple[str, dict[str, str], int]] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -90,6 +91,50 @@ def test_crawl_stores_every_article_and_issue_field_for_field(site: OjsSite, sto
         )
         assert (row.ojs_id, row.published, row.cover_url) == (issue.id, issue.published, issue.cover_url())
         assert row.articles == len(issue.articles)
+
+
+def _archive_requests(site: OjsSite) -> list[tuple[str, int]]:
+    return [(r.path.rsplit("/issue/", 1)[1], r.status) for r in site.html_requests if r.kind == "archive"]
+
+
+@pytest.mark.parametrize("past_end", [200, 404])
+def test_the_archive_ends_at_the_last_pages_own_signal(past_end: int, store: Store) -> None:
+    # 3 archive pages of 2 issues (5 issues): the last page links no next one, so the walk
+    # asks for nothing past it, whichever way the release answers there.
+    with OjsSite.generate(journals=1, articles_per_journal=14, seed=3, archive_page_size=2,
+                          archive_past_end=past_end) as site:  # fmt: skip
+        result = _crawl(site, store)
+        issues = site.issues(JOURNAL)
+        assert (result.status, result.warnings, result.counts.new) == ("ok", 0, len(_live(site)))
+        pages = math.ceil(len(issues) / 2)
+        later = [(f"archive/{number}", 200) for number in range(2, pages + 1)]
+        assert _archive_requests(site) == [("archive", 200), *later]
+        with store.read() as conn:
+            assert conn.exec_driver_sql("SELECT COUNT(*) FROM current_issues").scalar() == len(issues)
+
+
+@pytest.mark.parametrize("past_end", [200, 404])
+def test_a_theme_without_ojs_pagination_is_read_until_past_the_end(past_end: int, store: Store) -> None:
+    # A theme's own archive markup says nothing of a next page: the walk reads the next
+    # number until a page lists nothing new (200, older releases) or is a 404 (current ones).
+    with OjsSite.generate(journals=1, articles_per_journal=14, seed=3, archive_page_size=2,
+                          archive_past_end=past_end, themed_archive=True) as site:  # fmt: skip
+        result = _crawl(site, store)
+        pages = math.ceil(len(site.issues(JOURNAL)) / 2)
+        assert (result.status, result.warnings, result.counts.new) == ("ok", 0, len(_live(site)))
+        assert _archive_requests(site)[-1] == (f"archive/{pages + 1}", past_end)
+        assert len(_archive_requests(site)) == pages + 1
+        again = _crawl(site, store)  # and on every later run
+        assert (again.status, again.counts.new, again.counts.changed) == ("ok", 0, 0)
+
+
+def test_an_archive_that_404s_on_its_first_page_fails_with_the_clear_error(store: Store) -> None:
+    with OjsSite.generate(journals=1, articles_per_journal=3, archive_past_end=404) as site:
+        source = SourceSettings(name="gone", url=f"{site.base_url}/index.php/gone", strategy="html")
+        with pytest.raises(PageError, match=r"/gone/issue/archive: no OJS issue archive here \(HTTP 404\)"):
+            harvest_source(source, make_settings(store.url), store)
+        with store.read() as conn:
+            assert conn.exec_driver_sql("SELECT status FROM runs").scalar() == "failed"
 
 
 def test_second_crawl_costs_only_conditional_requests_and_writes_nothing(site: OjsSite, store: Store) -> None:

@@ -9,8 +9,15 @@ OJS 2: ``#issues`` with an ``h3`` per year and an ``h4 > a`` per issue whose tex
 full identification ("Vol 5, No 2 (2020): Title"); pages are ``?issuesPage=N`` links
 and the next one is the link shown as ">".
 
-OJS quirk (README 7, 3.3 and 3.4): a page past the last one is status 200 with no issues
-("This journal has not published any issues."), not a 404; it parses to an empty page.
+Where the archive ends: the default templates link the next page only when there is one
+(3_3_0-11 and 3_5_0-1 lib/pkp templates/frontend/components/pagination.tpl: ``a.next`` only
+with ``$nextUrl``, set by templates/frontend/pages/issueArchive.tpl from ``$nextPage``; OJS 2:
+ojs-2_4_8-5 lib/pkp classes/template/PKPTemplateManager.inc.php ``smartyPageLinks`` prints
+the ">" link only while ``$page < $pageCount``), so a page in their markup without that link
+is the last.  A theme with markup of its own does not say: the next page is then the next
+number, and the crawl stops where that page lists nothing new or is a 404.  A page past the
+last one is a 200 with no issues up to 3.3.0-19 and 3.4.0-7 (it parses to an empty page)
+and a 404 from 3.3.0-20, 3.4.0-8 and in 3.5 (see ``harvester.crawl``).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from lxml import etree
 
 from harvester.model import ArchivePage, IssueRef
 from harvester.parse.html.common import Page, by_class, find, find_all, inner_text, load_page, require
-from harvester.parse.html.urls import absolute_url, issue_id, issue_url
+from harvester.parse.html.urls import absolute_url, issue_id, issue_url, parse_ojs_url
 from harvester.parse.issue_label import parse_issue_label
 
 __all__ = ["parse_archive_page"]
@@ -33,6 +40,10 @@ _NEXT = (
     f"//*[{by_class('cmp_pagination')}]//a[{by_class('next')}][@href]"
     " | //a[normalize-space(.)='>'][contains(@href, 'issuesPage=')]"  # OJS 2 page_links
 )
+# The wrappers of the default archive templates, whose pagination links every next page:
+# ``div.page_issue_archive`` (templates/frontend/pages/issueArchive.tpl, ojs-3_1_0-1 to 3_5_0-1)
+# and OJS 2's ``div#issues`` (ojs-2_4_8-5 templates/issue/archive.tpl).
+_DEFAULT_ARCHIVE = f"//*[{by_class('page_issue_archive')}] | //*[@id='issues']"
 
 
 def parse_archive_page(content: bytes, url: str) -> ArchivePage:
@@ -51,9 +62,23 @@ def parse_archive_page(content: bytes, url: str) -> ArchivePage:
     for issue in issues:  # a theme may link an issue twice (cover and title): first wins
         if issue is not None:
             unique.setdefault(issue.url, issue)
+    return ArchivePage(issues=tuple(unique.values()), next_url=_next_url(page))
+
+
+def _next_url(page: Page) -> str | None:
+    """The archive page to read after this one: the page's own "next" link; none when the
+    default templates' pagination shows no such link (this is the last page); the next
+    number when a theme's own markup does not say."""
     link = find(page.root, _NEXT)
-    next_url = absolute_url(link.get("href"), url) if link is not None else None
-    return ArchivePage(issues=tuple(unique.values()), next_url=next_url)
+    if link is not None:
+        return absolute_url(link.get("href"), page.url)
+    if find(page.root, _DEFAULT_ARCHIVE) is not None:
+        return None
+    route = parse_ojs_url(page.url)
+    if route is None or (route.page, route.op) != ("issue", "archive") or len(route.args) > 1:
+        return None
+    number = int(route.args[0]) if route.args and route.args[0].isdigit() else 1
+    return route.build("issue", "archive", str(number + 1))
 
 
 def _summary(page: Page, node: etree._Element) -> IssueRef | None:
