@@ -232,10 +232,10 @@ class SourceSettings(_Frozen):
     def _check_schedule(cls, value: str) -> str:
         if _DURATION.match(value):
             return value
-        from apscheduler.triggers.cron import CronTrigger
+        from .scheduler import cron_trigger
 
         try:
-            CronTrigger.from_crontab(value)
+            cron_trigger(value)
         except ValueError as exc:
             raise ValueError(f"{value!r} is neither an interval like '6h' nor a cron line ({exc})") from exc
         return value

@@ -306,3 +306,32 @@ def test_an_overdue_source_runs_at_start(tmp_path: Path, db_url: str) -> None:
             daemon.send_signal(signal.SIGTERM)
             assert daemon.wait(20) == 0
         store.close()
+
+
+def test_a_cron_schedule_with_jitter_runs_and_shows_in_status(tmp_path: Path, db_url: str) -> None:
+    with OjsSite.generate(journals=1, articles_per_journal=4, seed=4) as site:
+        config = write_config(
+            tmp_path,
+            {"jsas": site.journal_url("jsas")},
+            extra='[scheduler]\njitter = "30s"\n',
+            source_extra='schedule = "0 3 * * 1-5"\n',
+        )
+        store = Store(db_url)
+        daemon = _daemon(config, db_url, tmp_path / "daemon.log")
+        try:
+            _wait_until(lambda: _ok_runs(store, "jsas") == 1, "the first run of a never harvested source")
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            assert daemon.wait(20) == 0
+        store.close()
+        status = subprocess.run(
+            [sys.executable, "-m", "harvester", "--config", str(config), "--db", db_url, "status"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert status.returncode == 0, status.stderr
+        assert re.search(
+            r"^jsas: healthy; last harvest .*: ok, .*; next due \S+ 03:00 UTC$", status.stdout, re.M
+        )
+        assert "Traceback" not in status.stderr + (tmp_path / "daemon.log").read_text(encoding="utf-8")

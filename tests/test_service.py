@@ -28,7 +28,7 @@ from harvester.metrics import Metrics
 from harvester.notify import Notifier
 from harvester.pipeline import HarvestResult
 from harvester.reload import diff_settings
-from harvester.scheduler import first_run
+from harvester.scheduler import cron_trigger, first_run, next_due, trigger_for
 from harvester.service import Daemon
 from harvester.store import Store
 from harvester.store.ingest import PageCounts
@@ -155,6 +155,39 @@ def test_first_run_is_now_for_a_new_or_overdue_source_and_on_schedule_otherwise(
     daily_at_3 = CronTrigger.from_crontab("0 3 * * *", timezone=UTC)
     assert first_run(daily_at_3, NOW - timedelta(days=2), NOW) == NOW
     assert first_run(daily_at_3, NOW - timedelta(hours=1), NOW) == datetime(2025, 3, 2, 3, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "due"),
+    [
+        ("6h", NOW + timedelta(hours=5)),  # last run an hour ago
+        ("0 1-23/6 * * *", datetime(2025, 3, 1, 13, 0, tzinfo=UTC)),
+        ("0 3 * * 1", datetime(2025, 3, 3, 3, 0, tzinfo=UTC)),  # cron's 1 is Monday (NOW is a Saturday)
+        ("0 3 * * 0", datetime(2025, 3, 2, 3, 0, tzinfo=UTC)),  # ... and 0 Sunday
+        ("0 3 * * 7", datetime(2025, 3, 2, 3, 0, tzinfo=UTC)),  # ... as is 7
+        ("30 2 * * mon-fri", datetime(2025, 3, 3, 2, 30, tzinfo=UTC)),
+        ("0 4 * * 5-7", datetime(2025, 3, 2, 4, 0, tzinfo=UTC)),  # Friday to Sunday
+        ("0 4 1 * *", datetime(2025, 4, 1, 4, 0, tzinfo=UTC)),
+    ],
+)
+def test_every_schedule_form_gives_its_next_time_with_and_without_jitter(
+    schedule: str, due: datetime
+) -> None:
+    source = SourceSettings(name="a", url="https://x.org/index.php/a", schedule=schedule)
+    settings = Settings.model_validate({"scheduler": {"jitter": "5m"}})
+    last = NOW - timedelta(hours=1)
+    assert next_due(source, settings, last, NOW) == due
+    jittered = trigger_for(source, settings).get_next_fire_time(last, NOW)
+    assert jittered is not None and due - timedelta(minutes=5) <= jittered <= due + timedelta(minutes=5)
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [("0 3 * *", "5 fields"), ("0 3 * * 8", "day of week '8'"), ("0 3 * * funday", "day of week")],
+)
+def test_a_bad_cron_line_is_refused_with_what_is_wrong(line: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        cron_trigger(line)
 
 
 # --- logs --------------------------------------------------------------------------------------
