@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from ..model import to_json
 from .bulk import insert_many, upsert
-from .feed import RunContext, change_row, write_changes
+from .feed import RunContext, change_row, retract_change, write_changes
 from .schema import article_history, article_keys, article_sources, articles, raw_pages
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "RawPage",
     "add_keys",
     "add_version",
+    "amend_version",
     "article_columns",
     "current_rows",
     "flush",
@@ -33,6 +34,7 @@ __all__ = [
     "previous_record",
     "save_origin",
     "url_key",
+    "written_by_run",
 ]
 
 
@@ -223,6 +225,37 @@ def add_version(
         }
     )
     op = "delete" if deleted else ("create" if version == 1 else "update")
+    page.changes.append(change_row(page.ctx, "article", article_id, version, op))
+
+
+def written_by_run(conn: Connection, ctx: RunContext, article_id: int, version: int) -> bool:
+    """Whether an article's version is a live one that this run wrote (and may still amend)."""
+    if ctx.run_id is None:
+        return False
+    row = conn.execute(
+        select(article_history.c.run_id, article_history.c.deleted).where(
+            article_history.c.article_id == article_id, article_history.c.version == version
+        )
+    ).first()
+    return row is not None and row.run_id == ctx.run_id and not row.deleted
+
+
+def amend_version(
+    conn: Connection, page: PageWrites, article_id: int, version: int, digest: str, body: str
+) -> None:
+    """Replace the content of a version this run wrote (see ``written_by_run``), keeping its
+    number: an article's OAI record and its page read in one run make one version.  Its
+    change-feed entry moves to a new ``seq`` (``feed.retract_change``)."""
+    values: dict[str, Any] = {"content_hash": digest, "record": body, "fetched_at": page.ctx.fetched_at}
+    raw_id = raw_page_id(conn, page)
+    if raw_id is not None:
+        values["raw_page_id"] = raw_id
+    conn.execute(
+        update(article_history)
+        .where(article_history.c.article_id == article_id, article_history.c.version == version)
+        .values(values)
+    )
+    op = retract_change(conn, "article", article_id, version)
     page.changes.append(change_row(page.ctx, "article", article_id, version, op))
 
 
