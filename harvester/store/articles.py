@@ -120,8 +120,8 @@ _PAGE_SOURCE = article_sources.alias("page_source")
 
 
 def current_rows(conn: Connection, ids: Sequence[int]) -> dict[int, Any]:
-    """The current state of articles: version, hash, deletion, and for an article also read
-    from its page, its OAI record's hash and its page record."""
+    """The current state of articles: version, hash, deletion, withdrawal, and for an article
+    also read from its page, its OAI record's hash and its page record."""
     joined = articles.outerjoin(
         _OAI_SOURCE, and_(_OAI_SOURCE.c.article_id == articles.c.id, _OAI_SOURCE.c.origin == "oai")
     ).outerjoin(
@@ -134,6 +134,7 @@ def current_rows(conn: Connection, ids: Sequence[int]) -> dict[int, Any]:
             articles.c.content_hash,
             articles.c.deleted,
             articles.c.oai_identifier,
+            articles.c.withdrawn_at,
             _OAI_SOURCE.c.content_hash.label("oai_hash"),
             _PAGE_SOURCE.c.content_hash.label("page_hash"),
             _PAGE_SOURCE.c.record.label("page_record"),

@@ -99,7 +99,7 @@ def _merge_with_page(
         return _encode(conn, record, existing)
     data = record_json(record.article)
     body, digest = encode_record(data)
-    if digest == existing.oai_hash and not existing.deleted:
+    if digest == existing.oai_hash and not existing.deleted and existing.withdrawn_at is None:
         return None
     save_origin(conn, page.ctx, existing.id, "oai", body, digest)
     merged = merge_records(data, orjson.loads(existing.page_record))
@@ -117,7 +117,10 @@ def _ingest_existing(
         encoded: tuple[dict[str, Any] | None, str, str] | None = _encode(conn, record, existing)
     else:
         encoded = _merge_with_page(conn, page, record, existing)
-    if encoded is None or (encoded[2] == existing.content_hash and deleted == existing.deleted):
+    withdrawn = existing.withdrawn_at is not None  # listed again: live again (``sweeps``)
+    if encoded is None or (
+        encoded[2] == existing.content_hash and deleted == existing.deleted and not withdrawn
+    ):
         page.counts.unchanged += 1
         return
     data, body, digest = encoded
@@ -126,6 +129,8 @@ def _ingest_existing(
         conn, page, existing.id, version, digest, body, deleted=deleted, datestamp=record.header.datestamp
     )
     columns = _oai_columns(record, data, issue_id)
+    if withdrawn:
+        columns |= {"withdrawn_at": None, "withdrawn_evidence": None}
     page.updates.append(
         columns
         | {"b_id": existing.id, "version": version, "content_hash": digest, "deleted": deleted}

@@ -123,7 +123,7 @@ def _insert(conn: Connection, writes: PageWrites, data: dict[str, Any], body: st
 def _update(conn: Connection, writes: PageWrites, existing: Any, data: dict[str, Any]) -> None:
     merged = merge_records(_oai_record(conn, writes, existing), data)
     body, digest = encode_record(merged)
-    if digest == existing.content_hash:
+    if digest == existing.content_hash and existing.withdrawn_at is None:
         writes.counts.unchanged += 1
         return
     if written_by_run(conn, writes.ctx, existing.id, existing.version):
@@ -141,7 +141,11 @@ def _update(conn: Connection, writes: PageWrites, existing: Any, data: dict[str,
     conn.execute(
         update(articles)
         .where(articles.c.id == existing.id)
-        .values(columns | {"version": version, "content_hash": digest, "updated_at": writes.ctx.fetched_at})
+        .values(
+            columns
+            | {"version": version, "content_hash": digest, "updated_at": writes.ctx.fetched_at}
+            | {"withdrawn_at": None, "withdrawn_evidence": None}  # its page is back: live again
+        )
     )
 
 
@@ -160,7 +164,7 @@ def ingest_article_page(
         save_origin(conn, ctx, article_id, "html", body, digest)
     else:
         existing = current_rows(conn, [article_id])[article_id]
-        if existing.page_hash == digest:
+        if existing.page_hash == digest and existing.withdrawn_at is None:
             writes.counts.unchanged += 1
             return writes.counts
         _update(conn, writes, existing, data)
