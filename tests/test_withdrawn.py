@@ -1,7 +1,7 @@
 """Vanished articles (issue 10, item 8): withdrawn only after a complete sweep, live again on return.
 
 End to end on the test OJS site over real HTTP, on SQLite and PostgreSQL, in the strategies
-``oai``, ``html`` and ``oai+html``: a submission deleted outright (no tombstone) or unpublished
+``oai``, ``html``, ``oai+html`` and ``auto``: a submission deleted outright (no tombstone) or unpublished
 (its page 404, off its table of contents) is withdrawn by a complete sweep — a full OAI list
 that reached its end, a crawl that read every table of contents — and by nothing less.
 """
@@ -28,11 +28,12 @@ from harvester.pipeline import harvest_source
 from harvester.store import Store
 
 JOURNAL = "jsas"
-STRATEGIES = ["oai", "html", "oai+html"]
+STRATEGIES = ["oai", "html", "oai+html", "auto"]
 EVIDENCE = {
     "oai": "absent from the full OAI list of ",
     "html": "absent from every table of contents (2 issues) of ",
     "oai+html": "absent from the full OAI list and from every table of contents (2 issues) of ",
+    "auto": "absent from the full OAI list and from every table of contents (2 issues) of ",
 }
 
 

@@ -6,7 +6,8 @@ One call of ``ingest_records`` handles one fetched page inside the caller's tran
 2. each record is hashed (normalised content only, never the OAI datestamp, which OJS bumps
    or freezes at will) and compared with the article's current hash;
 3. only a real change writes: a new ``article_history`` version, the current columns of
-   ``articles``, and one ``change_log`` row; unchanged records cost one SELECT per page;
+   ``articles``, and one ``change_log`` row; unchanged records cost one SELECT per page (a
+   withdrawn article listed again is a change: it is live again, see ``sweeps``);
 4. issues found in the records are versioned the same way.
 
 Bulk statements (one per kind of write per page) keep the ingest path fast; this is plain

@@ -179,6 +179,8 @@ def reconcile(conn: Connection, ctx: RunContext, sweep: Sweep) -> tuple[int, int
     """Withdraw the articles a complete sweep did not see; bring back withdrawn articles it
     saw.  Returns (withdrawn, returned).  Runs in the caller's transaction."""
     rows = _candidates(conn, ctx.source_id, withdrawn_only=not sweep.complete)
+    if not rows:
+        return 0, 0
     keys = _keys_by_article(conn, ctx.source_id) if sweep.listed is not None else {}
     seen = {row.id: _present(row, keys.get(row.id, set()), sweep) for row in rows}
     back = [row for row in rows if row.withdrawn_at is not None and seen[row.id]]
