@@ -274,6 +274,8 @@ def history(app: _App, article: str) -> None:
     previous: dict[str, Any] = {}
     for version in versions:
         state = " (deleted)" if version["deleted"] else ""
+        if version["withdrawn_at"] is not None:
+            state = f" (withdrawn: {version['withdrawn_evidence']})"
         click.echo(
             f"article {article_id} version {version['version']}{state} "
             f"at {version['fetched_at']:%Y-%m-%d %H:%M:%S} "

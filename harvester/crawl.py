@@ -18,7 +18,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -29,7 +29,7 @@ from .errors import PageError, PermanentHTTPStatusError, RobotsDisallowedError
 from .http import HttpClient
 from .job import HarvestResult, Interrupted
 from .parse.html import parse_archive_page, parse_article_page, parse_issue_page
-from .parse.html.urls import journal_page_url
+from .parse.html.urls import article_id, journal_page_url
 from .store import Store
 from .store.articles import PageCounts, RawPage
 from .store.feed import RunContext
@@ -61,6 +61,11 @@ class Crawl:
     everything: bool = False  # a backfill: check every page, however recently checked
     checked: int = 0  # pages requested
     unchanged: int = 0  # of which not modified (304, or the same body)
+    # What the tables of contents read in this run list, as (URL, OJS id) pairs, and whether
+    # every one was read (the evidence ``store.sweeps`` needs to withdraw an article).
+    listed: list[tuple[str, int | None]] = field(default_factory=list)
+    complete: bool = True
+    tocs: int = 0  # tables of contents read
 
 
 @dataclass(frozen=True)
@@ -134,10 +139,32 @@ def _skip(crawl: Crawl, url: str, exc: Exception) -> None:
     log.warning("%s: skipped %s", crawl.source.name, reason)
 
 
+def _gone(crawl: Crawl, url: str, status: int) -> None:
+    """An article a table of contents lists but whose page is gone: logged, nothing changed.
+
+    An unpublished or unknown submission's page answers 404 (3_3_0-11
+    pages/article/ArticleHandler.inc.php, 3_4_0-8 and 3_5_0-1 pages/article/ArticleHandler.php
+    ``initialize``: ``handle404``); a table of contents still listing it is stale or cached, so
+    the article keeps what is stored and, being listed, is not withdrawn."""
+    crawl.result.warnings += 1
+    log.warning(
+        "%s: %s is listed by a table of contents but answers HTTP %d; kept as stored, not withdrawn",
+        crawl.source.name,
+        url,
+        status,
+    )
+
+
 def _get(crawl: Crawl, url: str, kind: str, known: WebPage | None) -> _Fetched | None:
     try:
         return _fetch(crawl, url, kind, known)
-    except (RobotsDisallowedError, PermanentHTTPStatusError) as exc:
+    except PermanentHTTPStatusError as exc:
+        if kind == "article" and exc.status in (404, 410):
+            _gone(crawl, url, exc.status)
+        else:
+            _skip(crawl, url, exc)
+        return None
+    except RobotsDisallowedError as exc:
         _skip(crawl, url, exc)
         return None
 
@@ -208,21 +235,28 @@ def _archive(crawl: Crawl, pages: dict[str, WebPage]) -> list[str]:
     return found
 
 
+def _listed(crawl: Crawl, links: tuple[str, ...]) -> tuple[str, ...]:
+    """Note the article links of a table of contents read in this run."""
+    crawl.tocs += 1
+    crawl.listed += [(link, article_id(link)) for link in links]
+    return links
+
+
 def _issue(crawl: Crawl, url: str, known: WebPage | None, *, recent: bool, now: datetime) -> tuple[str, ...]:
     """The article URLs of an issue, from its page when due, else as last seen."""
     remembered = known.links if known else ()
-    if not _due(crawl, known, always=recent, now=now):
-        return remembered
-    fetched = _get(crawl, url, "issue", known)
-    if fetched is None:
+    fetched = _get(crawl, url, "issue", known) if _due(crawl, known, always=recent, now=now) else None
+    if fetched is None:  # not due, or not readable this time: this crawl is not a complete sweep
+        crawl.complete = False
         return remembered
     if fetched.content is None:
         _commit(crawl, fetched.page)
-        return fetched.page.links
+        return _listed(crawl, fetched.page.links)
     toc = _parse(crawl, fetched, fetched.content, parse_issue_page)
     if toc is None:
+        crawl.complete = False
         return remembered
-    links = tuple(entry.url for entry in toc.articles)
+    links = _listed(crawl, tuple(entry.url for entry in toc.articles))
 
     def write(conn: Connection, ctx: RunContext) -> PageCounts:
         ingest_issue_toc(conn, ctx, toc)

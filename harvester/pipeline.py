@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -42,6 +42,7 @@ from .store.runs import (
     save_checkpoint,
     start_run,
 )
+from .store.sweeps import Sweep, listed_keys, mark_oai_sweep, reconcile
 
 __all__ = ["HarvestRequest", "HarvestResult", "Interrupted", "harvest_source"]
 
@@ -67,6 +68,9 @@ class _Run:
     stop: threading.Event
     progress: ProgressCallback | None
     on_finish: FinishCallback | None = None
+    # Per OAI window of this run: the run that started it when it was a full list that
+    # reached its end, else None (see ``store.sweeps``).
+    oai_sweeps: list[int | None] = field(default_factory=list)
 
 
 def _now() -> datetime:
@@ -84,11 +88,17 @@ def _new_checkpoint(run: _Run, set_spec: str, request: HarvestRequest, info: Rep
     base = Checkpoint(set_spec, run.source.metadata_prefix, None, None, True, "", None, 0)
     if request.kind == "backfill":
         full = request.from_ is None and request.until is None
-        return replace(base, window_from=request.from_, window_until=request.until, full_sweep=full)
+        return replace(
+            base,
+            window_from=request.from_,
+            window_until=request.until,
+            full_sweep=full,
+            sweep_run=run.result.run_id if full else None,
+        )
     with run.store.read() as conn:
         state = load_state(conn, run.ids.source_id, set_spec)
     if state is None or _sweep_due(state, run.settings, _now()):
-        return base
+        return replace(base, sweep_run=run.result.run_id)
     overlap = parse_duration(run.settings.harvest.overlap)
     return replace(
         base, window_from=incremental_from(state.high_water, overlap, info.granularity), full_sweep=False
@@ -118,6 +128,9 @@ def _commit_page(run: _Run, checkpoint: Checkpoint, page: Page) -> Checkpoint:
     run.result.warnings += len(page.warnings)
     with run.store.write() as conn:
         counts = ingest_records(conn, ctx, page.records, raw)
+        if checkpoint.sweep_run is not None:
+            identifiers = [record.header.identifier for record in page.records]
+            mark_oai_sweep(conn, run.ids.source_id, identifiers, checkpoint.sweep_run)
         if page.last:
             state = load_state(conn, run.ids.source_id, checkpoint.set_spec)
             complete_window(
@@ -131,7 +144,8 @@ def _commit_page(run: _Run, checkpoint: Checkpoint, page: Page) -> Checkpoint:
     return checkpoint
 
 
-def _harvest_window(run: _Run, set_spec: str, request: HarvestRequest, info: RepositoryInfo) -> None:
+def _harvest_window(run: _Run, set_spec: str, request: HarvestRequest, info: RepositoryInfo) -> int | None:
+    """Walk one window to its end; the run that started it when it was a complete full list."""
     with run.store.read() as conn:
         checkpoint = load_checkpoint(conn, run.ids.source_id, set_spec)
     resuming = checkpoint is not None and request.kind == "harvest" and checkpoint.resumption_token
@@ -142,6 +156,7 @@ def _harvest_window(run: _Run, set_spec: str, request: HarvestRequest, info: Rep
     window = Window(
         checkpoint.metadata_prefix, checkpoint.window_from, checkpoint.window_until, set_spec or None
     )
+    reached_end = False
     for page in run.oai.pages(window, checkpoint.resumption_token, run.set_names):
         checkpoint = _commit_page(run, checkpoint, page)
         if run.progress:
@@ -150,6 +165,9 @@ def _harvest_window(run: _Run, set_spec: str, request: HarvestRequest, info: Rep
             raise Interrupted(
                 f"{run.source.name}: stopped after page {checkpoint.pages}; the next run resumes there"
             )
+        # A window that a quirk ended (repeated token, empty pages) still has a token: partial.
+        reached_end = page.last and page.token is None
+    return checkpoint.sweep_run if reached_end and checkpoint.full_sweep else None
 
 
 def _harvest_oai(run: _Run, request: HarvestRequest) -> bool:
@@ -170,8 +188,42 @@ def _harvest_oai(run: _Run, request: HarvestRequest) -> bool:
         return True
     run.set_names = _set_names(run.oai, run.source)
     for set_spec in run.source.sets or ("",):
-        _harvest_window(run, set_spec, request, info)
+        run.oai_sweeps.append(_harvest_window(run, set_spec, request, info))
     return strategy != "oai"
+
+
+def _sweep(run: _Run, crawl: Crawl | None, now: datetime) -> Sweep:
+    """What this run's sweeps saw, and whether every one its strategy ran was complete."""
+    oai_complete = bool(run.oai_sweeps) and None not in run.oai_sweeps
+    oai_run = min(s for s in run.oai_sweeps if s is not None) if oai_complete else None
+    parts = ["the full OAI list"] if oai_run is not None else []
+    if crawl is not None:
+        parts.append(f"every table of contents ({crawl.tocs} issues)")
+    complete = (oai_complete or not run.oai_sweeps) and (crawl is None or crawl.complete)
+    return Sweep(
+        oai_run=oai_run,
+        listed=listed_keys(run.ids.source_id, crawl.listed) if crawl is not None else None,
+        complete=complete and bool(parts),
+        evidence=f"absent from {' and from '.join(parts)} of {now:%Y-%m-%d}",
+    )
+
+
+def _reconcile(run: _Run, crawl: Crawl | None) -> None:
+    """After a finished run: withdraw what its complete sweeps no longer show, bring back what
+    returned (``store.sweeps``)."""
+    now = _now()
+    sweep = _sweep(run, crawl, now)
+    ctx = RunContext(run.ids.source_id, run.ids.journal_id, run.result.run_id, now)
+    with run.store.write() as conn:
+        withdrawn, returned = reconcile(conn, ctx, sweep)
+    if withdrawn or returned:
+        log.info(
+            "%s: %d article(s) withdrawn (%s), %d withdrawn article(s) live again",
+            run.source.name,
+            withdrawn,
+            sweep.evidence,
+            returned,
+        )
 
 
 def _same_host(source: SourceSettings) -> bool:
@@ -264,12 +316,13 @@ def harvest_source(
             on_finish,
         )
         try:
-            crawl_pages = _harvest_oai(run, request)
-            if crawl_pages:
+            crawl = None
+            if _harvest_oai(run, request):
                 crawl = Crawl(
                     source, settings, store, ids, http, run.result, run.stop, request.kind == "backfill"
                 )
                 crawl_journal(crawl)
+            _reconcile(run, crawl)
         except Interrupted as exc:
             return _finish(run, "interrupted", str(exc))
         except HarvesterError as exc:

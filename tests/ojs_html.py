@@ -999,7 +999,7 @@ def _live(journal: SimJournal, article_id: str) -> SimArticle | None:
 
 def _article(site: OjsSite, journal: SimJournal, article_id: str, path: str) -> Page:
     art = _live(journal, article_id)
-    if art is None:
+    if art is None or art.id in site.page_gone:
         return _not_found("article")
     if art.id in site.login_instead:
         return _login_redirect(journal, "article", path)

@@ -652,16 +652,17 @@ class HtmlRequest(NamedTuple):
 class OjsSite:
     """Several OJS journals on one loopback HTTP server, with mutations and fault injection.
 
-    OAI fault switches (plain attributes, read on each request): ``control_chars``, ``delay`` (HTML
-    too), ``from_500``, ``ignore_from``, ``repeat_token``, ``empty_pages``. Counted faults:
-    :meth:`fail_next`, :meth:`truncate_next`, :meth:`expire_tokens`.
+        OAI fault switches (plain attributes, read on each request): ``control_chars``, ``delay`` (HTML
+        too), ``from_500``, ``ignore_from``, ``repeat_token``, ``empty_pages``. Counted faults:
+        :meth:`fail_next`, :meth:`truncate_next`, :meth:`expire_tokens`.
 
-    HTML fault switches: ``login_instead`` and ``soft_404`` (sets of article ids whose page is a 302
-    to the login page / a 200 "not found" theme page), ``non_ojs_path`` (a plain non-OJS site under
-    that path prefix). Counted: :meth:`truncate_html_next`, :meth:`fail_html_next`.
+        HTML fault switches: ``login_instead`` and ``soft_404`` (sets of article ids whose page is a 302
+        to the login page / a 200 "not found" theme page), ``page_gone`` (article ids whose page answers 404
+    while their table of contents still lists them), ``non_ojs_path`` (a plain non-OJS site under
+        that path prefix). Counted: :meth:`truncate_html_next`, :meth:`fail_html_next`.
 
-    Galley file faults: ``disguised`` (galley ids whose download is the login page, sent with the
-    galley's type, e.g. application/pdf); counted: :meth:`cut_downloads_next`.
+        Galley file faults: ``disguised`` (galley ids whose download is the login page, sent with the
+        galley's type, e.g. application/pdf); counted: :meth:`cut_downloads_next`.
     """
 
     def __init__(
@@ -715,6 +716,7 @@ class OjsSite:
         self.empty_pages = False
         self.login_instead: set[int] = set()
         self.soft_404: set[int] = set()
+        self.page_gone: set[int] = set()
         self.disguised: set[int] = set()
         self._cut_downloads: list[threading.Event | None] = []
         self._fail: list[tuple[int, str | None]] = []
@@ -872,6 +874,35 @@ class OjsSite:
     def delete(self, journal: str, article_id: int) -> SimArticle:
         """Turn an article into a deleted-record tombstone, datestamped now (its page gives 404)."""
         return self.edit(journal, article_id, deleted=True)
+
+    def unpublish(self, journal: str, article_id: int) -> SimArticle:
+        """Unpublish an article as OJS 3.2+ does: its page (and galleys) answer 404 (3_4_0-8
+        pages/article/ArticleHandler.php ``initialize``), its issue's table of contents drops it,
+        and OAI serves a tombstone (pkp-lib 3_4_0-10 classes/submission/Repository.php
+        ``updateStatus``); :meth:`edit` with ``deleted=False`` publishes it again."""
+        return self.edit(journal, article_id, deleted=True)
+
+    def remove(self, journal: str, article_id: int) -> SimArticle:
+        """Delete a submission outright, as OJS's API does (pkp-lib 3_4_0-8
+        api/v1/submissions/PKPSubmissionHandler.php ``delete`` → Repository ``delete``): no
+        tombstone, gone from OAI lists, its issue's table of contents and its pages (404).
+        Returns it for :meth:`restore`."""
+        with self._lock:
+            owner = self.journals[journal]
+            art = self.article(journal, article_id)
+            owner.articles.remove(art)
+            owner.issue_bumps[art.issue_key] = self._tick()  # its table of contents changed
+            self._touch(art)
+            return art
+
+    def restore(self, art: SimArticle) -> SimArticle:
+        """Put back an article :meth:`remove` took out (same id, issue and content)."""
+        with self._lock:
+            owner = self.journals[art.journal]
+            owner.articles.insert(bisect_left(owner.articles, art.id, key=lambda a: a.id), art)
+            owner.issue_bumps[art.issue_key] = self._tick()
+            self._touch(art)
+            return art
 
     def set_datestamp(self, journal: str, article_id: int, when: datetime) -> SimArticle:
         """Set an article's datestamp (naive datetimes are taken as UTC) without other changes."""

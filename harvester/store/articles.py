@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from ..model import to_json
 from .bulk import insert_many, upsert
-from .feed import RunContext, change_row, write_changes
+from .feed import RunContext, change_row, retract_change, write_changes
 from .schema import article_history, article_keys, article_sources, articles, raw_pages
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "RawPage",
     "add_keys",
     "add_version",
+    "amend_version",
     "article_columns",
     "current_rows",
     "flush",
@@ -33,6 +34,7 @@ __all__ = [
     "previous_record",
     "save_origin",
     "url_key",
+    "written_by_run",
 ]
 
 
@@ -118,8 +120,8 @@ _PAGE_SOURCE = article_sources.alias("page_source")
 
 
 def current_rows(conn: Connection, ids: Sequence[int]) -> dict[int, Any]:
-    """The current state of articles: version, hash, deletion, and for an article also read
-    from its page, its OAI record's hash and its page record."""
+    """The current state of articles: version, hash, deletion, withdrawal, and for an article
+    also read from its page, its OAI record's hash and its page record."""
     joined = articles.outerjoin(
         _OAI_SOURCE, and_(_OAI_SOURCE.c.article_id == articles.c.id, _OAI_SOURCE.c.origin == "oai")
     ).outerjoin(
@@ -132,6 +134,7 @@ def current_rows(conn: Connection, ids: Sequence[int]) -> dict[int, Any]:
             articles.c.content_hash,
             articles.c.deleted,
             articles.c.oai_identifier,
+            articles.c.withdrawn_at,
             _OAI_SOURCE.c.content_hash.label("oai_hash"),
             _PAGE_SOURCE.c.content_hash.label("page_hash"),
             _PAGE_SOURCE.c.record.label("page_record"),
@@ -223,6 +226,37 @@ def add_version(
         }
     )
     op = "delete" if deleted else ("create" if version == 1 else "update")
+    page.changes.append(change_row(page.ctx, "article", article_id, version, op))
+
+
+def written_by_run(conn: Connection, ctx: RunContext, article_id: int, version: int) -> bool:
+    """Whether an article's version is a live one that this run wrote (and may still amend)."""
+    if ctx.run_id is None:
+        return False
+    row = conn.execute(
+        select(article_history.c.run_id, article_history.c.deleted).where(
+            article_history.c.article_id == article_id, article_history.c.version == version
+        )
+    ).first()
+    return row is not None and row.run_id == ctx.run_id and not row.deleted
+
+
+def amend_version(
+    conn: Connection, page: PageWrites, article_id: int, version: int, digest: str, body: str
+) -> None:
+    """Replace the content of a version this run wrote (see ``written_by_run``), keeping its
+    number: an article's OAI record and its page read in one run make one version.  Its
+    change-feed entry moves to a new ``seq`` (``feed.retract_change``)."""
+    values: dict[str, Any] = {"content_hash": digest, "record": body, "fetched_at": page.ctx.fetched_at}
+    raw_id = raw_page_id(conn, page)
+    if raw_id is not None:
+        values["raw_page_id"] = raw_id
+    conn.execute(
+        update(article_history)
+        .where(article_history.c.article_id == article_id, article_history.c.version == version)
+        .values(values)
+    )
+    op = retract_change(conn, "article", article_id, version)
     page.changes.append(change_row(page.ctx, "article", article_id, version, op))
 
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, delete
 
 from .bulk import insert_many
 from .schema import change_log
 
-__all__ = ["RunContext", "change_row", "write_changes"]
+__all__ = ["RunContext", "change_row", "retract_change", "write_changes"]
 
 # Any fixed number: the key of the advisory lock that orders change-feed commits on PostgreSQL.
 _CHANGE_FEED_LOCK = 0x0A1_0002
@@ -50,3 +50,22 @@ def write_changes(conn: Connection, rows: list[dict[str, Any]]) -> None:
         # from the first feed insert to commit makes commits follow seq order.
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_CHANGE_FEED_LOCK})")
     insert_many(conn, change_log, rows)
+
+
+def retract_change(conn: Connection, entity: str, entity_id: int, version: int) -> str:
+    """Remove the feed entry of a version that the same run is amending; its op.
+
+    The amended version gets a new entry (``change_row``, written last like every entry), so
+    the version keeps one entry and that entry moves to a higher ``seq``: a poller that read
+    the old one sees the version again and reads it anew, one that had not sees it once.
+    """
+    removed = conn.execute(
+        delete(change_log)
+        .where(
+            change_log.c.entity == entity,
+            change_log.c.entity_id == entity_id,
+            change_log.c.version == version,
+        )
+        .returning(change_log.c.op)
+    ).first()
+    return str(removed.op) if removed else ("create" if version == 1 else "update")

@@ -124,7 +124,12 @@ def listed_galleys(
     rows = conn.execute(
         select(articles.c.id, article_history.c.record)
         .join(article_history, current)
-        .where(articles.c.source_id == source_id, articles.c.deleted.is_(False), articles.c.id > after)
+        .where(
+            articles.c.source_id == source_id,
+            articles.c.deleted.is_(False),
+            articles.c.withdrawn_at.is_(None),
+            articles.c.id > after,
+        )
         .order_by(articles.c.id)
         .limit(limit)
     )

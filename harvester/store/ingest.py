@@ -6,7 +6,8 @@ One call of ``ingest_records`` handles one fetched page inside the caller's tran
 2. each record is hashed (normalised content only, never the OAI datestamp, which OJS bumps
    or freezes at will) and compared with the article's current hash;
 3. only a real change writes: a new ``article_history`` version, the current columns of
-   ``articles``, and one ``change_log`` row; unchanged records cost one SELECT per page;
+   ``articles``, and one ``change_log`` row; unchanged records cost one SELECT per page (a
+   withdrawn article listed again is a change: it is live again, see ``sweeps``);
 4. issues found in the records are versioned the same way.
 
 Bulk statements (one per kind of write per page) keep the ingest path fast; this is plain
@@ -99,7 +100,7 @@ def _merge_with_page(
         return _encode(conn, record, existing)
     data = record_json(record.article)
     body, digest = encode_record(data)
-    if digest == existing.oai_hash and not existing.deleted:
+    if digest == existing.oai_hash and not existing.deleted and existing.withdrawn_at is None:
         return None
     save_origin(conn, page.ctx, existing.id, "oai", body, digest)
     merged = merge_records(data, orjson.loads(existing.page_record))
@@ -117,7 +118,10 @@ def _ingest_existing(
         encoded: tuple[dict[str, Any] | None, str, str] | None = _encode(conn, record, existing)
     else:
         encoded = _merge_with_page(conn, page, record, existing)
-    if encoded is None or (encoded[2] == existing.content_hash and deleted == existing.deleted):
+    withdrawn = existing.withdrawn_at is not None  # listed again: live again (``sweeps``)
+    if encoded is None or (
+        encoded[2] == existing.content_hash and deleted == existing.deleted and not withdrawn
+    ):
         page.counts.unchanged += 1
         return
     data, body, digest = encoded
@@ -126,6 +130,8 @@ def _ingest_existing(
         conn, page, existing.id, version, digest, body, deleted=deleted, datestamp=record.header.datestamp
     )
     columns = _oai_columns(record, data, issue_id)
+    if withdrawn:
+        columns |= {"withdrawn_at": None, "withdrawn_evidence": None}
     page.updates.append(
         columns
         | {"b_id": existing.id, "version": version, "content_hash": digest, "deleted": deleted}

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from ..merge import merge_issue
 from ..model import Article, IssuePage, IssueRef, encode_record, to_json
-from .feed import RunContext, change_row
+from .feed import RunContext, change_row, retract_change
 from .schema import issue_history, issues, journals
 
 __all__ = ["ingest_issue_page", "ingest_issues", "update_journal"]
@@ -70,6 +70,8 @@ def _write(
     body, digest = encode_record(record)
     if row is not None and row.content_hash == digest:
         return int(row.id)
+    if row is not None and _written_by_run(conn, ctx, row):
+        return _amend(conn, ctx, row, record, (body, digest), changes)
     version = 1 if row is None else row.version + 1
     values = {name: record.get(name) for name in _COLUMNS}
     values |= {"version": version, "content_hash": digest, "updated_at": ctx.fetched_at}
@@ -94,6 +96,42 @@ def _write(
     )
     changes.append(change_row(ctx, "issue", issue_id, version, "create" if row is None else "update"))
     return issue_id
+
+
+def _written_by_run(conn: Connection, ctx: RunContext, row: Any) -> bool:
+    """Whether the issue's current version was written by this run (see ``_amend``)."""
+    if ctx.run_id is None:
+        return False
+    run_id = conn.execute(
+        select(issue_history.c.run_id).where(
+            issue_history.c.issue_id == row.id, issue_history.c.version == row.version
+        )
+    ).scalar_one_or_none()
+    return run_id == ctx.run_id
+
+
+def _amend(
+    conn: Connection,
+    ctx: RunContext,
+    row: Any,
+    record: dict[str, Any],
+    encoded: tuple[str, str],
+    changes: list[dict[str, Any]],
+) -> int:
+    """Complete the version this run wrote (its OAI records, then its own page: one version)
+    in place; its change-feed entry moves to a new ``seq`` (``feed.retract_change``)."""
+    body, digest = encoded
+    values = {name: record.get(name) for name in _COLUMNS}
+    values |= {"content_hash": digest, "updated_at": ctx.fetched_at}
+    conn.execute(update(issues).where(issues.c.id == row.id).values(values))
+    conn.execute(
+        update(issue_history)
+        .where(issue_history.c.issue_id == row.id, issue_history.c.version == row.version)
+        .values(content_hash=digest, record=body, fetched_at=ctx.fetched_at)
+    )
+    op = retract_change(conn, "issue", row.id, row.version)
+    changes.append(change_row(ctx, "issue", row.id, row.version, op))
+    return int(row.id)
 
 
 def _shows_nothing_new(row: Any, seen: dict[str, Any]) -> bool:

@@ -8,7 +8,9 @@ One call of ``ingest_article_page`` handles one fetched page inside the caller's
    it has one, is kept as its ``oai`` origin from then on (until now its current version was
    that record);
 3. the two are merged (``merge.merge_records``) and a version is written only when the merged
-   record differs from the current one.
+   record differs from the current one; when the current version was written by the OAI
+   part of this same run, it is amended instead (``articles.amend_version``), so a first
+   ``oai+html`` harvest makes one version per article, not two.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from .articles import (
     RawPage,
     add_keys,
     add_version,
+    amend_version,
     article_columns,
     current_rows,
     flush,
@@ -33,6 +36,7 @@ from .articles import (
     previous_record,
     save_origin,
     url_key,
+    written_by_run,
 )
 from .feed import RunContext, write_changes
 from .issues import ingest_issue_page, ingest_issues
@@ -119,18 +123,30 @@ def _insert(conn: Connection, writes: PageWrites, data: dict[str, Any], body: st
 def _update(conn: Connection, writes: PageWrites, existing: Any, data: dict[str, Any]) -> None:
     merged = merge_records(_oai_record(conn, writes, existing), data)
     body, digest = encode_record(merged)
-    if digest == existing.content_hash:
+    if digest == existing.content_hash and existing.withdrawn_at is None:
         writes.counts.unchanged += 1
         return
-    version = existing.version + 1
-    add_version(conn, writes, existing.id, version, digest, body, deleted=existing.deleted, datestamp=None)
+    if written_by_run(conn, writes.ctx, existing.id, existing.version):
+        # The OAI part of this run wrote that version: the page completes it (one version
+        # per article on a first harvest), still in this page's own transaction.
+        version = existing.version
+        amend_version(conn, writes, existing.id, version, digest, body)
+    else:
+        version = existing.version + 1
+        add_version(
+            conn, writes, existing.id, version, digest, body, deleted=existing.deleted, datestamp=None
+        )
+        writes.counts.changed += 1
     columns = article_columns(merged, _issue_id(conn, writes, merged["issue"]))
     conn.execute(
         update(articles)
         .where(articles.c.id == existing.id)
-        .values(columns | {"version": version, "content_hash": digest, "updated_at": writes.ctx.fetched_at})
+        .values(
+            columns
+            | {"version": version, "content_hash": digest, "updated_at": writes.ctx.fetched_at}
+            | {"withdrawn_at": None, "withdrawn_evidence": None}  # its page is back: live again
+        )
     )
-    writes.counts.changed += 1
 
 
 def ingest_article_page(
@@ -148,7 +164,7 @@ def ingest_article_page(
         save_origin(conn, ctx, article_id, "html", body, digest)
     else:
         existing = current_rows(conn, [article_id])[article_id]
-        if existing.page_hash == digest:
+        if existing.page_hash == digest and existing.withdrawn_at is None:
             writes.counts.unchanged += 1
             return writes.counts
         _update(conn, writes, existing, data)

@@ -46,7 +46,7 @@ def source_summaries(conn: Connection) -> dict[str, dict[str, Any]]:
     live = conn.execute(
         select(sources.c.name, func.count(articles.c.id))
         .join(articles, articles.c.source_id == sources.c.id)
-        .where(articles.c.deleted.is_(False))
+        .where(articles.c.deleted.is_(False), articles.c.withdrawn_at.is_(None))
         .group_by(sources.c.name)
     )
     for name, count in live:

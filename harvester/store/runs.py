@@ -59,6 +59,7 @@ class Checkpoint:
     started_response_date: str
     resumption_token: str | None
     pages: int
+    sweep_run: int | None = None  # a full sweep: the run that started it (``sweeps``)
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ def load_checkpoint(conn: Connection, source_id: int, set_spec: str) -> Checkpoi
         started_response_date=row.started_response_date,
         resumption_token=row.resumption_token,
         pages=row.pages,
+        sweep_run=row.sweep_run,
     )
 
 
@@ -203,6 +205,7 @@ def save_checkpoint(conn: Connection, source_id: int, checkpoint: Checkpoint, no
         "started_response_date": checkpoint.started_response_date,
         "resumption_token": checkpoint.resumption_token,
         "pages": checkpoint.pages,
+        "sweep_run": checkpoint.sweep_run,
         "updated_at": now,
     }
     where = (checkpoints.c.source_id == source_id, checkpoints.c.set_spec == checkpoint.set_spec)

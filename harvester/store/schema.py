@@ -132,6 +132,10 @@ articles = Table(
     Column("content_hash", String(64), nullable=False),
     Column("first_seen", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+    # Absent from a complete sweep (``store.sweeps``): when, and what the sweep was.
+    Column("withdrawn_at", Timestamp),
+    Column("withdrawn_evidence", Text),
+    Column("oai_sweep", Integer),  # the run that started the last full OAI list showing it
     Index("ix_articles_source_oai", "source_id", "oai_identifier"),
 )
 
@@ -160,6 +164,8 @@ article_history = Table(
     Column("run_id", ForeignKey("runs.id")),
     Column("raw_page_id", ForeignKey("raw_pages.id")),
     Column("fetched_at", Timestamp, nullable=False),
+    Column("withdrawn_at", Timestamp),  # set on the version that records a withdrawal
+    Column("withdrawn_evidence", Text),
 )
 
 # The latest record of an article from each origin ("oai", "html") whose merge is the current
@@ -244,6 +250,7 @@ checkpoints = Table(
     Column("resumption_token", Text),
     Column("pages", Integer, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+    Column("sweep_run", Integer),  # a full sweep: the run that started it (``articles.oai_sweep``)
 )
 
 # What a completed window taught us: the next incremental harvest starts here.
@@ -268,6 +275,8 @@ change_log = Table(
     Column("source_id", ForeignKey("sources.id"), nullable=False),
     Column("run_id", ForeignKey("runs.id")),
     Column("at", Timestamp, nullable=False),
+    # A version amended by its own run moves its entry (``feed.retract_change``).
+    Index("ix_change_log_entity", "entity", "entity_id", "version"),
     # AUTOINCREMENT: SQLite never reuses a sequence number, so "seq > N" polling stays exact.
     sqlite_autoincrement=True,
 )

@@ -15,7 +15,8 @@ VIEWS: dict[str, str] = {
         SELECT a.id AS article_id, s.name AS source, a.oai_identifier, a.doi, a.url, a.title,
                a.authors, a.abstract, a.keywords, a.section, a.pages, a.language, a.published,
                j.title AS journal_title, j.issn, i.volume, i.number, i.year,
-               i.title AS issue_title, a.deleted, a.version, a.first_seen, a.updated_at
+               i.title AS issue_title, a.deleted, a.version, a.first_seen, a.updated_at,
+               a.withdrawn_at, a.withdrawn_evidence
         FROM articles a
         JOIN sources s ON s.id = a.source_id
         JOIN journals j ON j.id = a.journal_id
@@ -25,7 +26,7 @@ VIEWS: dict[str, str] = {
         SELECT i.id AS issue_id, s.name AS source, j.title AS journal_title, j.issn,
                i.volume, i.number, i.year, i.title, i.url, i.ojs_id, i.published, i.cover_url,
                (SELECT COUNT(*) FROM articles a
-                 WHERE a.issue_id = i.id AND a.deleted = FALSE) AS articles,
+                 WHERE a.issue_id = i.id AND a.deleted = FALSE AND a.withdrawn_at IS NULL) AS articles,
                i.version, i.first_seen, i.updated_at
         FROM issues i
         JOIN journals j ON j.id = i.journal_id
@@ -33,7 +34,7 @@ VIEWS: dict[str, str] = {
     """,
     "article_versions": """
         SELECT h.article_id, h.version, h.content_hash, h.record, h.deleted, h.datestamp,
-               s.name AS source, h.run_id, h.fetched_at
+               s.name AS source, h.run_id, h.fetched_at, h.withdrawn_at, h.withdrawn_evidence
         FROM article_history h
         JOIN sources s ON s.id = h.source_id
     """,
@@ -47,7 +48,7 @@ VIEWS: dict[str, str] = {
         JOIN sources s ON s.id = a.source_id
         LEFT JOIN galley_file_versions v ON v.galley_id = g.id AND v.version = g.version
         LEFT JOIN file_blobs b ON b.sha256 = v.sha256
-        WHERE g.removed_at IS NULL AND a.deleted = FALSE
+        WHERE g.removed_at IS NULL AND a.deleted = FALSE AND a.withdrawn_at IS NULL
     """,
     "galley_versions": """
         SELECT g.article_id, s.name AS source, g.source_url, v.version, v.mime_type, v.file_url,
