@@ -5,11 +5,18 @@ Pure: an lxml element in, model objects out.  The record is read in one pass ove
 field); the OJS conventions behind each mapping come from OJS's
 ``Dc11SchemaArticleAdapter`` and are commented where they are used:
 
-- the *primary language* of a record is the ``xml:lang`` of its first ``dc:title`` (OJS
-  writes the submission locale's title first, e.g. the fr-CA-primary article of the 3.3
-  recording); localized fields prefer it, else fall back to their first value's language;
-- ``dc:creator`` is "Family, Given"; OJS 3.4 writes one per author *per locale*, which are
-  folded back into one person (see ``_group_creators``);
+- language keys are ``xml:lang`` normalised by ``locales.locale_tag``; every localized
+  field is also kept per language (``titles``, ``abstracts``, ``keywords_by_language``,
+  each author's ``given_names`` and ``family_names``);
+- the *primary language* of a record is the ``xml:lang`` of its first ``dc:title``.  oai_dc
+  does not name the submission locale: titles come in the order of the publication's
+  stored settings (lib: classes/publication/PKPPublication ``getFullTitles``, tags
+  3_3_0-11, 3_4_0-8, 3_5_0-1), which puts the submission locale first on the recorded
+  sites (observed: jsas_ojs3.3.0-11 #12 fr-CA, ajpa_ojs3.5.0-1 #311 es).  The merge with
+  the article page, whose ``citation_language`` does name it, corrects the choice;
+  localized fields prefer it, else fall back to their first value's language;
+- ``dc:creator`` is "Family, Given"; OJS 3.4.0-2+ writes one per author *per locale*,
+  which are folded back into one person (see ``_authors``);
 - ``dc:source`` is "Journal; issue identification; pages" per journal locale, plus one
   bare line per ISSN (see ``parse_source``).
 """
@@ -23,7 +30,9 @@ from typing import Any, NamedTuple, TypeVar
 
 from lxml import etree
 
+from harvester.align import positions_in
 from harvester.errors import BrokenResponseError
+from harvester.locales import locale_tag
 from harvester.model import Article, Author, Galley, IssueRef, OaiRecord, RecordHeader
 from harvester.normalize import (
     clean_text,
@@ -170,7 +179,7 @@ def _collect(dc: etree._Element) -> _Fields:
             continue
         if index < _LOCALIZED:
             lang = child.get(_XML_LANG)  # OJS 3.3 writes "en-US", 3.4 "en"; '_' seen elsewhere
-            values[index].append(((lang.strip().replace("_", "-") or None) if lang else None, text))
+            values[index].append((locale_tag(lang) if lang else None, text))
         else:
             values[index].append(text)
     return _Fields._make(values)
@@ -206,6 +215,7 @@ def _article(fields: _Fields, header: RecordHeader, set_names: Mapping[str, str]
         abstract=_first(_in_language(descriptions, primary)),
         abstracts=_by_language(descriptions),
         keywords=_unique(_in_language(fields.subject, primary)),
+        keywords_by_language=_keywords_by_language(fields.subject),
         publisher=_first(map(_clean_recurring, _in_language(fields.publisher, primary))),
         published=_first(map(_iso_date, fields.date)),
         doi=doi,
@@ -245,6 +255,20 @@ def _by_language(values: list[tuple[str | None, str | None]]) -> dict[str, str]:
     return result
 
 
+def _keywords_by_language(subjects: list[_Value]) -> dict[str, tuple[str, ...]]:
+    """{language key: keywords} for the tagged ``dc:subject`` values, in order.
+
+    OJS writes keywords and subjects of every locale, grouped by locale (the dc11 adapter's
+    ``_addLocalizedElements`` over ``getKeywords``/``getSubjects``, tags 3_3_0-11, 3_4_0-8,
+    3_5_0-1).
+    """
+    grouped: dict[str, list[str]] = {}
+    for lang, text in subjects:
+        if lang is not None:
+            grouped.setdefault(lang, []).append(text)
+    return {lang: found for lang, texts in grouped.items() if (found := _unique(texts))}
+
+
 def _first(texts: Iterable[str | None]) -> str | None:
     """The first text that is not empty (or None): lazily, so nothing after it is cleaned."""
     for text in texts:
@@ -267,41 +291,67 @@ def _unique(texts: Iterable[str]) -> tuple[str, ...]:
 _types = lru_cache(maxsize=256)(_unique)
 
 
-def _person_names(creators: list[_Value], primary: str | None) -> list[str]:
-    """Each person's creator text, in the primary language when the person has one there.
+def _creator_groups(creators: list[_Value]) -> dict[str | None, list[str]]:
+    """The creators by language, each group in author order.
 
-    OJS 3.4 (``Identity::getFullNames``) writes, for each author in order, one creator per
-    locale the author has a name in: "Naz, Farah"@en then "ناز, فرح"@ur.  So a creator
-    joins the current person while its language is new to that person; a language seen
-    again, or an untagged creator (OJS 3.3 writes one untagged creator per author), starts
-    the next person.  This relies on every author having a name in the submission locale,
-    which OJS requires.
+    OJS 3.4.0-2+ adds each author's names per locale (``Identity::getFullNames``: one per
+    locale with a given name) to a ``MetadataDescription``, which keeps one list per
+    locale, and writes the lists one after the other: authors A and B in en+es come out
+    A(en) B(en) A(es) B(es) (ojs: plugins/metadata/dc11/filter/Dc11SchemaArticleAdapter.php
+    and lib: classes/metadata/MetadataDescription.php ``addStatement``, tags 3_4_0-2,
+    3_5_0-1; 3_4_0-1 and 3_3_0-11 write one untagged ``getFullName`` per author, since
+    dc:creator is not translated there: lib: plugins/metadata/dc11/schema/PKPDc11Schema).
+    Untagged creators form a group of their own.
     """
-    names: list[str] = []
-    langs: set[str] = set()  # the current person's languages
+    groups: dict[str | None, list[str]] = {}
     for lang, text in creators:
-        if names and lang is not None and langs and lang not in langs:
-            langs.add(lang)
-            if lang == primary:  # a person's languages are distinct: at most one matches
-                names[-1] = text
-        else:
-            names.append(text)
-            langs = {lang} if lang is not None else set()
-    return names
+        groups.setdefault(lang, []).append(text)
+    return groups
 
 
 def _authors(creators: list[_Value], primary: str | None) -> tuple[Author, ...]:
-    """One Author per person (see ``_person_names``).
+    """One Author per person, with a name per language when the creators are tagged.
 
-    Exact duplicates (same display name) collapse into the first: repeating a creator is
-    an OJS data-entry artefact, never two people the record could tell apart.
+    The longest group lists every author: OJS requires a given name in the submission
+    locale (lib: classes/author/Repository.php ``validate``, required props in the
+    submission locale, tag 3_4_0-8).  A shorter group leaves out the authors who have no
+    name in its locale, keeping the order, so it is aligned by position
+    (``align.positions_in``), never by looking a name up: two co-authors of the same name
+    stay two people.  A shorter group whose names resemble none of the places left for
+    them (another script) is left out: which author lacks the name is unknowable.  The
+    display name is the one in ``primary``, else the longest group's.
     """
-    authors: dict[str, Author] = {}
-    for text in _person_names(creators, primary):
-        author = _author(text)
-        if author is not None and author.name not in authors:
-            authors[author.name] = author
-    return tuple(authors.values())
+    groups = _creator_groups(creators)
+    if not groups:
+        return ()
+    reference = max(groups.values(), key=len)  # the first of the longest on a tie
+    people: list[dict[str | None, str]] = [{} for _ in reference]
+    for lang, texts in groups.items():
+        positions = positions_in(reference, texts) or []  # None: names that cannot be placed
+        for text, position in zip(texts, positions, strict=False):
+            people[position].setdefault(lang, text)
+    authors = []
+    for index, names in enumerate(people):
+        author = _author(names.get(primary) or reference[index])
+        if author is not None:
+            authors.append(_with_names(author, names))
+    return tuple(authors)
+
+
+def _with_names(author: Author, names: dict[str | None, str]) -> Author:
+    """``author`` with given and family names per tagged language."""
+    given: dict[str, str] = {}
+    family: dict[str, str] = {}
+    for lang, text in names.items():
+        parts = _author(text) if lang is not None else None  # cached: names recur
+        if lang is not None and parts is not None:
+            if parts.given:
+                given[lang] = parts.given
+            if parts.family:
+                family[lang] = parts.family
+    if not given and not family:
+        return author
+    return Author(author.name, author.given, author.family, given_names=given, family_names=family)
 
 
 @lru_cache(maxsize=4096)
