@@ -1,0 +1,129 @@
+"""Every language kept: language keys, article pages per release, and their merge with OAI.
+
+The page tests read real OJS output in ``shared/samples`` (skipped when absent): the recorded
+OJS 3.5.0-1 site (en + es; its pages fetched in the en UI, plus the es-UI pages a client
+keeping cookies gets, in ``raw/``) and the OJS 3.3.0-11 site (en_US + fr_CA), compared with
+their ``truth.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from replay import samples_dir
+
+from harvester.locales import in_language, locale_tag, rekey, widen
+from harvester.model import Article
+from harvester.parse.html import parse_article_page
+
+AJPA = "ajpa_ojs3.5.0-1"
+JSAS = "jsas_ojs3.3.0-11"
+
+
+def _site(name: str) -> Path:
+    root = samples_dir()
+    if root is None or not (root / "sites" / name).is_dir():
+        pytest.skip(f"shared samples site {name} not found")
+    return root / "sites" / name
+
+
+@cache
+def _truth(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((_site(name) / "truth.json").read_text(encoding="utf-8"))
+    return data
+
+
+def _page(name: str, path: str) -> Article:
+    """The recorded article page at ``path`` of site ``name``, parsed."""
+    site = _site(name)
+    origin = json.loads((site / "site.json").read_text())["origin"]
+    for line in (site / "index.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        if row["path"] == path and row["status"] == 200 and not row["query"]:
+            return parse_article_page((site / row["body"]).read_bytes(), origin + path)
+    raise AssertionError(f"no recorded 200 for {path}")
+
+
+def _raw_es_page(article_id: int) -> Article:
+    root = samples_dir()
+    path = (
+        root / "raw" / "local-ojs-3.5.0.1-ajpa" / f"ajpa_es_article_view_{article_id}.html" if root else None
+    )
+    if path is None or not path.is_file():
+        pytest.skip("the es-UI pages of the 3.5 recording are not in shared samples")
+    return parse_article_page(
+        path.read_bytes(), f"http://127.0.0.1:8091/index.php/ajpa/es/article/view/{article_id}"
+    )
+
+
+def _live(name: str) -> list[dict[str, Any]]:
+    return [article for article in _truth(name)["articles"] if not article["unpublished"]]
+
+
+def _keyed(values: dict[str, Any]) -> dict[str, Any]:
+    """A truth.json per-locale value without empty locales, keyed as the harvester keys them."""
+    return {locale_tag(locale): value for locale, value in values.items() if value}
+
+
+# --- language keys ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("en_US", "en-US"), ("en-us", "en-US"), ("EN", "en"), ("fr_CA", "fr-CA"), ("sr@latin", "sr-latin"),
+     ("zh_Hant", "zh-Hant"), ("", None), (None, None)],
+)  # fmt: skip
+def test_locale_tag(raw: str | None, expected: str | None) -> None:
+    assert locale_tag(raw) == expected
+
+
+def test_a_bare_language_stands_for_its_one_regional_key() -> None:
+    # 3.3 pages write "fr" where OAI writes "fr-CA": one key.  pt-BR and pt-PT: "pt" stays.
+    assert widen("fr", ["en-US", "fr-CA"]) == "fr-CA"
+    assert widen("pt", ["pt-BR", "pt-PT"]) == "pt"
+    assert rekey({"en": "A", "en_US": "B", "fr": "C"}) == {"en-US": "A", "fr": "C"}
+    assert rekey({"fr": "C"}, ["fr-CA"]) == {"fr-CA": "C"}
+    assert in_language({"en-US": "A", "fr-CA": "C"}, "fr") == "C"
+    assert in_language({"pt-BR": "A", "pt-PT": "B"}, "pt") is None
+
+
+# --- pages: OJS 3.5.0-1 ----------------------------------------------------------------------
+
+
+def test_ajpa_pages_keep_every_language() -> None:
+    # en UI pages: DC.Subject has every locale's keywords although citation_keywords lost the
+    # en ones (#307: key collision), citation_author and its institutions are in the
+    # submission locale (#311: es), each affiliation apart (#308 has two).
+    for expected in _live(AJPA):
+        locale = expected["locale"]
+        article = _page(AJPA, f"/index.php/ajpa/en/article/view/{expected['id']}")
+        keywords = {lang: tuple(words) for lang, words in _keyed(expected["keywords"]).items()}
+        assert article.keywords_by_language == keywords, expected["id"]
+        assert article.keywords == keywords.get(locale, ())
+        assert article.titles == _keyed(expected["title_plain"]) or article.titles == _keyed(
+            expected["full_title"]
+        )
+        assert set(article.abstracts) == set(_keyed(expected["abstract_text"]))
+        for author, person in zip(article.authors, expected["authors"], strict=True):
+            name = f"{person['given'][locale]} {person['family'][locale]}"
+            assert f"{author.given_names[locale]} {author.family_names[locale]}" == name
+            shown = tuple(aff.get(locale) or next(iter(aff.values())) for aff in person["affiliation"])
+            assert author.affiliations[locale] == shown, expected["id"]
+    assert _page(AJPA, "/index.php/ajpa/en/article/view/310").subtitles == {
+        "en": "Services, Surveillance and Public Trust"
+    }
+
+
+def test_ajpa_es_ui_page_adds_the_es_values_and_not_the_fallbacks() -> None:
+    # #307 in the es UI: the first author's es affiliation is shown and kept under es; the
+    # second author has no es affiliation, the theme falls back to the en one: not an es value.
+    article = _raw_es_page(307)
+    first, second = article.authors
+    assert first.affiliations == {"en": ("Nazarbayev University",), "es": ("Universidad Nazarbáyev",)}
+    assert second.affiliations == {"en": ("KIMEP University",)}
+    assert (article.language, article.title) == ("en", "E-Government Adoption in Kazakhstan")
+    assert article.keywords == ("e-government", "digital divide", "Central Asia")
