@@ -8,20 +8,25 @@ their ``truth.json``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 from replay import samples_dir
 
 from harvester.locales import in_language, locale_tag, rekey, widen
-from harvester.model import Article
+from harvester.merge import merge_records
+from harvester.model import Article, Author, record_json
 from harvester.parse.html import parse_article_page
+from harvester.parse.oai_dc import parse_record
 
 AJPA = "ajpa_ojs3.5.0-1"
 JSAS = "jsas_ojs3.3.0-11"
+OAI = "{http://www.openarchives.org/OAI/2.0/}"
 
 
 def _site(name: str) -> Path:
@@ -127,3 +132,93 @@ def test_ajpa_es_ui_page_adds_the_es_values_and_not_the_fallbacks() -> None:
     assert second.affiliations == {"en": ("KIMEP University",)}
     assert (article.language, article.title) == ("en", "E-Government Adoption in Kazakhstan")
     assert article.keywords == ("e-government", "digital divide", "Central Asia")
+
+
+# --- merge ---------------------------------------------------------------------------------
+
+
+def _oai(name: str, article_id: int) -> Article:
+    """The article of the site's first recorded oai_dc ListRecords record with this id."""
+    site = _site(name)
+    for line in (site / "index.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        oai_dc = row["kind"].startswith("oai:ListRecords") and "metadataPrefix=oai_dc" in row["query"]
+        if oai_dc and row["status"] == 200:
+            root = etree.fromstring((site / row["body"]).read_bytes())
+            for element in root.iter(f"{OAI}record"):
+                record = parse_record(element)
+                if record.article is not None and record.article.ojs_id == article_id:
+                    return record.article
+    raise AssertionError(f"no oai_dc record of article {article_id}")
+
+
+def test_jsas_fr_primary_article_merges_into_one_key_per_language() -> None:
+    # OJS 3.3, A#12: fr_CA submission, en_US UI.  OAI says fr-CA/en-US; the page says "fr"
+    # (citation_language, meta xml:lang) and en-US (<html lang>): the same two keys after the merge.
+    oai, page = _oai(JSAS, 12), _page(JSAS, "/index.php/jsas/article/view/12")
+    assert "fr" in page.titles  # the page alone cannot tell fr_CA from fr_FR
+    merged = merge_records(record_json(oai), record_json(page))
+    expected = next(article for article in _live(JSAS) if article["id"] == 12)
+    assert merged["titles"] == _keyed(expected["full_title"])
+    assert set(merged["abstracts"]) == {"fr-CA", "en-US"}
+    assert merged["keywords_by_language"] == _keyed(expected["keywords"])
+    assert merged["title"] == expected["full_title"]["fr_CA"]
+    assert merged["keywords"] == expected["keywords"]["fr_CA"]
+    assert merged["language"] == "fr"
+
+
+def test_ajpa_oai_and_page_merge_names_and_affiliations_per_language() -> None:
+    oai, page = _oai(AJPA, 307), _page(AJPA, "/index.php/ajpa/en/article/view/307")
+    merged = merge_records(record_json(oai), record_json(page))
+    first, second = merged["authors"]
+    assert first["given_names"] == {"en": "Yerlan", "es": "Yerlán"}  # es from OAI's creators
+    assert first["family_names"] == {"en": "Nurpeisov", "es": "Nurpéisov"}
+    assert first["affiliations"] == {"en": ["Nazarbayev University"]}  # from the page
+    assert (second["given_names"], second["orcid"]) == ({"en": "Aigerim"}, None)
+    assert merged["keywords"] == ["e-government", "digital divide", "Central Asia"]
+    assert set(merged["keywords_by_language"]) == {"en", "es"}
+
+
+def _author(name: str, **fields: Any) -> Author:
+    given, _, family = name.partition(" ")
+    return Author(name, given, family or None, **fields)
+
+
+def _merge_authors(oai: list[Author], page: list[Author]) -> list[tuple[Any, ...]]:
+    base = Article(title="T", titles={"en": "T"}, language="en")
+    merged = merge_records(
+        record_json(dataclasses.replace(base, authors=tuple(oai))),
+        record_json(dataclasses.replace(base, authors=tuple(page))),
+    )
+    return [(a["name"], a["orcid"], a["affiliation"]) for a in merged["authors"]]
+
+
+def test_same_name_co_authors_stay_distinct() -> None:
+    a = _author("Wei Zhang", orcid="0000-0002-1825-0097", affiliation="Peking University")
+    b = _author("Wei Zhang", orcid="0000-0001-5109-3700", affiliation="Fudan University")
+    # Same count: by position; each namesake keeps its own ORCID and affiliation.
+    assert _merge_authors([_author("Wei Zhang"), _author("Wei Zhang")], [a, b]) == [
+        ("Wei Zhang", a.orcid, "Peking University"),
+        ("Wei Zhang", b.orcid, "Fudan University"),
+    ]
+    # OAI lists a third person between them the page lacks: the namesakes pair in order.
+    assert _merge_authors([_author("Wei Zhang"), _author("Li Na"), _author("Wei Zhang")], [a, b]) == [
+        ("Wei Zhang", a.orcid, "Peking University"),
+        ("Li Na", None, None),
+        ("Wei Zhang", b.orcid, "Fudan University"),
+    ]
+    # ORCIDs on both sides decide over position; differing ORCIDs never pair.
+    assert _merge_authors(
+        [_author("Wei Zhang", orcid=b.orcid), _author("Wei Zhang", orcid=a.orcid)], [a, b]
+    ) == [
+        ("Wei Zhang", b.orcid, "Fudan University"),
+        ("Wei Zhang", a.orcid, "Peking University"),
+    ]
+    c = _author("Wei Zhang", orcid="0000-0003-1415-9269")
+    assert _merge_authors([c], [a]) == [("Wei Zhang", c.orcid, None)]
+
+
+def test_a_unique_name_pairs_across_a_reordering() -> None:
+    oai = [_author("B Two"), _author("A One")]
+    page = [_author("A One", affiliation="X"), _author("B Two", affiliation="Y")]
+    assert _merge_authors(oai, page) == [("B Two", None, "Y"), ("A One", None, "X")]
