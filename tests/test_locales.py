@@ -8,21 +8,36 @@ their ``truth.json``.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from lxml import etree
-from replay import samples_dir
+from replay import ReplaySite, samples_dir
+from test_cli import harvester
+from test_harvest import make_settings
 
+from harvester.config import SourceSettings
 from harvester.locales import in_language, locale_tag, rekey, widen
 from harvester.merge import merge_records
-from harvester.model import Article, Author, record_json
+from harvester.model import Article, Author, OaiRecord, RecordHeader, record_json
 from harvester.parse.html import parse_article_page
 from harvester.parse.oai_dc import parse_record
+from harvester.pipeline import harvest_source
+from harvester.store import Store
+from harvester.store.engine import HEAD_REVISION, _alembic_config, current_revision
+from harvester.store.feed import RunContext
+from harvester.store.ingest import ingest_records
+from harvester.store.queries import current_articles
+from harvester.store.runs import ensure_source
 
 AJPA = "ajpa_ojs3.5.0-1"
 JSAS = "jsas_ojs3.3.0-11"
@@ -71,7 +86,7 @@ def _live(name: str) -> list[dict[str, Any]]:
 
 def _keyed(values: dict[str, Any]) -> dict[str, Any]:
     """A truth.json per-locale value without empty locales, keyed as the harvester keys them."""
-    return {locale_tag(locale): value for locale, value in values.items() if value}
+    return {tag: value for locale, value in values.items() if value and (tag := locale_tag(locale))}
 
 
 # --- language keys ---------------------------------------------------------------------------
@@ -222,3 +237,101 @@ def test_a_unique_name_pairs_across_a_reordering() -> None:
     oai = [_author("B Two"), _author("A One")]
     page = [_author("A One", affiliation="X"), _author("B Two", affiliation="Y")]
     assert _merge_authors(oai, page) == [("B Two", None, "Y"), ("A One", None, "X")]
+
+
+# --- the store: columns, export, history, migration -------------------------------------------
+
+
+@pytest.fixture
+def replayed(request: pytest.FixtureRequest) -> Iterator[tuple[ReplaySite, dict[str, Any]]]:
+    name = request.param
+    with ReplaySite(_site(name)) as site:
+        yield site, _truth(name)
+
+
+@pytest.mark.parametrize("replayed", [JSAS], indirect=True)
+def test_oai_and_pages_harvest_shows_every_language_in_views_and_export(
+    replayed: tuple[ReplaySite, dict[str, Any]], store: Store, db_url: str
+) -> None:
+    # OJS 3.3.0-11, auto (OAI and pages): A#12 is fr_CA with en_US too, A#7 en_US with fr_CA too.
+    site, _ = replayed
+    result = harvest_source(
+        SourceSettings(name="jsas", url=site.journal_url), make_settings(store.url), store
+    )
+    assert result.status == "ok"
+    with store.read() as conn:
+        rows = {row["oai_identifier"]: row for row in current_articles(conn)}
+    for expected in _live(JSAS):
+        row = rows[expected["oai_identifier"]]
+        assert row["titles"] == _keyed(expected["full_title"]), expected["id"]
+        assert set(row["abstracts"]) == set(_keyed(expected["abstract_text"]))
+        assert row["keywords_by_language"] == _keyed(expected["keywords"])
+        assert row["title"] == expected["full_title"][expected["locale"]]
+        assert row["keywords"] == (expected["keywords"].get(expected["locale"]) or [])
+    exported = harvester("export", db=db_url)
+    assert exported.returncode == 0, exported.stderr
+    by_oai = {row["oai_identifier"]: row for row in map(json.loads, exported.stdout.splitlines())}
+    twelve = by_oai["oai:ojs.pkp.sfu.ca:article/12"]
+    assert set(twelve["titles"]) == set(twelve["keywords_by_language"]) == {"fr-CA", "en-US"}
+    table = list(csv.DictReader(io.StringIO(harvester("export", "--format", "csv", db=db_url).stdout)))
+    row = next(row for row in table if row["oai_identifier"] == "oai:ojs.pkp.sfu.ca:article/12")
+    assert json.loads(row["titles"]) == twelve["titles"]
+
+
+@pytest.mark.parametrize("replayed", [AJPA], indirect=True)
+def test_ojs35_oai_harvest_keeps_each_authors_names_per_language(
+    replayed: tuple[ReplaySite, dict[str, Any]], store: Store
+) -> None:
+    site, _ = replayed  # 3.5: the OAI endpoint of a multilingual journal has a locale segment
+    oai_url = f"{site.journal_url}/en/oai"
+    source = SourceSettings(name="ajpa", url=site.journal_url, oai_url=oai_url, strategy="oai")
+    assert harvest_source(source, make_settings(store.url), store).status == "ok"
+    with store.read() as conn:
+        rows = {row["oai_identifier"]: row for row in current_articles(conn)}
+    for expected in _live(AJPA):
+        row = rows[expected["oai_identifier"]]
+        for author, person in zip(row["authors"], expected["authors"], strict=True):
+            assert author["given_names"] == _keyed(person["given"]), expected["id"]
+            assert author["family_names"] == _keyed(person["family"]), expected["id"]
+        assert row["keywords_by_language"] == _keyed(expected["keywords"])
+        assert row["title"] == row["titles"][expected["locale"]]
+
+
+def test_history_shows_a_change_in_one_language(store: Store, db_url: str) -> None:
+    base = Article(
+        title="T", titles={"en": "T", "es": "T es"}, language="en", url="https://j.org/article/view/1"
+    )
+    for titles in ({"en": "T", "es": "T es"}, {"en": "T", "es": "T (es) corregido"}):
+        record = OaiRecord(
+            RecordHeader("oai:j.org:article/1", "2024-01-01"), dataclasses.replace(base, titles=titles)
+        )
+        with store.write() as conn:
+            ids = ensure_source(conn, SourceSettings(name="j", url="https://j.org/"), datetime.now(UTC))
+            ingest_records(conn, RunContext(ids.source_id, ids.journal_id, None, datetime.now(UTC)), [record])
+    done = harvester("history", "oai:j.org:article/1", db=db_url)
+    assert done.returncode == 0, done.stderr
+    assert '"es": "T (es) corregido"' in done.stdout
+
+
+def test_upgrade_fills_the_language_columns_from_the_current_versions(store: Store) -> None:
+    article = Article(
+        title="T",
+        titles={"en": "T", "es": "T es"},
+        keywords=("a",),
+        keywords_by_language={"en": ("a",), "es": ("b",)},
+    )
+    with store.write() as conn:
+        ids = ensure_source(conn, SourceSettings(name="j", url="https://j.org/"), datetime.now(UTC))
+        ctx = RunContext(ids.source_id, ids.journal_id, None, datetime.now(UTC))
+        ingest_records(conn, ctx, [OaiRecord(RecordHeader("oai:j.org:article/1", "2024-01-01"), article)])
+        command.downgrade(_alembic_config(conn), "0003")
+        assert "titles" not in list(conn.exec_driver_sql("SELECT * FROM current_articles").keys())
+    store.migrate()
+    with store.read() as conn:
+        assert current_revision(conn) == HEAD_REVISION
+        [row] = current_articles(conn)
+    assert (row["titles"], row["keywords_by_language"]) == (
+        {"en": "T", "es": "T es"},
+        {"en": ["a"], "es": ["b"]},
+    )
+    assert (row["subtitles"], row["abstracts"]) == ({}, {})

@@ -15,7 +15,8 @@ VIEWS: dict[str, str] = {
         SELECT a.id AS article_id, s.name AS source, a.oai_identifier, a.doi, a.url, a.title,
                a.authors, a.abstract, a.keywords, a.section, a.pages, a.language, a.published,
                j.title AS journal_title, j.issn, i.volume, i.number, i.year,
-               i.title AS issue_title, a.deleted, a.version, a.first_seen, a.updated_at
+               i.title AS issue_title, a.deleted, a.version, a.first_seen, a.updated_at,
+               a.titles, a.subtitles, a.abstracts, a.keywords_by_language
         FROM articles a
         JOIN sources s ON s.id = a.source_id
         JOIN journals j ON j.id = a.journal_id
