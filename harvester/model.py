@@ -181,7 +181,7 @@ def _fields(obj: Any, added: tuple[str, ...]) -> dict[str, Any]:
     data = dict(vars(obj))
     for key in added:  # a loop over the few added names: this runs for every author and galley
         value = data[key]
-        if value is None or value == {}:
+        if not value:  # None, or an empty dict (no added text field is ever "")
             del data[key]
         elif key in _LISTS_BY_LANGUAGE:
             data[key] = {lang: list(values) for lang, values in value.items()}

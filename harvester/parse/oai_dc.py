@@ -322,13 +322,14 @@ def _authors(creators: list[_Value], primary: str | None) -> tuple[Author, ...]:
     display name is the one in ``primary``, else the longest group's.
     """
     groups = _creator_groups(creators)
-    if not groups:
-        return ()
-    reference = max(groups.values(), key=len)  # the first of the longest on a tie
+    if len(groups) == 1:  # untagged (≤3.4.0-1) or one language: one creator per author
+        [(lang, texts)] = groups.items()
+        return tuple([author for author in (_named(text, lang) for text in texts) if author is not None])
+    reference = max(groups.values(), key=len, default=[])  # the first of the longest on a tie
     people: list[dict[str | None, str]] = [{} for _ in reference]
     for lang, texts in groups.items():
-        positions = positions_in(reference, texts) or []  # None: names that cannot be placed
-        for text, position in zip(texts, positions, strict=False):
+        positions = positions_in(reference, texts) if len(texts) < len(reference) else range(len(texts))
+        for text, position in zip(texts, positions or (), strict=False):  # None: cannot be placed
             people[position].setdefault(lang, text)
     authors = []
     for index, names in enumerate(people):
@@ -336,6 +337,13 @@ def _authors(creators: list[_Value], primary: str | None) -> tuple[Author, ...]:
         if author is not None:
             authors.append(_with_names(author, names))
     return tuple(authors)
+
+
+@lru_cache(maxsize=4096)
+def _named(creator: str, lang: str | None) -> Author | None:
+    """The Author of a creator in one language (cached, as ``_author``)."""
+    author = _author(creator)
+    return _with_names(author, {lang: creator}) if author is not None and lang is not None else author
 
 
 def _with_names(author: Author, names: dict[str | None, str]) -> Author:
