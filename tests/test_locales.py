@@ -335,3 +335,32 @@ def test_upgrade_fills_the_language_columns_from_the_current_versions(store: Sto
         {"en": ["a"], "es": ["b"]},
     )
     assert (row["subtitles"], row["abstracts"]) == ({}, {})
+
+
+@pytest.mark.parametrize(
+    ("generator", "names", "institutions"),
+    [
+        ("3.5.0.1", "es", "es"),  # citation_author and its institutions: the submission locale
+        ("3.4.0.2", "es", "es"),  # since pkp/googleScholar 523e492 (3_4_0-2)
+        ("3.4.0.1", "en", "es"),  # 0ea03a8 (3_4_0-0/1): names in the UI locale
+        ("3.3.0.11", "en", "en"),  # 7c9dddc (3_3_0-11): both in the UI locale
+    ],
+)
+def test_the_language_of_author_tags_follows_the_release(
+    generator: str, names: str, institutions: str
+) -> None:
+    # #311 is es-primary, its page fetched in the en UI: the same tags, read by the rule of each release.
+    site = _site(AJPA)
+    row = next(
+        json.loads(line)
+        for line in (site / "index.jsonl").read_text().splitlines()
+        if json.loads(line)["path"] == "/index.php/ajpa/en/article/view/311"
+    )
+    body = (
+        (site / row["body"])
+        .read_bytes()
+        .replace(b"Open Journal Systems 3.5.0.1", f"Open Journal Systems {generator}".encode())
+    )
+    [author] = parse_article_page(body, "http://127.0.0.1:8091/index.php/ajpa/en/article/view/311").authors
+    assert list(author.given_names) == [names]
+    assert next(iter(author.affiliations)) == institutions

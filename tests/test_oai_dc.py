@@ -112,6 +112,12 @@ def test_a_shorter_group_in_another_script_is_not_guessed() -> None:
     assert [a.given_names for a in article.authors] == [{"en": "Farah"}, {"en": "Omar"}, {"en": "Nazeer"}]
 
 
+def test_creators_tagged_only_in_part_are_one_person_each() -> None:
+    # Not OJS output: nothing tells which tagged and untagged creators are the same person.
+    article = _creators(("en", "Zhang, Wei"), (None, "Li, Na"))
+    assert [(a.name, a.given_names) for a in article.authors] == [("Wei Zhang", {"en": "Wei"}), ("Na Li", {})]
+
+
 def test_language_keys_are_normalised_bcp47() -> None:
     article = _creators(("en_us", "Zhang, Wei"))
     assert article.authors[0].given_names == {"en-US": "Wei"}

@@ -322,9 +322,13 @@ def _authors(creators: list[_Value], primary: str | None) -> tuple[Author, ...]:
     display name is the one in ``primary``, else the longest group's.
     """
     groups = _creator_groups(creators)
-    if len(groups) == 1:  # untagged (≤3.4.0-1) or one language: one creator per author
-        [(lang, texts)] = groups.items()
-        return tuple([author for author in (_named(text, lang) for text in texts) if author is not None])
+    if len(groups) == 1 or None in groups:
+        # Untagged (≤3.4.0-1) or one language: one creator per author.  Tagged and untagged
+        # creators mixed (not OJS: another provider, a plugin) tell no grouping: one person
+        # per creator, so that no two people are ever folded into one.
+        return tuple(
+            [author for author in (_named(text, lang) for lang, text in creators) if author is not None]
+        )
     reference = max(groups.values(), key=len, default=[])  # the first of the longest on a tie
     people: list[dict[str | None, str]] = [{} for _ in reference]
     for lang, texts in groups.items():
