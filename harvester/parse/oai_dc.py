@@ -16,7 +16,7 @@ field); the OJS conventions behind each mapping come from OJS's
   the article page, whose ``citation_language`` does name it, corrects the choice;
   localized fields prefer it, else fall back to their first value's language;
 - ``dc:creator`` is "Family, Given"; OJS 3.4.0-2+ writes one per author *per locale*,
-  which are folded back into one person (see ``_authors``);
+  which are folded back into one person (see ``oai_creators``);
 - ``dc:source`` is "Journal; issue identification; pages" per journal locale, plus one
   bare line per ISSN (see ``parse_source``).
 """
@@ -30,19 +30,18 @@ from typing import Any, NamedTuple, TypeVar
 
 from lxml import etree
 
-from harvester.align import positions_in
 from harvester.errors import BrokenResponseError
 from harvester.locales import locale_tag
-from harvester.model import Article, Author, Galley, IssueRef, OaiRecord, RecordHeader
+from harvester.model import Article, Galley, IssueRef, OaiRecord, RecordHeader
 from harvester.normalize import (
     clean_text,
     iso_date,
     language_code,
     normalize_doi,
     normalize_issn,
-    split_creator,
 )
 from harvester.parse.issue_label import parse_issue_label
+from harvester.parse.oai_creators import parse_creators
 
 __all__ = ["DC_NS", "OAI_DC_NS", "OAI_NS", "SourceParts", "parse_record", "parse_source"]
 
@@ -211,7 +210,7 @@ def _article(fields: _Fields, header: RecordHeader, set_names: Mapping[str, str]
     return Article(
         title=titles[0][1] if titles else None,
         titles=_by_language(titles),
-        authors=_authors(fields.creator, primary),
+        authors=parse_creators(fields.creator, primary),
         abstract=_first(_in_language(descriptions, primary)),
         abstracts=_by_language(descriptions),
         keywords=_unique(_in_language(fields.subject, primary)),
@@ -289,93 +288,6 @@ def _unique(texts: Iterable[str]) -> tuple[str, ...]:
 
 # dc:type: the same few values on every record of a journal, so cached whole.
 _types = lru_cache(maxsize=256)(_unique)
-
-
-def _creator_groups(creators: list[_Value]) -> dict[str | None, list[str]]:
-    """The creators by language, each group in author order.
-
-    OJS 3.4.0-2+ adds each author's names per locale (``Identity::getFullNames``: one per
-    locale with a given name) to a ``MetadataDescription``, which keeps one list per
-    locale, and writes the lists one after the other: authors A and B in en+es come out
-    A(en) B(en) A(es) B(es) (ojs: plugins/metadata/dc11/filter/Dc11SchemaArticleAdapter.php
-    and lib: classes/metadata/MetadataDescription.php ``addStatement``, tags 3_4_0-2,
-    3_5_0-1; 3_4_0-1 and 3_3_0-11 write one untagged ``getFullName`` per author, since
-    dc:creator is not translated there: lib: plugins/metadata/dc11/schema/PKPDc11Schema).
-    Untagged creators form a group of their own.
-    """
-    groups: dict[str | None, list[str]] = {}
-    for lang, text in creators:
-        groups.setdefault(lang, []).append(text)
-    return groups
-
-
-def _authors(creators: list[_Value], primary: str | None) -> tuple[Author, ...]:
-    """One Author per person, with a name per language when the creators are tagged.
-
-    The longest group lists every author: OJS requires a given name in the submission
-    locale (lib: classes/author/Repository.php ``validate``, required props in the
-    submission locale, tag 3_4_0-8).  A shorter group leaves out the authors who have no
-    name in its locale, keeping the order, so it is aligned by position
-    (``align.positions_in``), never by looking a name up: two co-authors of the same name
-    stay two people.  A shorter group whose names resemble none of the places left for
-    them (another script) is left out: which author lacks the name is unknowable.  The
-    display name is the one in ``primary``, else the longest group's.
-    """
-    groups = _creator_groups(creators)
-    if len(groups) == 1 or None in groups:
-        # Untagged (≤3.4.0-1) or one language: one creator per author.  Tagged and untagged
-        # creators mixed (not OJS: another provider, a plugin) tell no grouping: one person
-        # per creator, so that no two people are ever folded into one.
-        return tuple(
-            [author for author in (_named(text, lang) for lang, text in creators) if author is not None]
-        )
-    reference = max(groups.values(), key=len, default=[])  # the first of the longest on a tie
-    people: list[dict[str | None, str]] = [{} for _ in reference]
-    for lang, texts in groups.items():
-        positions = positions_in(reference, texts) if len(texts) < len(reference) else range(len(texts))
-        for text, position in zip(texts, positions or (), strict=False):  # None: cannot be placed
-            people[position].setdefault(lang, text)
-    authors = []
-    for index, names in enumerate(people):
-        author = _author(names.get(primary) or reference[index])
-        if author is not None:
-            authors.append(_with_names(author, names))
-    return tuple(authors)
-
-
-@lru_cache(maxsize=4096)
-def _named(creator: str, lang: str | None) -> Author | None:
-    """The Author of a creator in one language (cached, as ``_author``)."""
-    author = _author(creator)
-    return _with_names(author, {lang: creator}) if author is not None and lang is not None else author
-
-
-def _with_names(author: Author, names: dict[str | None, str]) -> Author:
-    """``author`` with given and family names per tagged language."""
-    given: dict[str, str] = {}
-    family: dict[str, str] = {}
-    for lang, text in names.items():
-        parts = _author(text) if lang is not None else None  # cached: names recur
-        if lang is not None and parts is not None:
-            if parts.given:
-                given[lang] = parts.given
-            if parts.family:
-                family[lang] = parts.family
-    if not given and not family:
-        return author
-    return Author(author.name, author.given, author.family, given_names=given, family_names=family)
-
-
-@lru_cache(maxsize=4096)
-def _author(creator: str) -> Author | None:
-    """The Author of one raw ``dc:creator`` text, None when it names nobody.
-
-    Cached: an author recurs on their records, and a frozen Author can be shared.
-    """
-    parts = split_creator(creator)
-    if parts is None:
-        return None
-    return Author(name=parts.name, given=parts.given, family=parts.family)
 
 
 def _is_http(text: str) -> bool:
