@@ -41,6 +41,11 @@ class Author:
     affiliation: str | None = None
     orcid: str | None = None  # bare 0000-0000-0000-000X
     bio: str | None = None  # plain text; paragraphs separated by a blank line (HTML only)
+    # Per language key (see ``locales``); ``given``, ``family`` and ``affiliation`` are the
+    # values in the submission's language.  An author of OJS 3.5 can have several affiliations.
+    given_names: dict[str, str] = field(default_factory=dict)
+    family_names: dict[str, str] = field(default_factory=dict)
+    affiliations: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -84,13 +89,15 @@ class IssueRef:
 class Article:
     """The normalised content of one article."""
 
-    title: str | None = None
-    titles: dict[str, str] = field(default_factory=dict)  # language code -> title
+    title: str | None = None  # in the submission's language, as every single-valued text
+    titles: dict[str, str] = field(default_factory=dict)  # language key (see ``locales``) -> title
     subtitle: str | None = None
+    subtitles: dict[str, str] = field(default_factory=dict)  # language key -> subtitle
     authors: tuple[Author, ...] = ()
     abstract: str | None = None
     abstracts: dict[str, str] = field(default_factory=dict)  # language tag -> abstract
     keywords: tuple[str, ...] = ()
+    keywords_by_language: dict[str, tuple[str, ...]] = field(default_factory=dict)
     publisher: str | None = None
     published: str | None = None  # ISO date, YYYY[-MM[-DD]]
     doi: str | None = None  # lower-case, bare "10.x/y"
@@ -159,18 +166,25 @@ class OaiRecord:
 
 # Fields added after the first release are written only when set: records that lack them
 # keep the hash they were stored with, so an upgrade writes no spurious versions.
-_ARTICLE_ADDED = ("subtitle", "how_to_cite")
-_AUTHOR_ADDED = ("bio",)
+_ARTICLE_ADDED = ("subtitle", "how_to_cite", "subtitles", "keywords_by_language")
+_AUTHOR_ADDED = ("bio", "given_names", "family_names", "affiliations")
 _GALLEY_ADDED = ("download_url",)
 _ISSUE_ADDED = ("url", "ojs_id")
 
 
+# Added fields holding a tuple per language: stored as JSON arrays, like ``keywords``.
+_LISTS_BY_LANGUAGE = frozenset({"keywords_by_language", "affiliations"})
+
+
 def _fields(obj: Any, added: tuple[str, ...]) -> dict[str, Any]:
-    """The object's fields as a dict, without the ``added`` ones that are unset."""
+    """The object's fields as a dict, without the ``added`` ones that are unset (None or {})."""
     data = dict(vars(obj))
     for key in added:  # a loop over the few added names: this runs for every author and galley
-        if data[key] is None:
+        value = data[key]
+        if not value:  # None, or an empty dict (no added text field is ever "")
             del data[key]
+        elif key in _LISTS_BY_LANGUAGE:
+            data[key] = {lang: list(values) for lang, values in value.items()}
     return data
 
 

@@ -1057,6 +1057,7 @@ def _cover_image(site: OjsSite, context_id: int, issue_id: int) -> Page:
 
 def _expected_author(author: SimAuthor) -> Author:
     # 3.x pages show only the full name: the parser splits on the last space (conventions).
+    # 3.3's citation_author and its institution are in the UI locale (<html lang="en-US">).
     given, _, family = author.name.rpartition(" ")
     return Author(
         name=author.name,
@@ -1065,6 +1066,9 @@ def _expected_author(author: SimAuthor) -> Author:
         affiliation=author.affiliation,
         orcid=author.orcid,
         bio=author.bio,
+        given_names={"en-US": given or author.name},
+        family_names={"en-US": family} if given else {},
+        affiliations={"en-US": (author.affiliation,)} if author.affiliation else {},
     )
 
 
@@ -1095,10 +1099,12 @@ def expected_article(art: SimArticle) -> Article:
         title=art.full_title,
         titles={"en-US": art.full_title} | ({"fr": art.title_fr} if art.title_fr else {}),
         subtitle=art.subtitle,
+        subtitles={"en-US": art.subtitle} if art.subtitle else {},
         authors=tuple(_expected_author(a) for a in art.authors),
         abstract="\n\n".join(paragraphs) or None,
         abstracts=abstracts,
         keywords=tuple(art.keywords),
+        keywords_by_language={"en-US": tuple(art.keywords)} if art.keywords else {},  # xml:lang "en"
         published=art.published,
         doi=art.doi.lower() if art.doi else None,
         url=art.url(),

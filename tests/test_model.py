@@ -11,10 +11,24 @@ FULL = Article(
     title="Remembering 1947",
     titles={"en-US": "Remembering 1947", "fr-CA": "Se souvenir de 1947"},
     subtitle="Archives of a Partition",
-    authors=(Author("Ayesha Siddiqui", "Ayesha", "Siddiqui", "LUMS", "0000-0002-1825-0097", "Historian."),),
+    subtitles={"en-US": "Archives of a Partition", "fr-CA": "Archives d'une partition"},
+    authors=(
+        Author(
+            "Ayesha Siddiqui",
+            "Ayesha",
+            "Siddiqui",
+            "LUMS",
+            "0000-0002-1825-0097",
+            "Historian.",
+            given_names={"en-US": "Ayesha", "ur": "عائشہ"},
+            family_names={"en-US": "Siddiqui"},
+            affiliations={"en-US": ("LUMS", "Oxford"), "fr-CA": ("LUMS",)},
+        ),
+    ),
     abstract="Between 1947 & 1951…",
     abstracts={"en-US": "Between 1947 & 1951…"},
     keywords=("Partition", "memory"),
+    keywords_by_language={"en-US": ("Partition", "memory"), "fr-CA": ("Partition", "mémoire")},
     publisher="JSAS",
     published="2022-03-10",
     doi="10.5555/jsas.v1i1.1",
@@ -77,6 +91,8 @@ def test_fields_added_later_keep_old_hashes() -> None:
     # first release are left out of the record while unset.
     data = record_json(FIRST_RELEASE)
     assert "subtitle" not in data and "how_to_cite" not in data
+    assert "subtitles" not in data and "keywords_by_language" not in data
     assert "bio" not in data["authors"][0] and "download_url" not in data["galleys"][0]
+    assert not {"given_names", "family_names", "affiliations"} & set(data["authors"][0])
     assert "url" not in data["issue"] and "ojs_id" not in data["issue"]
     assert content_hash(data) == FIRST_RELEASE_HASH

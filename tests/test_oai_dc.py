@@ -18,7 +18,7 @@ from lxml import etree
 
 from harvester import normalize as nz
 from harvester.errors import BrokenResponseError
-from harvester.model import Article, Author, Galley, IssueRef, OaiRecord, RecordHeader, record_json
+from harvester.model import Article, Galley, IssueRef, OaiRecord, RecordHeader, record_json
 from harvester.parse.oai_dc import SourceParts, parse_record, parse_source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "oai"
@@ -51,14 +51,76 @@ def test_fixture_maps_every_field(name: str) -> None:
     assert json.loads(json.dumps(got)) == expected
 
 
-def test_ojs34_creators_per_locale_collapse_to_one_person_each() -> None:
-    # OJS quirk 3: en+ur, en only, then an en+ur mononym: three people, in the primary language.
-    # (Golden files cover the rest: the deleted header, 3.3 mononyms, issues without title.)
-    assert _article("record-ojs34-creators-per-locale.xml").authors == (
-        Author("Farah Naz", "Farah", "Naz"),
-        Author("Omar Qureshi", "Omar", "Qureshi"),
-        Author("Nazeer", "Nazeer", None),
+def test_ojs34_creators_per_locale_are_one_person_each_with_a_name_per_language() -> None:
+    # OJS 3.4.0-2+ writes the creators grouped by locale (all en, then all ur): three people,
+    # each named in the primary language, with their names per language.
+    authors = _article("record-ojs34-creators-per-locale.xml").authors
+    assert [(a.name, a.given, a.family) for a in authors] == [
+        ("Farah Naz", "Farah", "Naz"),
+        ("Omar Qureshi", "Omar", "Qureshi"),
+        ("Nazeer", "Nazeer", None),
+    ]
+    assert [a.given_names for a in authors] == [
+        {"en": "Farah", "ur": "فرح"},
+        {"en": "Omar", "ur": "عمر"},
+        {"en": "Nazeer", "ur": "نذیر"},
+    ]
+    assert authors[1].family_names == {"en": "Qureshi", "ur": "قریشی"}
+    assert authors[2].family_names == {}  # a mononym
+
+
+def _creators(*creators: tuple[str | None, str]) -> Article:
+    dc = "".join(
+        f'<dc:creator xml:lang="{lang}">{text}</dc:creator>' if lang else f"<dc:creator>{text}</dc:creator>"
+        for lang, text in creators
     )
+    xml = (
+        f'<record xmlns="{OAI[1:-1]}"><header><identifier>oai:x:article/1</identifier>'
+        "<datestamp>2024-01-01</datestamp></header><metadata>"
+        '<oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title xml:lang="en">T</dc:title>'
+        f"{dc}</oai_dc:dc></metadata></record>"
+    )
+    article = parse_record(etree.fromstring(xml)).article
+    assert article is not None
+    return article
+
+
+def test_namesakes_stay_two_authors_in_every_release() -> None:
+    # Two co-authors called Wei Zhang: 3.3 (untagged) and 3.4.0-2+ (per locale) alike.
+    untagged = _creators((None, "Zhang, Wei"), (None, "Zhang, Wei"))
+    assert [a.name for a in untagged.authors] == ["Wei Zhang", "Wei Zhang"]
+    grouped = _creators(("en", "Zhang, Wei"), ("en", "Zhang, Wei"), ("zh-CN", "张, 伟"), ("zh-CN", "张, 薇"))
+    assert [a.given_names for a in grouped.authors] == [
+        {"en": "Wei", "zh-CN": "伟"},
+        {"en": "Wei", "zh-CN": "薇"},
+    ]
+
+
+def test_a_shorter_locale_group_is_placed_by_position_and_resemblance() -> None:
+    # The second author has no es name: the es group is one name long and belongs to the first.
+    article = _creators(("en", "Nurpeisov, Yerlan"), ("en", "Rahimova, Aigerim"), ("es", "Nurpéisov, Yerlán"))
+    assert [a.given_names for a in article.authors] == [{"en": "Yerlan", "es": "Yerlán"}, {"en": "Aigerim"}]
+
+
+def test_a_shorter_group_in_another_script_is_not_guessed() -> None:
+    # Which of the three authors lacks the ur name cannot be told: no ur names rather than wrong ones.
+    article = _creators(
+        ("en", "Naz, Farah"), ("en", "Qureshi, Omar"), ("en", "Nazeer"), ("ur", "ناز, فرح"), ("ur", "نذیر")
+    )
+    assert [a.name for a in article.authors] == ["Farah Naz", "Omar Qureshi", "Nazeer"]
+    assert [a.given_names for a in article.authors] == [{"en": "Farah"}, {"en": "Omar"}, {"en": "Nazeer"}]
+
+
+def test_creators_tagged_only_in_part_are_one_person_each() -> None:
+    # Not OJS output: nothing tells which tagged and untagged creators are the same person.
+    article = _creators(("en", "Zhang, Wei"), (None, "Li, Na"))
+    assert [(a.name, a.given_names) for a in article.authors] == [("Wei Zhang", {"en": "Wei"}), ("Na Li", {})]
+
+
+def test_language_keys_are_normalised_bcp47() -> None:
+    article = _creators(("en_us", "Zhang, Wei"))
+    assert article.authors[0].given_names == {"en-US": "Wei"}
 
 
 def test_translated_source_is_read_in_the_primary_language() -> None:
@@ -88,7 +150,8 @@ def test_doi_url_form_and_galley_pairing() -> None:
         Galley(f"{base}/14", None, "application/pdf"),
         Galley(f"{base}/15", None, "text/html"),
     )
-    assert [author.name for author in article.authors] == ["Sanjay Verma", "Fatima Zahra"]  # repeat collapsed
+    # A repeated creator is kept: OJS never merges authors, so it is a namesake co-author.
+    assert [author.name for author in article.authors] == ["Sanjay Verma", "Fatima Zahra", "Sanjay Verma"]
     assert article.issns == ("2410-1303",)  # the issue DOI in dc:source is neither journal line nor ISSN
     assert article.pages == "e101"
 
@@ -302,12 +365,17 @@ def _samples(*parts: str) -> Path:
     return path
 
 
-def _jsas_oai_dc_chain(site: Path) -> list[etree._Element]:
-    """Every <record> of the recorded ListRecords oai_dc chain, following its tokens."""
+def _jsas_oai_dc_chain(site: Path, path: str = "") -> list[etree._Element]:
+    """Every <record> of the recorded ListRecords oai_dc chain (at an OAI path ending in
+    ``path``), following its tokens."""
     lines = [json.loads(line) for line in (site / "index.jsonl").read_text().splitlines()]
     queries = [(line, parse_qs(line["query"])) for line in lines]
     starts = [
-        line for line, q in queries if line["kind"] == "oai:ListRecords" and q["metadataPrefix"] == ["oai_dc"]
+        line
+        for line, q in queries
+        if line["kind"] == "oai:ListRecords"
+        and q["metadataPrefix"] == ["oai_dc"]
+        and line["path"].endswith(path)
     ]
     tokens = {q["resumptionToken"][0]: line for line, q in queries if line["kind"] == "oai:ListRecords:token"}
     assert len(starts) == 1
@@ -347,6 +415,33 @@ def test_jsas_oai_dc_chain_matches_truth() -> None:
             continue
         journal = _in_locale(truth["journal"]["name"], expected["locale"])
         _assert_matches_truth(record.article, expected, issues[expected["issue_id"]], journal)
+
+
+def _per_locale(values: dict[str, Any]) -> dict[str, Any]:
+    """A truth.json per-locale value without its empty locales, keyed as the harvester keys them."""
+    return {locale.replace("_", "-"): value for locale, value in values.items() if value}
+
+
+def test_ajpa_oai_dc_keeps_every_language() -> None:
+    # OJS 3.5.0-1, en + es: titles, keywords and author names per locale, as truth.json has them.
+    site = _samples("sites", "ajpa_ojs3.5.0-1")
+    truth = json.loads((site / "truth.json").read_text())
+    by_id = {r.header.identifier: r for r in map(parse_record, _jsas_oai_dc_chain(site, "/en/oai"))}
+    for expected in truth["articles"]:
+        article = by_id[expected["oai_identifier"]].article
+        if expected["unpublished"]:
+            continue
+        assert article is not None
+        assert article.titles == _per_locale(expected["title_plain"]) or article.titles == _per_locale(
+            expected["full_title"]
+        ), expected["id"]
+        assert article.title == article.titles[expected["locale"]]  # the submission locale's (#311: es)
+        keywords = {lang: tuple(words) for lang, words in _per_locale(expected["keywords"]).items()}
+        assert article.keywords_by_language == keywords
+        assert article.keywords == keywords.get(expected["locale"], ())
+        for author, person in zip(article.authors, expected["authors"], strict=True):
+            assert author.given_names == _per_locale(person["given"]), expected["id"]
+            assert author.family_names == _per_locale(person["family"]), expected["id"]
 
 
 def _assert_matches_truth(
@@ -401,6 +496,8 @@ def test_tdl_special_cases() -> None:
     icce = _tdl("oai_icce-ojs-tamu.tdl.org_article_13031.xml").article
     assert icce is not None
     assert [a.name for a in icce.authors] == ["Justin Joseph Valdez", "Tomoya Shibayama", "Miguel Esteban"]
+    # The es group has only the third author's name: it is placed on the third author.
+    assert [sorted(a.given_names) for a in icce.authors] == [["en"], ["en"], ["en", "es"]]
     assert (icce.issns, icce.pages) == (("2156-1028", "0589-087X"), "management.73")
     title = "Proceedings of 37th Conference on Coastal Engineering, Sydney, Australia, 2022"
     assert icce.issue == IssueRef("Coastal Engineering Proceedings", None, "37", 2022, title)

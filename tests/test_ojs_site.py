@@ -392,7 +392,13 @@ def read_authors(doc: Any) -> list[dict[str, Any]]:
         author["affiliation"] = (texts(li, 'span[@class="affiliation"]') or [None])[0]
         orcid = li.xpath('span[@class="orcid"]/a/@href')
         author["orcid"] = normalize_orcid(orcid[0]) if orcid else None
-        authors.append(author | ({"bio": bios[name]} if name in bios else {}))
+        author |= {"bio": bios[name]} if name in bios else {}
+        # 3.3: citation_author and its institution are in the UI locale, the page's <html lang>.
+        lang = doc.get("lang")
+        author["given_names"] = {lang: author["given"]}
+        author |= {"family_names": {lang: author["family"]}} if author["family"] else {}
+        author |= {"affiliations": {lang: [author["affiliation"]]}} if author["affiliation"] else {}
+        authors.append(author)
     assert [a["name"] for a in authors] == meta(doc, "citation_author")
     return authors
 
@@ -445,11 +451,16 @@ def read_article(doc: Any) -> dict[str, Any]:
     record: dict[str, Any] = {
         "title": meta(doc, "citation_title")[0],
         "titles": {doc.get("lang"): meta(doc, "DC.Title")[0], **by_lang(doc, "DC.Title.Alternative")},
-        **({"subtitle": subtitle[0]} if subtitle else {}),
+        **({"subtitle": subtitle[0], "subtitles": {doc.get("lang"): subtitle[0]}} if subtitle else {}),
         "authors": read_authors(doc),
         "abstract": read_abstract(doc),
         "abstracts": read_abstracts(doc),
         "keywords": meta(doc, "citation_keywords"),
+        **(
+            {"keywords_by_language": {doc.get("lang"): keywords}}
+            if (keywords := meta(doc, "DC.Subject"))
+            else {}
+        ),
         "publisher": None,
         "published": meta(doc, "DC.Date.created")[0],
         "doi": meta(doc, "citation_doi")[0].lower() if meta(doc, "citation_doi") else None,

@@ -5,11 +5,18 @@ Pure: an lxml element in, model objects out.  The record is read in one pass ove
 field); the OJS conventions behind each mapping come from OJS's
 ``Dc11SchemaArticleAdapter`` and are commented where they are used:
 
-- the *primary language* of a record is the ``xml:lang`` of its first ``dc:title`` (OJS
-  writes the submission locale's title first, e.g. the fr-CA-primary article of the 3.3
-  recording); localized fields prefer it, else fall back to their first value's language;
-- ``dc:creator`` is "Family, Given"; OJS 3.4 writes one per author *per locale*, which are
-  folded back into one person (see ``_group_creators``);
+- language keys are ``xml:lang`` normalised by ``locales.locale_tag``; every localized
+  field is also kept per language (``titles``, ``abstracts``, ``keywords_by_language``,
+  each author's ``given_names`` and ``family_names``);
+- the *primary language* of a record is the ``xml:lang`` of its first ``dc:title``.  oai_dc
+  does not name the submission locale: titles come in the order of the publication's
+  stored settings (lib: classes/publication/PKPPublication ``getFullTitles``, tags
+  3_3_0-11, 3_4_0-8, 3_5_0-1), which puts the submission locale first on the recorded
+  sites (observed: jsas_ojs3.3.0-11 #12 fr-CA, ajpa_ojs3.5.0-1 #311 es).  The merge with
+  the article page, whose ``citation_language`` does name it, corrects the choice;
+  localized fields prefer it, else fall back to their first value's language;
+- ``dc:creator`` is "Family, Given"; OJS 3.4.0-2+ writes one per author *per locale*,
+  which are folded back into one person (see ``oai_creators``);
 - ``dc:source`` is "Journal; issue identification; pages" per journal locale, plus one
   bare line per ISSN (see ``parse_source``).
 """
@@ -24,16 +31,17 @@ from typing import Any, NamedTuple, TypeVar
 from lxml import etree
 
 from harvester.errors import BrokenResponseError
-from harvester.model import Article, Author, Galley, IssueRef, OaiRecord, RecordHeader
+from harvester.locales import locale_tag
+from harvester.model import Article, Galley, IssueRef, OaiRecord, RecordHeader
 from harvester.normalize import (
     clean_text,
     iso_date,
     language_code,
     normalize_doi,
     normalize_issn,
-    split_creator,
 )
 from harvester.parse.issue_label import parse_issue_label
+from harvester.parse.oai_creators import parse_creators
 
 __all__ = ["DC_NS", "OAI_DC_NS", "OAI_NS", "SourceParts", "parse_record", "parse_source"]
 
@@ -170,7 +178,7 @@ def _collect(dc: etree._Element) -> _Fields:
             continue
         if index < _LOCALIZED:
             lang = child.get(_XML_LANG)  # OJS 3.3 writes "en-US", 3.4 "en"; '_' seen elsewhere
-            values[index].append(((lang.strip().replace("_", "-") or None) if lang else None, text))
+            values[index].append((locale_tag(lang) if lang else None, text))
         else:
             values[index].append(text)
     return _Fields._make(values)
@@ -202,10 +210,11 @@ def _article(fields: _Fields, header: RecordHeader, set_names: Mapping[str, str]
     return Article(
         title=titles[0][1] if titles else None,
         titles=_by_language(titles),
-        authors=_authors(fields.creator, primary),
+        authors=parse_creators(fields.creator, primary),
         abstract=_first(_in_language(descriptions, primary)),
         abstracts=_by_language(descriptions),
         keywords=_unique(_in_language(fields.subject, primary)),
+        keywords_by_language=_keywords_by_language(fields.subject),
         publisher=_first(map(_clean_recurring, _in_language(fields.publisher, primary))),
         published=_first(map(_iso_date, fields.date)),
         doi=doi,
@@ -245,6 +254,20 @@ def _by_language(values: list[tuple[str | None, str | None]]) -> dict[str, str]:
     return result
 
 
+def _keywords_by_language(subjects: list[_Value]) -> dict[str, tuple[str, ...]]:
+    """{language key: keywords} for the tagged ``dc:subject`` values, in order.
+
+    OJS writes keywords and subjects of every locale, grouped by locale (the dc11 adapter's
+    ``_addLocalizedElements`` over ``getKeywords``/``getSubjects``, tags 3_3_0-11, 3_4_0-8,
+    3_5_0-1).
+    """
+    grouped: dict[str, list[str]] = {}
+    for lang, text in subjects:
+        if lang is not None:
+            grouped.setdefault(lang, []).append(text)
+    return {lang: found for lang, texts in grouped.items() if (found := _unique(texts))}
+
+
 def _first(texts: Iterable[str | None]) -> str | None:
     """The first text that is not empty (or None): lazily, so nothing after it is cleaned."""
     for text in texts:
@@ -265,55 +288,6 @@ def _unique(texts: Iterable[str]) -> tuple[str, ...]:
 
 # dc:type: the same few values on every record of a journal, so cached whole.
 _types = lru_cache(maxsize=256)(_unique)
-
-
-def _person_names(creators: list[_Value], primary: str | None) -> list[str]:
-    """Each person's creator text, in the primary language when the person has one there.
-
-    OJS 3.4 (``Identity::getFullNames``) writes, for each author in order, one creator per
-    locale the author has a name in: "Naz, Farah"@en then "ناز, فرح"@ur.  So a creator
-    joins the current person while its language is new to that person; a language seen
-    again, or an untagged creator (OJS 3.3 writes one untagged creator per author), starts
-    the next person.  This relies on every author having a name in the submission locale,
-    which OJS requires.
-    """
-    names: list[str] = []
-    langs: set[str] = set()  # the current person's languages
-    for lang, text in creators:
-        if names and lang is not None and langs and lang not in langs:
-            langs.add(lang)
-            if lang == primary:  # a person's languages are distinct: at most one matches
-                names[-1] = text
-        else:
-            names.append(text)
-            langs = {lang} if lang is not None else set()
-    return names
-
-
-def _authors(creators: list[_Value], primary: str | None) -> tuple[Author, ...]:
-    """One Author per person (see ``_person_names``).
-
-    Exact duplicates (same display name) collapse into the first: repeating a creator is
-    an OJS data-entry artefact, never two people the record could tell apart.
-    """
-    authors: dict[str, Author] = {}
-    for text in _person_names(creators, primary):
-        author = _author(text)
-        if author is not None and author.name not in authors:
-            authors[author.name] = author
-    return tuple(authors.values())
-
-
-@lru_cache(maxsize=4096)
-def _author(creator: str) -> Author | None:
-    """The Author of one raw ``dc:creator`` text, None when it names nobody.
-
-    Cached: an author recurs on their records, and a frozen Author can be shared.
-    """
-    parts = split_creator(creator)
-    if parts is None:
-        return None
-    return Author(name=parts.name, given=parts.given, family=parts.family)
 
 
 def _is_http(text: str) -> bool:

@@ -144,9 +144,13 @@ def _ingest_existing(
 
 
 # Every column a new article row has, so live records and tombstones share one shape.
-_NEW_ARTICLE: dict[str, Any] = dict.fromkeys(
-    ("issue_id", "doi", "url", "title", "abstract", "section", "pages", "language", "published")
-) | {"authors": "[]", "keywords": "[]"}
+_NEW_ARTICLE: dict[str, Any] = (
+    dict.fromkeys(
+        ("issue_id", "doi", "url", "title", "abstract", "section", "pages", "language", "published")
+    )
+    | {"authors": "[]", "keywords": "[]"}
+    | dict.fromkeys(("titles", "subtitles", "abstracts", "keywords_by_language"), "{}")
+)
 
 
 def _ingest_new(conn: Connection, page: PageWrites, new: list[tuple[OaiRecord, int | None]]) -> list[int]:

@@ -21,6 +21,7 @@ from .schema import article_history, article_keys, articles, change_log, runs, s
 
 __all__ = [
     "JSON_COLUMNS",
+    "JSON_OBJECT_COLUMNS",
     "article_versions",
     "current_articles",
     "current_galleys",
@@ -28,8 +29,9 @@ __all__ = [
     "source_summaries",
 ]
 
-#: Columns of ``current_articles`` that hold JSON text.
+#: Columns of ``current_articles`` that hold JSON text: arrays, then objects by language.
 JSON_COLUMNS = ("authors", "keywords")
+JSON_OBJECT_COLUMNS = ("titles", "subtitles", "abstracts", "keywords_by_language")
 
 
 def source_summaries(conn: Connection) -> dict[str, dict[str, Any]]:
@@ -127,6 +129,8 @@ def current_articles(
         record = {key: _jsonable(value) for key, value in row._mapping.items()}
         for column in JSON_COLUMNS:
             record[column] = json.loads(record[column]) if record[column] else []
+        for column in JSON_OBJECT_COLUMNS:
+            record[column] = json.loads(record[column]) if record[column] else {}
         record["deleted"] = bool(record["deleted"])
         yield record
 

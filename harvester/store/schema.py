@@ -123,6 +123,11 @@ articles = Table(
     Column("authors", Text, nullable=False),  # JSON array of objects
     Column("abstract", Text),
     Column("keywords", Text, nullable=False),  # JSON array
+    # JSON objects {language key: value} (0006); NULL on a row never written since
+    Column("titles", Text),
+    Column("subtitles", Text),
+    Column("abstracts", Text),
+    Column("keywords_by_language", Text),  # {language key: [keyword, ...]}
     Column("section", Text),
     Column("pages", Text),
     Column("language", String(16)),

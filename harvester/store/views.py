@@ -16,7 +16,8 @@ VIEWS: dict[str, str] = {
                a.authors, a.abstract, a.keywords, a.section, a.pages, a.language, a.published,
                j.title AS journal_title, j.issn, i.volume, i.number, i.year,
                i.title AS issue_title, a.deleted, a.version, a.first_seen, a.updated_at,
-               a.withdrawn_at, a.withdrawn_evidence
+               a.withdrawn_at, a.withdrawn_evidence,
+               a.titles, a.subtitles, a.abstracts, a.keywords_by_language
         FROM articles a
         JOIN sources s ON s.id = a.source_id
         JOIN journals j ON j.id = a.journal_id

@@ -14,6 +14,18 @@ submission has its own locale.  OJS 3.3+ writes ``citation_title`` (full title) 
 OAI's ``dc:title``/``dc:language``; the theme shows title, abstract, keywords,
 affiliations and biographies in the UI locale (A#12 of the 3.3 recording is fr-CA with
 an en-US UI).  ``abstract`` is taken in the submission language when the page has it.
+
+Every language a page gives is kept, keyed as ``locales`` says (the page's two-letter
+meta ``xml:lang`` widened to its regional ``<html lang>`` where they agree): ``titles``,
+``subtitles``, ``abstracts``, ``keywords_by_language`` and the authors' (see
+``authors``).  Sources per language, in order: keywords from ``DC.Subject``, whose header
+keys include the locale, so 3.4+ writes every locale's (ojs plugins/generic/
+dublinCoreMeta/DublinCoreMetaPlugin.php at 3_4_0-8, 3_5_0-1; 3_3_0-11: the UI locale's
+only), then ``citation_keywords``, whose keys do not: keyword i of a later locale replaces
+keyword i of an earlier one (pkp/googleScholar at f9eaa17, pinned by 3_4_0-8, and f59a886,
+3_5_0-1; the ajpa_ojs3.5.0-1 recording's #307 page has only the es keywords there), then
+the theme's block (UI locale); abstracts from the theme and ``DC.Description`` (every
+locale, all three tags); titles as ``_titles`` says.
 """
 
 from __future__ import annotations
@@ -23,9 +35,10 @@ from collections.abc import Iterable
 
 from lxml import etree
 
+from harvester.locales import in_language, locale_tag, rekey, widen
 from harvester.model import Article, IssueRef
 from harvester.normalize import clean_text, language_code, normalize_doi, normalize_issn
-from harvester.parse.html.authors import parse_authors
+from harvester.parse.html.authors import AuthorLocales, parse_authors
 from harvester.parse.html.common import (
     Page,
     by_class,
@@ -38,6 +51,7 @@ from harvester.parse.html.common import (
     require,
 )
 from harvester.parse.html.galleys import parse_galleys
+from harvester.parse.html.site import generator_version
 from harvester.parse.html.urls import absolute_url, article_id, article_url, issue_id, issue_url
 from harvester.parse.issue_label import parse_issue_label
 
@@ -59,8 +73,30 @@ class _Context:
         details = find(page.root, _DETAILS)
         self.details: etree._Element = page.root if details is None else details
         self.page_language = language_code(page.lang)
-        self.language = language_code(self.meta.first("citation_language") or self.meta.first("DC.Language"))
-        self.language = self.language or self.page_language
+        stated = self.meta.first("citation_language") or self.meta.first("DC.Language")
+        self.language = language_code(stated) or self.page_language
+        # Language keys: every tag the page writes, bare ones widened to the regional ones.
+        self.tags = [tag for tag in map(locale_tag, [page.lang, *(m.lang for m in page.meta.items)]) if tag]
+        self.ui_tag = self.key(page.lang)
+        self.tag = self.key(stated) or self.ui_tag  # the submission's (citation_language, DC.Language)
+        version = generator_version(self.meta.first("generator"))
+        self.version = tuple(int(part) for part in version.split(".")) if version else None
+
+    def key(self, lang: str | None) -> str | None:
+        """The language key of a tag on this page."""
+        tag = locale_tag(lang)
+        return widen(tag, self.tags) if tag else None
+
+    def author_locales(self) -> AuthorLocales:
+        """Which language the page's author tags are in (see ``authors``); None where the
+        release, and so the rule, is unknown (no generator tag), and on OJS 2, whose author
+        names and affiliations have no locale."""
+        if self.version is None:
+            return AuthorLocales(None, None, self.ui_tag)
+        if self.version < (3,):
+            return AuthorLocales(None, None, None)
+        names = self.tag if self.version >= (3, 4, 0, 2) else self.ui_tag
+        return AuthorLocales(names, self.tag if self.version >= (3, 4) else self.ui_tag, self.ui_tag)
 
     def item(self, name: str) -> etree._Element | None:
         """The first 3.x ``.item.NAME`` block of the article."""
@@ -86,17 +122,22 @@ def parse_article_page(content: bytes, url: str) -> Article:
     require(page, markup or tags, "article", "citation_title/DC.Title meta tags or article markup")
     ctx = _Context(page)
     title, subtitle = _title(ctx)
+    titles = _titles(ctx, title)
+    subtitles = _subtitles(ctx, titles)
     abstracts = _abstracts(ctx)
     landing = _landing_url(ctx)
     rights, license_url = _rights(ctx)
+    keywords = _keywords_by_language(ctx)
     return Article(
         title=title,
-        titles=_titles(ctx, title),
-        subtitle=subtitle,
-        authors=parse_authors(page, ctx.details),
+        titles=titles,
+        subtitle=in_language(subtitles, ctx.tag) if subtitles else subtitle,
+        subtitles=subtitles,
+        authors=parse_authors(page, ctx.details, ctx.author_locales()),
         abstract=_abstract(ctx, abstracts),
-        abstracts=_by_language(abstracts),
-        keywords=_keywords(ctx),
+        abstracts=rekey(_by_language(abstracts), ctx.tags),
+        keywords=in_language(keywords, ctx.tag) or _keywords(ctx),
+        keywords_by_language=keywords,
         publisher=ctx.meta.text("citation_publisher", "DC.Publisher"),
         published=_published(ctx),
         doi=_doi(ctx),
@@ -163,7 +204,23 @@ def _titles(ctx: _Context, title: str | None) -> dict[str, str]:
     for other in find_all(ctx.details, f".//*[{by_class('page_locale_title')}]//p[@lang]"):
         texts.append((_tag(other.get("lang")), inner_text(other) or ""))
     texts.append((citation_lang, title or ""))
-    return _by_language(texts)
+    return rekey(_by_language(texts), ctx.tags)
+
+
+def _subtitles(ctx: _Context, titles: dict[str, str]) -> dict[str, str]:
+    """{language key: subtitle} for the theme's ``h2.subtitle``.
+
+    It is in the language of the h1 (3.5 tags a fallback h1 with ``lang``), else the UI
+    locale, and kept only when that language's full title contains it: the theme falls
+    back silently to another locale's subtitle.
+    """
+    subtitle = inner_text(find(ctx.details, f".//h2[{by_class('subtitle')}]"))
+    heading = find(ctx.details, f".//h1[{by_class('page_title')}][@lang]")
+    lang = ctx.key(heading.get("lang")) if heading is not None else ctx.ui_tag
+    title = titles.get(lang) if lang else None
+    if subtitle and lang and title and subtitle.casefold() in title.casefold():
+        return {lang: subtitle}
+    return {}
 
 
 def _by_language(texts: Iterable[_Text]) -> dict[str, str]:
@@ -249,6 +306,27 @@ def _keywords(ctx: _Context) -> tuple[str, ...]:
     chosen = _pick_language(ctx, [(lang, text) for lang, text in shown if text])
     words = [word.strip() for text in chosen[:1] for word in text.split(",")]
     return tuple(dict.fromkeys(word for word in words if word))
+
+
+def _keywords_by_language(ctx: _Context) -> dict[str, tuple[str, ...]]:
+    """{language key: keywords in order}: ``DC.Subject``, then ``citation_keywords`` for the
+    languages it lacks, then the theme's block (see the module docstring)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for name in ("DC.Subject", "citation_keywords"):
+        grouped: dict[str, list[str]] = {}
+        for meta in ctx.meta.all(name):
+            lang, text = ctx.key(meta.lang), clean_text(meta.content)
+            if lang and text:
+                grouped.setdefault(lang, []).append(text)
+        for lang, words in grouped.items():
+            found.setdefault(lang, tuple(dict.fromkeys(words)))
+    for block in ctx.items("keywords"):
+        lang = ctx.key(_block_lang(ctx, block))
+        text = inner_text(find(block, f".//*[{by_class('value')}]")) or ""
+        shown = tuple(dict.fromkeys(word.strip() for word in text.split(",") if word.strip()))
+        if lang and shown and lang not in found and shown not in found.values():  # not a fallback
+            found[lang] = shown
+    return found
 
 
 def _published(ctx: _Context) -> str | None:

@@ -15,6 +15,18 @@ Sources, merged per author in display order:
 Splitting a full name: OJS 3 pages show only "Given Family", so it is split on the last
 space (a heuristic: OAI's "Family, Given" wins in the merge); a single word is a mononym
 (given name only, OJS 3's rule); a name with a comma is "Family, Given".
+
+Languages (``AuthorLocales``): ``citation_author`` names are in the UI locale up to
+3.4.0-1 (``getFullName(false)``) and in the submission locale from 3.4.0-2
+(``getFullName(false, false, $publicationLocale)``); ``citation_author_institution`` is
+in the UI locale in 3.3 (``getLocalizedAffiliation()``) and in the submission locale from
+3.4.0-0, one per affiliation in 3.5 (pkp/googleScholar GoogleScholarPlugin at the commits
+3_3_0-11, 3_4_0-0, 3_4_0-2 and 3_5_0-1 pin: 7c9dddc, 0ea03a8, 523e492, f59a886).  The
+theme shows affiliations in the UI locale, falling back silently to another locale's
+(lib: classes/core/DataObject.php ``getLocalizedData``, 3_5_0-1), so a theme affiliation
+equal to the tags' is no evidence of a UI-locale value and is not recorded as one.  The
+theme's names are never split per language: ``span.name`` may be the preferred public
+name (``getFullName()``, ojs templates/frontend/objects/article_details.tpl).
 """
 
 from __future__ import annotations
@@ -23,21 +35,30 @@ from typing import NamedTuple
 
 from lxml import etree
 
+from harvester.align import fold, pairs_by_key
 from harvester.model import Author
 from harvester.normalize import clean_text, normalize_orcid, split_creator
 from harvester.parse.html.common import Page, by_class, find, find_all, inner_text, paragraphs
 
-__all__ = ["parse_authors", "split_name"]
+__all__ = ["AuthorLocales", "parse_authors", "split_name"]
 
 _ITEM_AUTHORS = f"{by_class('item')} and {by_class('authors')}"
 _AFFILIATION_SEPARATOR = "; "  # 3.5: several affiliations per author; each may hold commas
+
+
+class AuthorLocales(NamedTuple):
+    """The language key of each author value a page gives (None: not known)."""
+
+    names: str | None  # citation_author
+    affiliations: str | None  # citation_author_institution
+    ui: str | None  # the theme's
 
 
 class _Shown(NamedTuple):
     """One author as the theme lists them."""
 
     name: str
-    affiliation: str | None
+    affiliations: tuple[str, ...]
     orcid: str | None
 
 
@@ -96,13 +117,24 @@ def _shown_authors(page: Page, details: etree._Element) -> list[_Shown]:
         name = inner_text(find(item, f".//*[{by_class('name')}]"))
         if not name:
             continue
-        affiliation = inner_text(find(item, f".//*[{by_class('affiliation')}]"))
         orcid_span = find(item, f".//*[{by_class('orcid')}]")
-        shown.append(_Shown(name, affiliation, _orcid(orcid_span) if orcid_span is not None else None))
+        orcid = _orcid(orcid_span) if orcid_span is not None else None
+        shown.append(_Shown(name, _affiliations(item), orcid))
     if not shown:  # OJS 2: <div id="authorString"><em>A B, C D</em></div>
         text = inner_text(find(page.root, "//*[@id='authorString']"))
-        shown = [_Shown(part.strip(), None, None) for part in (text or "").split(",") if part.strip()]
+        shown = [_Shown(part.strip(), (), None) for part in (text or "").split(",") if part.strip()]
     return shown
+
+
+def _affiliations(item: etree._Element) -> tuple[str, ...]:
+    """A theme author's affiliations: 3.5 writes one ``span`` each inside ``span.affiliation``
+    (ojs 3_5_0-1 templates/frontend/objects/article_details.tpl), earlier releases one text."""
+    block = find(item, f".//*[{by_class('affiliation')}]")
+    if block is None:
+        return ()
+    parts = [inner_text(span) for span in find_all(block, "./span")]
+    found = tuple(part for part in parts if part) or (inner_text(block),)
+    return tuple(part for part in found if part)
 
 
 class _Bio(NamedTuple):
@@ -148,36 +180,51 @@ def _bio_for(names: tuple[str, ...], bios: list[_Bio]) -> _Bio | None:
     return None
 
 
-def _shown_for(index: int, name: str, shown: list[_Shown], count: int) -> _Shown | None:
-    """The theme entry of the ``index``-th meta author: same position when the lists agree."""
-    if len(shown) == count:
-        return shown[index]
-    return next((entry for entry in shown if entry.name.casefold() == name.casefold()), None)
+def _shown_entries(named: list[_Named], shown: list[_Shown]) -> list[_Shown | None]:
+    """The theme entry of each meta author: by position when the lists agree in length, else
+    the in-order pairing of equal names (``align.pairs_by_key``), so namesakes never share one."""
+    if len(shown) == len(named):
+        return list(shown)
+    entries: list[_Shown | None] = [None] * len(named)
+    for i, j in pairs_by_key([fold(p.name) for p in named], [fold(e.name) for e in shown]):
+        entries[i] = shown[j]
+    return entries
 
 
-def parse_authors(page: Page, details: etree._Element) -> tuple[Author, ...]:
+def _author(person: _Named, entry: _Shown | None, bio: _Bio | None, locales: AuthorLocales) -> Author:
+    """One author from the tags (``person``), the theme (``entry``) and the biography."""
+    base = split_name(person.name)
+    shown = entry.affiliations if entry else ()
+    affiliations: dict[str, tuple[str, ...]] = {}
+    if person.affiliations and locales.affiliations:
+        affiliations[locales.affiliations] = person.affiliations
+    if shown and locales.ui and locales.ui not in affiliations and shown != person.affiliations:
+        affiliations[locales.ui] = shown
+    given = {locales.names: base.given} if locales.names and base.given else {}
+    family = {locales.names: base.family} if locales.names and base.family else {}
+    return Author(
+        name=base.name,
+        given=base.given,
+        family=base.family,
+        affiliation=_AFFILIATION_SEPARATOR.join(person.affiliations or shown) or None,
+        orcid=(entry.orcid if entry else None) or (bio.orcid if bio else None),
+        bio=bio.text if bio else None,
+        given_names=given,
+        family_names=family,
+        affiliations=affiliations,
+    )
+
+
+def parse_authors(page: Page, details: etree._Element, locales: AuthorLocales) -> tuple[Author, ...]:
     """The page's authors in display order, each with what the page tells about them."""
     named = _meta_authors(page)
     shown = _shown_authors(page, details)
-    if not named:
+    if not named:  # the theme's names and affiliations only: UI locale, names not split per language
         named = [_Named(entry.name, ()) for entry in shown]
+        locales = AuthorLocales(None, None, locales.ui)
     bios = _bios(page, details)
     authors: list[Author] = []
-    for index, person in enumerate(named):
-        entry = _shown_for(index, person.name, shown, len(named))
-        base = split_name(person.name)
-        affiliation = _AFFILIATION_SEPARATOR.join(person.affiliations) or (
-            entry.affiliation if entry else None
-        )
+    for person, entry in zip(named, _shown_entries(named, shown), strict=True):
         bio = _bio_for((person.name, entry.name) if entry else (person.name,), bios)
-        authors.append(
-            Author(
-                name=base.name,
-                given=base.given,
-                family=base.family,
-                affiliation=affiliation,
-                orcid=(entry.orcid if entry else None) or (bio.orcid if bio else None),
-                bio=bio.text if bio else None,
-            )
-        )
+        authors.append(_author(person, entry, bio, locales))
     return tuple(authors)
