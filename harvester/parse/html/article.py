@@ -57,7 +57,6 @@ from harvester.parse.issue_label import parse_issue_label
 
 __all__ = ["parse_article_page"]
 
-_DETAILS = f"//*[{by_class('obj_article_details')}]"
 _SUBMISSION_ID_RE = re.compile(r"[?&]submissionId=(\d+)")
 _Text = tuple[str | None, str]  # (language tag, text)
 
@@ -70,8 +69,8 @@ class _Context:
         self.page = page
         self.meta = page.meta
         # 3.x: article.obj_article_details (div in 3.0); OJS 2 and unknown themes: the page.
-        details = find(page.root, _DETAILS)
-        self.details: etree._Element = page.root if details is None else details
+        details = page.index.select("obj_article_details")
+        self.details: etree._Element = details[0] if details else page.root
         self.page_language = language_code(page.lang)
         stated = self.meta.first("citation_language") or self.meta.first("DC.Language")
         self.language = language_code(stated) or self.page_language
@@ -98,14 +97,22 @@ class _Context:
         names = self.tag if self.version >= (3, 4, 0, 2) else self.ui_tag
         return AuthorLocales(names, self.tag if self.version >= (3, 4) else self.ui_tag, self.ui_tag)
 
+    def select(self, *names: str, tag: str | None = None) -> list[etree._Element]:
+        """The article's elements with every class of ``names`` (and tag ``tag``), in order."""
+        return self.page.index.select(*names, within=self.details, tag=tag)
+
+    def first(self, *names: str, tag: str | None = None) -> etree._Element | None:
+        """The article's first element with every class of ``names`` (and tag ``tag``)."""
+        found = self.select(*names, tag=tag)
+        return found[0] if found else None
+
     def item(self, name: str) -> etree._Element | None:
         """The first 3.x ``.item.NAME`` block of the article."""
-        found = self.items(name)
-        return found[0] if found else None
+        return self.first(name, "item")
 
     def items(self, name: str) -> list[etree._Element]:
         """Every 3.x ``.item.NAME`` block of the article, in order."""
-        return find_all(self.details, f".//*[{by_class('item')} and {by_class(name)}]")
+        return self.select(name, "item")
 
 
 def parse_article_page(content: bytes, url: str) -> Article:
@@ -117,7 +124,7 @@ def parse_article_page(content: bytes, url: str) -> Article:
     article page.
     """
     page = load_page(content, url)
-    markup = find(page.root, _DETAILS + " | //*[@id='articleTitle']") is not None
+    markup = bool(page.index.select("obj_article_details") or page.index.with_id("articleTitle"))
     tags = page.meta.first("citation_title") is not None or page.meta.first("DC.Title") is not None
     require(page, markup or tags, "article", "citation_title/DC.Title meta tags or article markup")
     ctx = _Context(page)
@@ -151,7 +158,7 @@ def parse_article_page(content: bytes, url: str) -> Article:
         pages=_pages(ctx),
         issue=_issue(ctx),
         issns=_issns(ctx),
-        how_to_cite=inner_text(find(ctx.details, ".//*[@id='citationOutput']")),
+        how_to_cite=inner_text(next(iter(ctx.page.index.with_id("citationOutput", ctx.details)), None)),
     )
 
 
@@ -163,8 +170,9 @@ def _title(ctx: _Context) -> tuple[str | None, str | None]:
     theme's ``h2.subtitle``, kept only when it is part of that title: on a page whose UI
     locale differs from the submission's, the theme shows another language's subtitle.
     """
-    shown = inner_text(find(ctx.details, f".//*[{by_class('page_title')}] | //*[@id='articleTitle']"))
-    subtitle = inner_text(find(ctx.details, f".//h2[{by_class('subtitle')}]"))
+    headings = ctx.select("page_title") or ctx.page.index.with_id("articleTitle")
+    shown = inner_text(headings[0]) if headings else None
+    subtitle = inner_text(ctx.first("subtitle", tag="h2"))
     title = ctx.meta.text("citation_title", "DC.Title")
     if title is None and shown:
         title = f"{shown}: {subtitle}" if subtitle else shown
@@ -175,6 +183,11 @@ def _title(ctx: _Context) -> tuple[str | None, str | None]:
 
 def _tag(lang: str | None) -> str | None:
     return (lang.strip().replace("_", "-") or None) if lang else None
+
+
+def _tagged_heading(ctx: _Context) -> etree._Element | None:
+    """3.5's ``h1.page_title`` with a ``lang`` (a title shown in a fallback locale)."""
+    return next((h1 for h1 in ctx.select("page_title", tag="h1") if h1.get("lang") is not None), None)
 
 
 def _titles(ctx: _Context, title: str | None) -> dict[str, str]:
@@ -196,12 +209,14 @@ def _titles(ctx: _Context, title: str | None) -> dict[str, str]:
         dc_lang = citation_lang
     texts: list[_Text] = [(dc_lang, dc_title or "")]
     texts += [(meta.lang, clean_text(meta.content) or "") for meta in ctx.meta.all("DC.Title.Alternative")]
-    heading = find(ctx.details, f".//h1[{by_class('page_title')}][@lang]")
+    heading = _tagged_heading(ctx)
     if heading is not None:  # 3.5
         shown = inner_text(heading) or ""
-        subtitle = inner_text(find(ctx.details, f".//h2[{by_class('subtitle')}]"))
+        subtitle = inner_text(ctx.first("subtitle", tag="h2"))
         texts.append((_tag(heading.get("lang")), f"{shown}: {subtitle}" if shown and subtitle else shown))
-    for other in find_all(ctx.details, f".//*[{by_class('page_locale_title')}]//p[@lang]"):
+    for other in (
+        p for block in ctx.select("page_locale_title") for p in block.iterdescendants("p") if p.get("lang")
+    ):
         texts.append((_tag(other.get("lang")), inner_text(other) or ""))
     texts.append((citation_lang, title or ""))
     return rekey(_by_language(texts), ctx.tags)
@@ -214,8 +229,8 @@ def _subtitles(ctx: _Context, titles: dict[str, str]) -> dict[str, str]:
     locale, and kept only when that language's full title contains it: the theme falls
     back silently to another locale's subtitle.
     """
-    subtitle = inner_text(find(ctx.details, f".//h2[{by_class('subtitle')}]"))
-    heading = find(ctx.details, f".//h1[{by_class('page_title')}][@lang]")
+    subtitle = inner_text(ctx.first("subtitle", tag="h2"))
+    heading = _tagged_heading(ctx)
     lang = ctx.key(heading.get("lang")) if heading is not None else ctx.ui_tag
     title = titles.get(lang) if lang else None
     if subtitle and lang and title and subtitle.casefold() in title.casefold():
@@ -252,7 +267,7 @@ def _abstracts(ctx: _Context) -> list[_Text]:
     versions) and ``citation_abstract`` (3.4+), double-escaped and with paragraphs run
     together (README quirks 1 and 2), cleaned by ``clean_text``.
     """
-    blocks = ctx.items("abstract") + find_all(ctx.page.root, "//*[@id='articleAbstract']")
+    blocks = ctx.items("abstract") + ctx.page.index.with_id("articleAbstract")
     found: list[_Text] = []
     for block in blocks:
         text = paragraphs(block)
@@ -353,7 +368,7 @@ def _doi(ctx: _Context) -> str | None:
             return doi
     block = ctx.item("doi")
     links = find_all(block, ".//a[@href]") if block is not None else []
-    links += find_all(ctx.page.root, "//a[@id='pub-id::doi']")
+    links += [link for link in ctx.page.index.with_id("pub-id::doi") if link.tag == "a"]
     return next((doi for doi in (normalize_doi(link.get("href")) for link in links) if doi), None)
 
 
@@ -438,10 +453,12 @@ def _issue_link(ctx: _Context) -> tuple[str | None, str | None]:
     first link to an issue's TOC with text (OJS 2 sidebars come before the content)."""
     block = ctx.item("issue")
     links = find_all(block, f".//a[{by_class('title')}]") if block is not None else []
-    links += find_all(ctx.page.root, f"//*[@id='breadcrumb' or {by_class('cmp_breadcrumbs')}]//a[@href]")
-    links += find_all(ctx.page.root, "//a[@href]")
+    crumbs = ctx.page.index.with_id("breadcrumb") + ctx.page.index.select("cmp_breadcrumbs")
+    links += [link for crumb in crumbs for link in crumb.iterdescendants("a")]
+    links += ctx.page.root.iter("a")
     for link in links:
-        url = issue_url(absolute_url(link.get("href"), ctx.page.url))
+        href = link.get("href")
+        url = issue_url(absolute_url(href, ctx.page.url)) if href else None
         text = inner_text(link)
         if url and text:
             return url, text

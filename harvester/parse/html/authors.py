@@ -42,7 +42,6 @@ from harvester.parse.html.common import Page, by_class, find, find_all, inner_te
 
 __all__ = ["AuthorLocales", "parse_authors", "split_name"]
 
-_ITEM_AUTHORS = f"{by_class('item')} and {by_class('authors')}"
 _AFFILIATION_SEPARATOR = "; "  # 3.5: several affiliations per author; each may hold commas
 
 
@@ -111,9 +110,8 @@ def _orcid(node: etree._Element) -> str | None:
 
 def _shown_authors(page: Page, details: etree._Element) -> list[_Shown]:
     """The theme's author list: 3.1 ``ul.item.authors > li``, 3.3+ ``.item.authors ul.authors > li``."""
-    items = find_all(details, f".//ul[{_ITEM_AUTHORS}]/li | .//*[{_ITEM_AUTHORS}]//ul/li")
     shown: list[_Shown] = []
-    for item in items:
+    for item in _author_items(page, details):
         name = inner_text(find(item, f".//*[{by_class('name')}]"))
         if not name:
             continue
@@ -121,9 +119,19 @@ def _shown_authors(page: Page, details: etree._Element) -> list[_Shown]:
         orcid = _orcid(orcid_span) if orcid_span is not None else None
         shown.append(_Shown(name, _affiliations(item), orcid))
     if not shown:  # OJS 2: <div id="authorString"><em>A B, C D</em></div>
-        text = inner_text(find(page.root, "//*[@id='authorString']"))
+        strings = page.index.with_id("authorString")
+        text = inner_text(strings[0]) if strings else None
         shown = [_Shown(part.strip(), (), None) for part in (text or "").split(",") if part.strip()]
     return shown
+
+
+def _author_items(page: Page, details: etree._Element) -> list[etree._Element]:
+    """The ``li`` of 3.1's ``ul.item.authors`` and of the ``ul`` inside 3.3+'s ``.item.authors``."""
+    items: list[etree._Element] = []
+    for block in page.index.select("authors", "item", within=details):
+        lists = [block] if block.tag == "ul" else []
+        items += [li for ul in [*lists, *block.iterdescendants("ul")] for li in ul.iterchildren("li")]
+    return list(dict.fromkeys(items))
 
 
 def _affiliations(item: etree._Element) -> tuple[str, ...]:
@@ -149,14 +157,15 @@ class _Bio(NamedTuple):
 def _bios(page: Page, details: etree._Element) -> list[_Bio]:
     """The biography blocks: 3.x ``.author_bios .sub_item``, OJS 2's "About the authors"."""
     bios: list[_Bio] = []
-    for item in find_all(details, f".//*[{by_class('author_bios')}]//*[{by_class('sub_item')}]"):
+    blocks = page.index.select("author_bios", within=details)
+    for item in [sub for block in blocks for sub in page.index.select("sub_item", within=block)]:
         label = find(item, f"./*[{by_class('label')}]")
         full = inner_text(label) or ""
         bare = inner_text(label, frozenset({"affiliation"})) or full
         bios.append(_Bio(full, bare, paragraphs(find(item, f"./*[{by_class('value')}]")), None))
     # OJS 2.4: <div id="authorBio"> (one per author, so ids repeat; a class since 2.4.8)
     # <p><em>Name</em> [ORCID link] <br/>affiliation</p><p>biography</p>
-    for block in find_all(page.root, f"//*[@id='authorBio' or {by_class('authorBio')}]"):
+    for block in dict.fromkeys(page.index.with_id("authorBio") + page.index.select("authorBio")):
         name = inner_text(find(block, ".//em")) or ""
         texts = find_all(block, "./p")
         bio = paragraphs(texts[1]) if len(texts) > 1 else None

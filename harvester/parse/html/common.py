@@ -18,8 +18,10 @@ value compare equal.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from lxml import etree
@@ -29,6 +31,7 @@ from harvester.normalize import clean_text, iso_date
 
 __all__ = [
     "HTML_PARSER",
+    "ClassIndex",
     "Meta",
     "MetaTags",
     "Page",
@@ -75,9 +78,16 @@ def by_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(xpath: str) -> etree.XPath:
+    """An XPath compiled once (a parser asks the same few questions of every page; lxml's
+    compiled XPath serialises its own evaluations, so threads may share it)."""
+    return etree.XPath(xpath)
+
+
 def find_all(node: etree._Element, xpath: str) -> list[etree._Element]:
     """The elements an XPath selects (text and attribute results are dropped)."""
-    result = node.xpath(xpath)
+    result = _compiled(xpath)(node)
     if not isinstance(result, list):
         return []
     return [item for item in result if isinstance(item, etree._Element)]
@@ -167,8 +177,7 @@ def full_date(text: str | None) -> str | None:
     return iso_date(f"{match[3]}-{match[2]:0>2}-{match[1]:0>2}") if match else None
 
 
-@dataclass(frozen=True)
-class Meta:
+class Meta(NamedTuple):
     """One ``<meta name content>`` tag; ``lang`` from xml:lang or lang, '_' written '-'."""
 
     name: str
@@ -180,13 +189,15 @@ class MetaTags:
     """The page's named meta tags in document order, looked up by name case-insensitively."""
 
     def __init__(self, items: list[Meta]) -> None:
-        """Keep ``items`` in document order."""
+        """Keep ``items`` in document order, and by name."""
         self.items = tuple(items)
+        self._named: dict[str, list[Meta]] = {}
+        for meta in items:
+            self._named.setdefault(meta.name.casefold(), []).append(meta)
 
     def all(self, name: str) -> list[Meta]:
         """Every tag called ``name``, empty ones included (positions matter for DC.Format)."""
-        key = name.casefold()
-        return [meta for meta in self.items if meta.name.casefold() == key]
+        return list(self._named.get(name.casefold(), ()))
 
     def values(self, name: str) -> list[str]:
         """The non-empty contents of the tags called ``name``, stripped, in order."""
@@ -209,7 +220,7 @@ class MetaTags:
     def has_prefix(self, *prefixes: str) -> bool:
         """Whether any tag's name starts with one of ``prefixes`` (compared case-insensitively)."""
         folded = tuple(prefix.casefold() for prefix in prefixes)
-        return any(meta.name.casefold().startswith(folded) for meta in self.items)
+        return any(name.startswith(folded) for name in self._named)
 
 
 def _lang(element: etree._Element) -> str | None:
@@ -221,19 +232,62 @@ def _lang(element: etree._Element) -> str | None:
 def _meta_tags(root: etree._Element) -> MetaTags:
     items = [
         Meta(str(element.get("name")).strip(), element.get("content") or "", _lang(element))
-        for element in find_all(root, "//meta[@name]")
+        for element in root.iter("meta")
+        if element.get("name") is not None
     ]
     return MetaTags(items)
 
 
+def _inside(element: etree._Element, container: etree._Element) -> bool:
+    return any(ancestor is container for ancestor in element.iterancestors())
+
+
+class ClassIndex:
+    """A page's elements by class token and by id, in document order, from one walk.
+
+    OJS themes name every part of a page by class (``.item.keywords``, ``.obj_galley_link``)
+    and OJS 2 by id.  An XPath class test walks the whole tree for each question, and an
+    article page asks about forty; the index answers them from one walk.
+    """
+
+    def __init__(self, root: etree._Element) -> None:
+        """Walk ``root`` once."""
+        self._classes: dict[str, list[etree._Element]] = {}
+        self._ids: dict[str, list[etree._Element]] = {}
+        for element in find_all(root, "//*[@class or @id]"):
+            for name in dict.fromkeys((element.get("class") or "").split()):
+                self._classes.setdefault(name, []).append(element)
+            ident = element.get("id")
+            if ident:
+                self._ids.setdefault(ident, []).append(element)
+
+    def select(
+        self, *names: str, within: etree._Element | None = None, tag: str | None = None
+    ) -> list[etree._Element]:
+        """The elements with every class of ``names`` (and tag ``tag``), below ``within`` if given."""
+        first, *rest = names
+        return [
+            element
+            for element in self._classes.get(first, ())
+            if (tag is None or element.tag == tag)
+            and all(name in (element.get("class") or "").split() for name in rest)
+            and (within is None or _inside(element, within))
+        ]
+
+    def with_id(self, ident: str, within: etree._Element | None = None) -> list[etree._Element]:
+        """The elements with id ``ident`` (OJS 2 repeats some), below ``within`` if given."""
+        return [element for element in self._ids.get(ident, ()) if within is None or _inside(element, within)]
+
+
 @dataclass(frozen=True)
 class Page:
-    """A parsed page: its URL, root element, meta tags and ``<html lang>``."""
+    """A parsed page: its URL, root element, meta tags, ``<html lang>`` and class index."""
 
     url: str
     root: etree._Element
     meta: MetaTags
     lang: str | None
+    index: ClassIndex
 
 
 def _decode(content: bytes, charset: str | None) -> str:
@@ -264,15 +318,19 @@ def _not_found(page: Page) -> str | None:
     (README quirk 8), which proxies and caches sometimes pass on with status 200; the 3.x
     theme's error page is ``div.page_error``.
     """
-    content = f"//*[{by_class('obj_article_details')} or {by_class('obj_issue_toc')} or @id='articleTitle']"
-    if not page.meta.has_prefix("citation_", "dc.") and find(page.root, content) is None:
+    index = page.index
+    content = (
+        index.select("obj_article_details") or index.select("obj_issue_toc") or index.with_id("articleTitle")
+    )
+    if not page.meta.has_prefix("citation_", "dc.") and not content:
         # (an article titled "… 404 … not found" keeps its page)
         for heading in find_all(page.root, "//h1 | //h2 | //title")[:4]:
             text = inner_text(heading)
             if text and _NOT_FOUND_RE.search(text) and len(text) < 80:
                 return f'a "not found" page ({text!r}) instead of the page'
-    error = find(page.root, f"//*[{by_class('page_error')}]")
-    if error is not None:
+    errors = index.select("page_error")
+    if errors:
+        error = errors[0]
         described = find(error, f".//*[{by_class('description')}]")
         message = inner_text(described if described is not None else find(error, ".//h1"))
         return f"an OJS error page ({message or 'no message'!r}): the page was not found"
@@ -290,9 +348,10 @@ def _login(page: Page) -> str | None:
     parts = urlsplit(page.url)
     query = dict(parse_qsl(parts.query))
     by_url = parts.path.rstrip("/").endswith("/login") or query.get("page") == "login"
-    form = find(page.root, "//form[@id='login' or @id='signinForm']")
-    body = find(page.root, f"//body[{by_class('pkp_page_login')}]")
-    if form is not None or body is not None or by_url:
+    forms = [
+        form for ident in ("login", "signinForm") for form in page.index.with_id(ident) if form.tag == "form"
+    ]
+    if forms or page.index.select("pkp_page_login", tag="body") or by_url:
         return "a login form instead of the page (OJS sends unknown or restricted pages to /login)"
     return None
 
@@ -311,7 +370,7 @@ def parse_page(content: bytes, url: str, charset: str | None = None) -> Page:
     if root is None:
         raise PageError(url, "not an HTML page")
     html = find(root, "/html") if root.tag != "html" else root
-    return Page(url, root, _meta_tags(root), _lang(html) if html is not None else None)
+    return Page(url, root, _meta_tags(root), _lang(html) if html is not None else None, ClassIndex(root))
 
 
 def load_page(content: bytes, url: str) -> Page:
@@ -336,7 +395,7 @@ def is_ojs(page: Page) -> bool:
         return True
     if page.meta.has_prefix("citation_", "dc."):
         return True
-    return find(page.root, f"//*[{by_class('pkp_structure_page')}]") is not None
+    return bool(page.index.select("pkp_structure_page"))
 
 
 def require(page: Page, found: bool, kind: str, markers: str) -> None:

@@ -20,22 +20,30 @@ from lxml import etree
 
 from harvester.model import Galley
 from harvester.normalize import clean_text
-from harvester.parse.html.common import Page, by_class, find_all, inner_text
+from harvester.parse.html.common import Page, inner_text
 from harvester.parse.html.urls import absolute_url, galley_download_url, galley_view_url
 
 __all__ = ["parse_galleys"]
 
 _CLASS_TYPES = {"pdf": "application/pdf", "html": "text/html"}
-_LINKS = (
-    f".//*[{by_class('galleys')}]//a[{by_class('obj_galley_link')}]"  # 3.x primary galleys
-    f" | //*[@id='articleFullText']//a[@href]"  # OJS 2
-)
 
 
 def _links(page: Page, details: etree._Element) -> list[tuple[str, etree._Element | None]]:
     """(view URL, link element) per galley in display order; meta-derived when no links."""
     seen: dict[str, etree._Element | None] = {}
-    for link in find_all(details, _LINKS):
+    index = page.index
+    links = [
+        a
+        for block in index.select("galleys", within=details)
+        for a in index.select("obj_galley_link", within=block, tag="a")
+    ]  # 3.x primary galleys
+    links += [
+        a
+        for block in index.with_id("articleFullText")
+        for a in block.iterdescendants("a")
+        if a.get("href") is not None
+    ]  # OJS 2
+    for link in links:
         view = galley_view_url(absolute_url(link.get("href"), page.url))
         if view is not None and view not in seen:
             seen[view] = link
