@@ -1,36 +1,31 @@
 """The ``harvester`` command: thin click commands over library functions.
 
 Every library error surfaces as one line on stderr and a non-zero exit (2 for bad
-configuration, 1 otherwise); ``-v`` adds the traceback.
+configuration, 1 otherwise); ``-v`` adds the traceback.  Each command imports the stages it
+runs when it runs: ``harvester --help`` and ``harvester status --help`` load click and
+nothing of SQLAlchemy, Sickle, lxml or pydantic.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import sys
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from . import __version__
-from .config import Settings, SourceSettings, load_settings, source_from_url
-from .discover import discover as find_journals
-from .discover import format_discovery, not_ojs_reason
 from .errors import ConfigError, HarvesterError, NotFoundError, PageError
-from .http import HttpClient, Politeness
 from .logs import LogFormat, setup_logging
-from .mirror import mirror_source
-from .pipeline import HarvestRequest, HarvestResult, harvest_source
-from .progress import progress_reporter
-from .signals import stop_requested
-from .store import Store
-from .store.queries import article_versions, current_articles, current_galleys, find_article, source_summaries
+
+if TYPE_CHECKING:
+    from .config import Settings, SourceSettings
+    from .pipeline import HarvestRequest, HarvestResult
+    from .store import Store
 
 __all__ = ["main"]
 
@@ -44,9 +39,13 @@ class _App:
     verbosity: int
 
     def settings(self) -> Settings:
+        from .config import load_settings
+
         return load_settings(self.config_path, database_url=self.database_url)
 
     def store(self, settings: Settings) -> Store:
+        from .store import Store
+
         return Store(settings.database.url)
 
 
@@ -108,6 +107,8 @@ def main(
 
 
 def _resolve_sources(settings: Settings, names: tuple[str, ...], all_sources: bool) -> list[SourceSettings]:
+    from .config import source_from_url
+
     if all_sources:
         return [source for source in settings.sources if source.enabled]
     if not names:
@@ -125,6 +126,11 @@ def _resolve_sources(settings: Settings, names: tuple[str, ...], all_sources: bo
 
 
 def _run_all(app: _App, sources: list[SourceSettings], request: HarvestRequest) -> None:
+    from .http import Politeness
+    from .pipeline import harvest_source
+    from .progress import progress_reporter
+    from .signals import stop_requested
+
     settings = app.settings()
     store = app.store(settings)
     politeness = Politeness(settings.http)
@@ -162,6 +168,8 @@ def _echo_result(result: HarvestResult) -> None:
 @click.pass_obj
 def harvest(app: _App, sources: tuple[str, ...], all_sources: bool) -> None:
     """Harvest sources incrementally now (names from the config, or journal URLs)."""
+    from .pipeline import HarvestRequest
+
     _run_all(app, _resolve_sources(app.settings(), sources, all_sources), HarvestRequest())
 
 
@@ -172,6 +180,8 @@ def harvest(app: _App, sources: tuple[str, ...], all_sources: bool) -> None:
 @click.pass_obj
 def backfill(app: _App, source: str, from_: str | None, until: str | None) -> None:
     """Re-harvest a source fully, or a date range of it."""
+    from .pipeline import HarvestRequest
+
     for value in (from_, until):
         if value and not _is_date(value):
             raise ConfigError(f"{value!r} is not a date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)")
@@ -212,6 +222,8 @@ def run(app: _App) -> None:
 @click.pass_obj
 def status(app: _App, failures: int) -> None:
     """Each source's last run, result, next due time and last error; exit 1 if any is failing."""
+    from datetime import UTC, datetime
+
     from .status import describe, source_statuses
 
     settings = app.settings()
@@ -230,6 +242,8 @@ def status(app: _App, failures: int) -> None:
 @click.pass_obj
 def list_sources(app: _App) -> None:
     """Configured sources with their last run."""
+    from .store.queries import source_summaries
+
     settings = app.settings()
     store = app.store(settings)
     with store.read() as conn:
@@ -267,6 +281,8 @@ def _diff(old: dict[str, Any], new: dict[str, Any]) -> Iterator[str]:
 @click.pass_obj
 def history(app: _App, article: str) -> None:
     """Versions of one article (by id, DOI, OAI identifier or URL) and what changed."""
+    from .store.queries import article_versions, find_article
+
     settings = app.settings()
     with app.store(settings).read() as conn:
         article_id = find_article(conn, article)
@@ -296,6 +312,10 @@ def history(app: _App, article: str) -> None:
 @click.pass_obj
 def export(app: _App, fmt: str, since: int, source: str | None, galleys: bool) -> None:
     """Current articles to stdout."""
+    import csv
+
+    from .store.queries import current_articles, current_galleys
+
     settings = app.settings()
     with app.store(settings).read() as conn:
         rows = current_articles(conn, since=since, source=source)
@@ -325,6 +345,10 @@ def export(app: _App, fmt: str, since: int, source: str | None, galleys: bool) -
 @click.pass_obj
 def mirror(app: _App, sources: tuple[str, ...], all_sources: bool) -> None:
     """Download the galley files of harvested sources now (default: those with mirror_galleys)."""
+    from .http import Politeness
+    from .mirror import mirror_source
+    from .signals import stop_requested
+
     settings = app.settings()
     if sources or all_sources:
         chosen = _resolve_sources(settings, sources, all_sources)
@@ -373,6 +397,10 @@ def verify_files_command(app: _App, repair: bool) -> None:
 @click.pass_obj
 def discover(app: _App, url: str, as_json: bool) -> None:
     """Find the OJS journal(s) behind any URL of a site and print [[sources]] blocks for them."""
+    from .discover import discover as find_journals
+    from .discover import format_discovery, not_ojs_reason
+    from .http import HttpClient, Politeness
+
     settings = app.settings()
     with HttpClient(settings.http, Politeness(settings.http)) as http:
         found = find_journals(url, http)
@@ -391,6 +419,8 @@ def db() -> None:
 @click.pass_obj
 def upgrade(app: _App) -> None:
     """Create the schema or apply pending migrations."""
+    from .store import Store
+
     settings = app.settings()
     Store(settings.database.url, auto_migrate=False).migrate()
     click.echo(f"database at the newest schema: {settings.database.url}")

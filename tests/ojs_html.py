@@ -965,11 +965,9 @@ def _issue_route(site: OjsSite, journal: SimJournal, rest: list[str], path: str)
             return _redirect("issue-current", issues[0].url() if issues else f"{journal.url}/issue/archive")
         case ["archive", *more] if len(more) <= 1:
             page = _number(more[0]) if more else 1
-            if not page:
-                return _not_found("archive")
             issues = journal.issues()
-            past_end = page > 1 and (page - 1) * site.archive_page_size >= len(issues)
-            if past_end and site.archive_past_end == 404:
+            past_end = page is not None and page > 1 and (page - 1) * site.archive_page_size >= len(issues)
+            if not page or (past_end and site.archive_past_end == 404):
                 return _not_found("archive")
             text = archive_page(journal, issues, page, site.archive_page_size, themed=site.themed_archive)
             return _html("archive", text, journal.modified())

@@ -75,6 +75,26 @@ def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
     assert f"harvester {command}" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_loads_no_harvesting_library(command: str) -> None:
+    """Start-up stays quick: help imports click, not the libraries the commands run on."""
+    probe = (
+        "import sys\n"
+        "from harvester.cli import main\n"
+        "try:\n"
+        f"    main([*{command.split()!r}, '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('sqlalchemy', 'sickle', 'requests', 'lxml', 'pydantic', 'apscheduler', 'rich', 'alembic')\n"
+        "print(sorted(name for name in heavy if name in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "Usage:" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
 def test_harvest_export_history_sources(config: Path, db_url: str, site: OjsSite) -> None:
     done = harvester("harvest", "--all", config=config, db=db_url)
     assert done.returncode == 0, done.stderr
