@@ -33,11 +33,6 @@ from harvester.parse.issue_label import IssueLabel, parse_issue_label
 
 __all__ = ["parse_issue_page"]
 
-_TOC = f"//*[{by_class('obj_issue_toc')}]"
-_OJS2_TOC = (
-    f"//table[{by_class('tocArticle')}] | //h4[{by_class('tocSectionTitle')}]"
-    " | //*[@id='issueDescription'] | //*[@id='issueCoverDescription']"
-)
 _NO_LABEL = IssueLabel(None, None, None, None)
 
 
@@ -51,9 +46,10 @@ def parse_issue_page(content: bytes, url: str) -> IssuePage:
     or a page that is not an OJS issue page.
     """
     page = load_page(content, url)
-    toc = find(page.root, _TOC)
-    ojs2 = find(page.root, _OJS2_TOC)
-    require(page, toc is not None or ojs2 is not None, "issue", "issue table of contents markup")
+    tocs = page.index.select("obj_issue_toc")
+    toc = tocs[0] if tocs else None
+    ojs2 = toc is None and bool(_ojs2_toc(page) or _ojs2_descriptions(page))
+    require(page, toc is not None or ojs2, "issue", "issue table of contents markup")
     if toc is not None:
         label, heading = _ojs3_label(page), find(toc, f".//*[{by_class('heading')}]")
         sections, articles = _ojs3_articles(page, toc)
@@ -64,7 +60,7 @@ def parse_issue_page(content: bytes, url: str) -> IssuePage:
         label, published = _ojs2_label(page), None
         sections, articles = _ojs2_articles(page)
         cover = find(page.root, "//*[@id='issueCoverImage']//img[@src]")
-        description = find(page.root, "//*[@id='issueDescription'] | //*[@id='issueCoverDescription']")
+        description = next(iter(_ojs2_descriptions(page)), None)
     return IssuePage(
         issue=_issue_ref(page, label),
         published=published,
@@ -78,10 +74,15 @@ def parse_issue_page(content: bytes, url: str) -> IssuePage:
 def _issue_ref(page: Page, label: IssueLabel) -> IssueRef:
     """The issue: identification parts, the journal name when shown as text, URL and id."""
     links = [page.url]
-    links += [link.get("href") or "" for link in find_all(page.root, f"//a[{by_class('cover')}][@href]")]
+    links += [link.get("href") or "" for link in page.index.select("cover", tag="a")]
     links += [link.get("href") or "" for link in find_all(page.root, "//ul[@class='menu']//a[@href]")]
     url = next((found for found in (issue_url(absolute_url(h, page.url)) for h in links) if found), None)
-    journal = find(page.root, f"//*[{by_class('pkp_site_name')}]//a[{by_class('is_text')}]")
+    names = [
+        a
+        for site in page.index.select("pkp_site_name")
+        for a in page.index.select("is_text", within=site, tag="a")
+    ]
+    journal = names[0] if names else None
     if journal is None:  # OJS 2: the journal's name as the header text (not a logo image)
         journal = find(page.root, "//*[@id='headerTitle']//h1[not(.//img)]")
     return IssueRef(
@@ -97,7 +98,9 @@ def _issue_ref(page: Page, label: IssueLabel) -> IssueRef:
 
 def _ojs3_label(page: Page) -> IssueLabel:
     """The 3.x page heading, else the ``<title>`` before " | journal"."""
-    heading = inner_text(find(page.root, f"//*[{by_class('page_issue')}]//h1"))
+    heading = inner_text(
+        next((h1 for block in page.index.select("page_issue") for h1 in block.iterdescendants("h1")), None)
+    )
     if not heading:
         title = inner_text(find(page.root, "//title")) or ""
         heading = title.rsplit(" | ", 1)[0].strip()
@@ -145,7 +148,7 @@ def _ojs3_articles(page: Page, toc: etree._Element) -> tuple[list[str], list[Toc
     groups = find_all(toc, f".//*[{by_class('sections')}]/*[{by_class('section')}]") or [toc]
     for group in groups:
         name = inner_text(find(group, "./h2 | ./h3 | ./h4")) if group is not toc else None
-        summaries = find_all(group, f".//*[{by_class('obj_article_summary')}]")
+        summaries = page.index.select("obj_article_summary", within=group)
         if name and summaries:
             sections.append(name)
         for summary in summaries:
@@ -155,13 +158,21 @@ def _ojs3_articles(page: Page, toc: etree._Element) -> tuple[list[str], list[Toc
     return sections, entries
 
 
+def _ojs2_toc(page: Page) -> list[etree._Element]:
+    """OJS 2's section headings and article tables, in document order."""
+    return find_all(page.root, f"//h4[{by_class('tocSectionTitle')}] | //table[{by_class('tocArticle')}]")
+
+
+def _ojs2_descriptions(page: Page) -> list[etree._Element]:
+    return page.index.with_id("issueDescription") + page.index.with_id("issueCoverDescription")
+
+
 def _ojs2_articles(page: Page) -> tuple[list[str], list[TocEntry]]:
     """(section titles, entries) of an OJS 2 table of contents, in document order."""
     sections: list[str] = []
     entries: list[TocEntry] = []
     section: str | None = None
-    nodes = find_all(page.root, f"//h4[{by_class('tocSectionTitle')}] | //table[{by_class('tocArticle')}]")
-    for node in nodes:
+    for node in _ojs2_toc(page):
         if node.tag == "h4":
             section = inner_text(node)
             if section:
