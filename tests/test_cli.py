@@ -12,27 +12,28 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from configs import write_config
 from ojs_site import OjsSite
 
+from harvester.cli import main
 from harvester.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = (
-    "harvest",
-    "backfill",
-    "run",
-    "status",
-    "sources",
-    "history",
-    "export",
-    "discover",
-    "mirror",
-    "verify-files",
-    "db",
-    "db upgrade",
-)
+
+
+def _command_names(group: click.Group, prefix: str = "") -> list[str]:
+    """Every command and subcommand of the ``harvester`` group, as typed after ``harvester``."""
+    names = []
+    for name, command in sorted(group.commands.items()):
+        names.append(prefix + name)
+        if isinstance(command, click.Group):
+            names += _command_names(command, f"{prefix}{name} ")
+    return names
+
+
+COMMANDS = tuple(_command_names(main))
 
 
 @pytest.fixture
