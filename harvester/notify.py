@@ -28,11 +28,6 @@ class Notifier:
         self.watchdog_seconds = _watchdog_seconds(environ)
         self._failing = False
 
-    @property
-    def enabled(self) -> bool:
-        """Whether a service manager listens."""
-        return bool(self._address)
-
     def send(self, **fields: object) -> None:
         """One datagram of ``KEY=VALUE`` lines; failures are logged, never raised."""
         if not self._address:
