@@ -26,7 +26,7 @@ RESTART_KEYS = frozenset(
 )
 #: Settings that change every source's job (its trigger or misfire grace time).
 _SCHEDULE_KEYS = frozenset({"scheduler.jitter", "scheduler.misfire_grace_time"})
-_SECTIONS = ("database", "http", "harvest", "scheduler", "service")
+_SECTIONS = ("database", "http", "harvest", "scheduler", "service", "mirror")
 
 
 @dataclass(frozen=True)

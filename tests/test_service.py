@@ -142,6 +142,15 @@ def test_reload_diff_says_which_settings_need_a_restart() -> None:
     assert "settings http.requests_per_second, service.listen need a restart" in change.summary()
 
 
+def test_reload_diff_takes_the_mirror_section_from_the_next_run() -> None:
+    old = _settings(_source("a", mirror_galleys=True))
+    new = _settings(_source("a", mirror_galleys=True), mirror={"max_file_size": "1GB", "recheck": "7d"})
+    change = diff_settings(old, new)
+    assert change.settings == ("mirror.max_file_size", "mirror.recheck")
+    assert change.restart_needed == ()
+    assert change.summary() == "settings mirror.max_file_size, mirror.recheck apply from the next run"
+
+
 # --- first run ---------------------------------------------------------------------------------
 
 
