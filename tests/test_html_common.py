@@ -104,6 +104,22 @@ def test_parse_ojs_url_and_absolute_url() -> None:
 
 
 @pytest.mark.parametrize(
+    ("href", "expected"),
+    [
+        ("https://x.example/a/b?c=1&d=2", "https://x.example/a/b?c=1&d=2"),  # as it is
+        ("https://x.example/a/../b", "https://x.example/a/../b"),  # urljoin keeps an absolute URL's path
+        ("https://x.example/a#top", "https://x.example/a"),
+        ("https://x.example/a?", "https://x.example/a"),  # an empty query is dropped
+        ("https://x.example/a\tb", "https://x.example/ab"),  # tabs inside are removed (WHATWG)
+        ("http:///a", None),  # no host
+        ("/index.php/j/issue/view/3", "https://x.example/index.php/j/issue/view/3"),
+    ],
+)
+def test_absolute_url_keeps_plain_urls_and_normalises_the_rest(href: str, expected: str | None) -> None:
+    assert absolute_url(href, "https://x.example/index.php/j/article/view/1") == expected
+
+
+@pytest.mark.parametrize(
     ("name", "author"),
     [
         ("Ayesha Siddiqui", Author("Ayesha Siddiqui", "Ayesha", "Siddiqui")),

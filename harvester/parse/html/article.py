@@ -30,6 +30,7 @@ locale, all three tags); titles as ``_titles`` says.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 
@@ -452,11 +453,10 @@ def _issue_link(ctx: _Context) -> tuple[str | None, str | None]:
     breadcrumbs' issue link (3.x ``.cmp_breadcrumbs``, OJS 2 ``#breadcrumb``), else the
     first link to an issue's TOC with text (OJS 2 sidebars come before the content)."""
     block = ctx.item("issue")
-    links = find_all(block, f".//a[{by_class('title')}]") if block is not None else []
+    titled = find_all(block, f".//a[{by_class('title')}]") if block is not None else []
     crumbs = ctx.page.index.with_id("breadcrumb") + ctx.page.index.select("cmp_breadcrumbs")
-    links += [link for crumb in crumbs for link in crumb.iterdescendants("a")]
-    links += ctx.page.root.iter("a")
-    for link in links:
+    crumbed = (link for crumb in crumbs for link in crumb.iterdescendants("a"))
+    for link in itertools.chain(titled, crumbed, ctx.page.root.iter("a")):
         href = link.get("href")
         url = issue_url(absolute_url(href, ctx.page.url)) if href else None
         text = inner_text(link)

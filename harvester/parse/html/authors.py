@@ -38,7 +38,7 @@ from lxml import etree
 from harvester.align import fold, pairs_by_key
 from harvester.model import Author
 from harvester.normalize import clean_text, normalize_orcid, split_creator
-from harvester.parse.html.common import Page, by_class, find, find_all, inner_text, paragraphs
+from harvester.parse.html.common import Page, by_class, find, find_all, first_by_class, inner_text, paragraphs
 
 __all__ = ["AuthorLocales", "parse_authors", "split_name"]
 
@@ -80,11 +80,16 @@ def split_name(name: str) -> Author:
     return Author(name=name, given=given, family=family)
 
 
+_AUTHOR_TAGS = frozenset({"citation_author", "citation_author_institution", "citation_authors"})
+
+
 def _meta_authors(page: Page) -> list[_Named]:
     """Authors from the Google Scholar (else Dublin Core) tags, institutions attached in order."""
     names: list[tuple[str, list[str]]] = []
     for meta in page.meta.items:
         key = meta.name.casefold()
+        if key not in _AUTHOR_TAGS:
+            continue
         text = clean_text(meta.content)
         if not text:
             continue
@@ -101,7 +106,9 @@ def _meta_authors(page: Page) -> list[_Named]:
 
 def _orcid(node: etree._Element) -> str | None:
     """The ORCID iD linked in ``node`` (3.x ``span.orcid``, OJS 2's ``a.orcid``)."""
-    for link in find_all(node, ".//a[@href]"):
+    for link in node.iter("a"):
+        if link.get("href") is None:
+            continue
         orcid = normalize_orcid(link.get("href")) or normalize_orcid(inner_text(link))
         if orcid:
             return orcid
@@ -112,12 +119,12 @@ def _shown_authors(page: Page, details: etree._Element) -> list[_Shown]:
     """The theme's author list: 3.1 ``ul.item.authors > li``, 3.3+ ``.item.authors ul.authors > li``."""
     shown: list[_Shown] = []
     for item in _author_items(page, details):
-        name = inner_text(find(item, f".//*[{by_class('name')}]"))
+        parts = first_by_class(item, "name", "orcid", "affiliation")
+        name = inner_text(parts.get("name"))
         if not name:
             continue
-        orcid_span = find(item, f".//*[{by_class('orcid')}]")
-        orcid = _orcid(orcid_span) if orcid_span is not None else None
-        shown.append(_Shown(name, _affiliations(item), orcid))
+        orcid = _orcid(parts["orcid"]) if "orcid" in parts else None
+        shown.append(_Shown(name, _affiliations(parts.get("affiliation")), orcid))
     if not shown:  # OJS 2: <div id="authorString"><em>A B, C D</em></div>
         strings = page.index.with_id("authorString")
         text = inner_text(strings[0]) if strings else None
@@ -134,13 +141,12 @@ def _author_items(page: Page, details: etree._Element) -> list[etree._Element]:
     return list(dict.fromkeys(items))
 
 
-def _affiliations(item: etree._Element) -> tuple[str, ...]:
+def _affiliations(block: etree._Element | None) -> tuple[str, ...]:
     """A theme author's affiliations: 3.5 writes one ``span`` each inside ``span.affiliation``
     (ojs 3_5_0-1 templates/frontend/objects/article_details.tpl), earlier releases one text."""
-    block = find(item, f".//*[{by_class('affiliation')}]")
     if block is None:
         return ()
-    parts = [inner_text(span) for span in find_all(block, "./span")]
+    parts = [inner_text(span) for span in block.iterchildren("span")]
     found = tuple(part for part in parts if part) or (inner_text(block),)
     return tuple(part for part in found if part)
 

@@ -39,6 +39,7 @@ __all__ = [
     "collapse",
     "find",
     "find_all",
+    "first_by_class",
     "full_date",
     "inner_text",
     "is_ojs",
@@ -97,6 +98,22 @@ def find(node: etree._Element, xpath: str) -> etree._Element | None:
     """The first element an XPath selects, or None."""
     found = find_all(node, xpath)
     return found[0] if found else None
+
+
+def first_by_class(node: etree._Element, *names: str) -> dict[str, etree._Element]:
+    """{class: the first element below ``node`` with it} for each of ``names`` found.
+
+    For small subtrees (an author's entry, a metadata block): one walk is cheaper than an
+    XPath evaluation per class.
+    """
+    wanted = set(names)
+    found: dict[str, etree._Element] = {}
+    for element in node.iterdescendants():
+        classes = element.get("class")
+        if classes:
+            for name in wanted.intersection(classes.split()):
+                found.setdefault(name, element)
+    return found
 
 
 def collapse(text: str | None) -> str | None:
@@ -229,13 +246,8 @@ def _lang(element: etree._Element) -> str | None:
     return (value.strip().replace("_", "-") or None) if value else None
 
 
-def _meta_tags(root: etree._Element) -> MetaTags:
-    items = [
-        Meta(str(element.get("name")).strip(), element.get("content") or "", _lang(element))
-        for element in root.iter("meta")
-        if element.get("name") is not None
-    ]
-    return MetaTags(items)
+def _meta(element: etree._Element) -> Meta:
+    return Meta(str(element.get("name")).strip(), element.get("content") or "", _lang(element))
 
 
 def _inside(element: etree._Element, container: etree._Element) -> bool:
@@ -243,7 +255,8 @@ def _inside(element: etree._Element, container: etree._Element) -> bool:
 
 
 class ClassIndex:
-    """A page's elements by class token and by id, in document order, from one walk.
+    """A page's elements by class token and by id, in document order, and its named meta
+    tags, from one walk.
 
     OJS themes name every part of a page by class (``.item.keywords``, ``.obj_galley_link``)
     and OJS 2 by id.  An XPath class test walks the whole tree for each question, and an
@@ -254,12 +267,18 @@ class ClassIndex:
         """Walk ``root`` once."""
         self._classes: dict[str, list[etree._Element]] = {}
         self._ids: dict[str, list[etree._Element]] = {}
-        for element in find_all(root, "//*[@class or @id]"):
-            for name in dict.fromkeys((element.get("class") or "").split()):
-                self._classes.setdefault(name, []).append(element)
+        metas: list[Meta] = []
+        for element in root.iter():
+            names = element.get("class")
+            if names:
+                for name in set(names.split()):
+                    self._classes.setdefault(name, []).append(element)
             ident = element.get("id")
             if ident:
                 self._ids.setdefault(ident, []).append(element)
+            if element.tag == "meta" and element.get("name") is not None:
+                metas.append(_meta(element))
+        self.meta = MetaTags(metas)
 
     def select(
         self, *names: str, within: etree._Element | None = None, tag: str | None = None
@@ -361,7 +380,7 @@ def parse_page(content: bytes, url: str, charset: str | None = None) -> Page:
 
     Raises ``PageError(url, reason)`` only when there is no HTML to parse.
     """
-    if not content or not content.strip():
+    if not content or content.isspace():
         raise PageError(url, "empty page")
     try:
         root = etree.fromstring(_decode(content, charset), HTML_PARSER)
@@ -370,7 +389,8 @@ def parse_page(content: bytes, url: str, charset: str | None = None) -> Page:
     if root is None:
         raise PageError(url, "not an HTML page")
     html = find(root, "/html") if root.tag != "html" else root
-    return Page(url, root, _meta_tags(root), _lang(html) if html is not None else None, ClassIndex(root))
+    index = ClassIndex(root)
+    return Page(url, root, index.meta, _lang(html) if html is not None else None, index)
 
 
 def load_page(content: bytes, url: str) -> Page:

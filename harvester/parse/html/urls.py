@@ -23,6 +23,7 @@ one, in which case no numeric id can be read from the URL.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -118,6 +119,12 @@ def journal_page_url(base: str, page: str, op: str, *args: str) -> str:
     return "/".join((base.rstrip("/"), page, op, *args))
 
 
+# An absolute http(s) URL with a host, no fragment, no whitespace or controls and no empty
+# query: ``absolute_url`` would return it unchanged (``urljoin`` leaves an absolute URL with a
+# host as it is, ``urlunsplit`` drops only the fragment and an empty query).
+_PLAIN_ABSOLUTE_RE = re.compile(r"https?://[^/?#\s\x00-\x1f]+(?:[/?][^#\s\x00-\x1f]*)?(?<!\?)\Z")
+
+
 def absolute_url(href: str | None, base: str) -> str | None:
     """``href`` resolved against ``base``, without its fragment; None unless http(s).
 
@@ -126,12 +133,16 @@ def absolute_url(href: str | None, base: str) -> str | None:
     """
     if not href or not href.strip():
         return None
-    parts = urlsplit(urljoin(base, href.strip()))
+    href = href.strip()
+    if _PLAIN_ABSOLUTE_RE.match(href):  # nothing to resolve or drop (most OJS links)
+        return href
+    parts = urlsplit(urljoin(base, href))
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
 
 
+@functools.lru_cache(maxsize=64)  # a page names the same few URLs several times
 def parse_ojs_url(url: str | None) -> OjsUrl | None:
     """Where an http(s) URL sits in an OJS site, in any URL shape; None when its shape says nothing."""
     if not url:
