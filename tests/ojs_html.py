@@ -944,7 +944,8 @@ def _number(text: str) -> int | None:
 def _released(site: OjsSite, journal: SimJournal | None, page: Page) -> Page:
     """A page as the site's release writes it: its version in the generator meta and the asset URLs
     (``?v=``), its ``<html lang>``, and in 3.5 the journal's locale segment in every link but the meta
-    tags' (``ojs_releases``; observed on 3.5.0-1, O4). The markup is the recorded 3.3.0-11 one."""
+    tags' and How to Cite's (``ojs_releases``; observed on 3.5.0-1, O4, and its #304 ``csl-entry``).
+    The markup is the recorded 3.3.0-11 one."""
     release = site.release
     if page.content_type != PAGE_TYPE or release.name == "3.3.0-11":
         return page
@@ -954,7 +955,9 @@ def _released(site: OjsSite, journal: SimJournal | None, page: Page) -> Page:
     )
     if journal is not None and journal.locale_segment:
         text = "".join(
-            line if line.startswith("<meta ") else line.replace(f"{journal.url}/", f"{journal.page_url}/")
+            line
+            if line.startswith("<meta ") or 'class="csl-entry"' in line
+            else line.replace(f"{journal.url}/", f"{journal.page_url}/")
             for line in text.splitlines(keepends=True)
         )
     return dataclasses.replace(page, body=text.encode())
@@ -1097,6 +1100,11 @@ def _cover_image(site: OjsSite, context_id: int, issue_id: int) -> Page:
 # ----------------------------------------------------------------------------------------------------
 
 
+def _linked(journal: SimJournal, url: str) -> str:
+    """A URL as the theme links it: with 3.5's locale segment (the meta tags' URLs have none)."""
+    return url.replace(f"{journal.url}/", f"{journal.page_url}/", 1)
+
+
 def _expected_author(author: SimAuthor, key: str) -> Author:
     # 3.x pages show only the full name: the parser splits on the last space (conventions).
     # citation_author and its institution are in the UI locale (3.3) or the submission's (3.4.0-2+),
@@ -1131,16 +1139,17 @@ def expected_article(art: SimArticle) -> Article:
     if art.keywords_fr and journal.release.keywords_every_locale:
         keywords[fr] = tuple(art.keywords_fr)
     galleys = tuple(  # MIME type: class "pdf", else the DC.Format tags (one per galley, in order)
-        Galley(art.galley_url(gid), _LABELS.get(mime, "File"), mime, art.download_url(gid))
+        Galley(_linked(journal, art.galley_url(gid)), _LABELS.get(mime, "File"), mime,
+               _linked(journal, art.download_url(gid)))
         for gid, mime in art.galleys
-    )
+    )  # fmt: skip
     issue = IssueRef(
         journal_title=journal.title,
         volume=str(art.volume),
         number=str(art.number),
         year=int(art.year),
         title=art.issue_title,
-        url=f"{journal.url}/issue/view/{issue_id}" if issue_id else None,
+        url=f"{journal.page_url}/issue/view/{issue_id}" if issue_id else None,
         ojs_id=issue_id,
     )
     return Article(
