@@ -389,6 +389,9 @@ def _scholar_meta(art: SimArticle) -> str:
         out += _meta("citation_firstpage", first) + _meta("citation_lastpage", last)
     out += _meta("citation_doi", art.doi) if art.doi else ""
     out += _meta("citation_abstract_html_url", art.url())
+    if art.abstract and journal.release.citation_abstract:  # tags stripped, escaped twice (quirk 1)
+        stripped = re.sub(r"<[^>]*>", "", _abstract_html(art))
+        out += _meta("citation_abstract", stripped, f' xml:lang="{journal.release.meta_lang("en")}"')
     out += _citation_keywords(art, journal.release)
     pdfs = [gid for gid, mime in art.galleys if mime == "application/pdf"]
     return out + "".join(_meta("citation_pdf_url", art.download_url(gid)) for gid in pdfs)
@@ -1005,7 +1008,7 @@ def _issue_route(site: OjsSite, journal: SimJournal, rest: list[str], path: str)
             issues = journal.issues()
             return _redirect("issue-current", issues[0].url() if issues else f"{journal.url}/issue/archive")
         case ["archive", *more] if len(more) <= 1:
-            return _archive(site, journal, _number(more[0]) if more else 1)
+            return _archive(site, journal, _php_int(more[0]) if more else 1)
         case ["view", issue_id]:
             number = _number(issue_id)
             issue = journal.issue(number) if number else None
@@ -1015,11 +1018,20 @@ def _issue_route(site: OjsSite, journal: SimJournal, rest: list[str], path: str)
     return _not_found("not-found")
 
 
-def _archive(site: OjsSite, journal: SimJournal, page: int | None) -> Page:
-    """``/issue/archive[/N]``; past the last page a 404 or an empty list, as the release answers."""
+def _php_int(text: str) -> int:
+    """PHP's ``(int)`` of a path argument: its leading integer, else 0."""
+    match = re.match(r"\s*[+-]?\d+", text)
+    return int(match.group()) if match else 0
+
+
+def _archive(site: OjsSite, journal: SimJournal, page: int) -> Page:
+    """``/issue/archive[/N]``: ``(int) N``, where 0, negatives and non-numbers show page 1 (tag 3_4_0-8
+    pages/issue/IssueHandler.php ``archive``; observed on 3.5.0-1, O1, whose page 0 links "next" to 1,
+    not copied here); past the last page a 404 or an empty list, as the release answers."""
     issues = journal.issues()
-    past_end = page is not None and page > 1 and (page - 1) * site.archive_page_size >= len(issues)
-    if not page or (past_end and site.archive_past_end == 404):
+    page = max(page, 1)
+    past_end = page > 1 and (page - 1) * site.archive_page_size >= len(issues)
+    if past_end and site.archive_past_end == 404:
         return _not_found("archive")
     text = archive_page(journal, issues, page, site.archive_page_size, themed=site.themed_archive)
     return _html("archive", text, journal.modified())

@@ -69,6 +69,12 @@ class Release:
         """Identify's toolkit URL: http up to 3.3, https from 3.4.0-0 (lib: classes/oai/OAI.php)."""
         return "http://pkp.sfu.ca/ojs/" if self.regional_english else "https://pkp.sfu.ca/ojs/"
 
+    @property
+    def citation_abstract(self) -> bool:
+        """The Google Scholar plugin's ``citation_abstract``, in the submission locale, from 3.4
+        (pkp/googleScholar as pinned by 3_4_0-4; shared/OJS.md section 6; observed on 3.5.0-1)."""
+        return not self.regional_english
+
     def oai_lang(self, language: str) -> str:
         """oai_dc xml:lang of the journal's "en" or "fr" locale (en_US/fr_CA, or en/fr_CA)."""
         if language == "fr":

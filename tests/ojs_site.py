@@ -135,7 +135,7 @@ class SimArticle:
     control_chars: bool = False  # emit XML-illegal control chars and an invalid UTF-8 byte
     subtitle: str | None = None
     prefix: str | None = None  # "The", "A", ... (OJS keeps it apart from the title)
-    abstract_fr: str | None = None  # fr-CA abstract (article page only; the OAI record omits it)
+    abstract_fr: str | None = None  # fr-CA abstract (one paragraph)
     keywords_fr: list[str] = field(default_factory=list)  # fr-CA keywords
     abstract_style: str = "p"  # page markup of the paragraphs: "p" (one <p> each), "br", "ul"
     file_revision: int = 0  # bump to change the bytes of the galley files
@@ -512,6 +512,9 @@ def _dc_xml(art: SimArticle, journal: SimJournal, *, broken: bool) -> str:
         description = _hsc(_stored_html(_oai_abstract(art), raw_amp=art.raw_amp))
         description += _BAD_BYTE_MARK if broken else ""
         lines.append(f'<dc:description xml:lang="{en}">{description}</dc:description>')
+    if art.abstract_fr:  # every locale's abstract (Dc11SchemaArticleAdapter ``getAbstract(null)``)
+        description = _hsc(_stored_html(art.abstract_fr, raw_amp=False))
+        lines.append(f'<dc:description xml:lang="{fr}">{description}</dc:description>')
     names = [(en, journal.title)] + ([(fr, journal.title_fr)] if journal.title_fr else [])
     lines += [f'<dc:publisher xml:lang="{lang}">{_hsc(name)}</dc:publisher>' for lang, name in names]
     lines += [
