@@ -394,7 +394,10 @@ def _scholar_meta(art: SimArticle) -> str:
         out += _meta("citation_abstract", stripped, f' xml:lang="{journal.release.meta_lang("en")}"')
     out += _citation_keywords(art, journal.release)
     pdfs = [gid for gid, mime in art.galleys if mime == "application/pdf"]
-    return out + "".join(_meta("citation_pdf_url", art.download_url(gid)) for gid in pdfs)
+    out += "".join(_meta("citation_pdf_url", art.download_url(gid)) for gid in pdfs)
+    # HTML galleys: their view page (recorded: 3.3.0-11 #13, 3.5.0-1 #307).
+    pages = [gid for gid, mime in art.galleys if mime == "text/html"]
+    return out + "".join(_meta("citation_fulltext_html_url", art.galley_url(gid)) for gid in pages)
 
 
 def _citation_keywords(art: SimArticle, release: Release) -> str:

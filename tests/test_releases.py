@@ -11,32 +11,42 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from lxml import etree
+from lxml import html as lxml_html
 from ojs_releases import RELEASES, Release
 from ojs_site import OjsSite, SimArticle, SimAuthor
+from replay import samples_dir
 from test_harvest import make_settings
 
 from harvester.config import SourceSettings
 from harvester.job import HarvestRequest
+from harvester.model import Article
+from harvester.parse.html import parse_article_page
 from harvester.pipeline import HarvestResult, harvest_source
 from harvester.store import Store
 
 JOURNAL = "jsas"
+OAI = "{http://www.openarchives.org/OAI/2.0/}"
+DC = "{http://purl.org/dc/elements/1.1/}"
 STRATEGIES = ["auto", "oai", "html", "oai+html"]
 
 
 def _prepare(site: OjsSite) -> None:
     """Five issues (three archive pages of two), and fr_CA values on two articles: a title, an
-    abstract, keywords (fewer than the en ones, so 3.4's citation_keywords keep en ones) and an
-    author's fr_CA name."""
+    abstract, keywords (as many as the en ones, so that 3.4's citation_keywords keep only the fr
+    ones, as recorded on 3.5.0-1 #307; fewer, so that they keep some of each) and an author's fr_CA
+    name."""
     for index, art in enumerate(site.articles(JOURNAL)):
         site.edit(JOURNAL, art.id, number=str(index % 5 + 1))
     first, second = site.articles(JOURNAL)[:2]
     first.title_fr, first.abstract_fr = "Le changement climatique au Pendjab", "Un résumé en français."
-    first.keywords_fr = ["changement climatique", "Partition"]
+    first.keywords_fr = [f"mot-clé {n}" for n in range(len(first.keywords))]  # as many: all fr survive
     first.authors[0].names_fr = ("Klaus", "Mülleur")
     second.keywords_fr = ["culture de l'imprimé"]
     second.authors[0].names_fr = ("Zoé", "O'Brien")
@@ -116,7 +126,8 @@ def _check_oai_fields(art: SimArticle, record: dict[str, Any], release: Release,
     keywords = {en: art.keywords, fr: art.keywords_fr}
     # record_json leaves out empty values
     assert record.get("keywords_by_language", {}) == {k: v for k, v in keywords.items() if v}, art.id
-    assert set(record.get("abstracts", {})) == {en} | ({fr} if art.abstract_fr else set()), art.id
+    languages = {en: art.abstract, fr: art.abstract_fr}
+    assert set(record.get("abstracts", {})) == {key for key, text in languages.items() if text}, art.id
     assert record.get("keywords", []) == art.keywords
     page = art.expected_html() or {}
     for author, stored, shown in zip(art.authors, record["authors"], page["authors"], strict=True):
@@ -213,3 +224,129 @@ def test_ojs35_harvest_on_postgresql(make_site: Any, store: Store) -> None:
             _check_oai_fields(art, records[art.url()][0], site.release, pages=True)
             _check_page_fields(art, records[art.url()][0])
     assert _count(store, "SELECT COUNT(*) FROM article_versions") == len(arts)
+
+
+# --- the site's output for a release against the recorded install of that release ------------------
+
+RECORDED = {  # release: (recorded site, past-the-end archive page, a bilingual article's page, its OAI
+    # request, its identifier)
+    "3.3.0-11": (
+        "jsas_ojs3.3.0-11",
+        "/index.php/jsas/issue/archive/3",
+        "/index.php/jsas/article/view/7",
+        ("/index.php/jsas/oai", "verb=ListRecords&metadataPrefix=oai_dc"),
+        "oai:ojs.pkp.sfu.ca:article/7",
+    ),
+    "3.5.0-1": (
+        "ajpa_ojs3.5.0-1",
+        "/index.php/ajpa/en/issue/archive/4",
+        "/index.php/ajpa/en/article/view/307",
+        (
+            "/index.php/ajpa/en/oai",
+            "verb=GetRecord&metadataPrefix=oai_dc&identifier=oai%3Aajpa.example.org%3Aarticle%2F307",
+        ),
+        "oai:ajpa.example.org:article/307",
+    ),
+}
+# Present or not by the data, not the release: a DOI, references, an HTML galley.
+_DATA_TAGS = {"citation_doi", "DC.Identifier.DOI", "citation_reference", "citation_fulltext_html_url"}
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def _recording(name: str, path: str, query: str = "") -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body OJS sent for one recorded request of site ``name``."""
+    root = samples_dir()
+    site_dir = root / "sites" / name if root else None
+    if site_dir is None or not site_dir.is_dir():
+        pytest.skip(f"recorded OJS site {name} not found (../shared/samples/sites)")
+    for line in (site_dir / "index.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if (row["path"], row["query"]) == (path, query):
+            return row["status"], row["headers"], (site_dir / row["body"]).read_bytes()
+    raise AssertionError(f"{name}: {path}?{query} not recorded")
+
+
+def _form(lang: str | None) -> str | None:
+    """A language tag's form, data aside: the journal's primary (en), or another language."""
+    return None if lang is None else ("primary" if lang.split("-")[0] == "en" else "other")
+
+
+def _meta_shape(body: bytes) -> tuple[str | None, str | None, list[tuple[str, str | None]]]:
+    """``<html lang>``, the generator, and the meta tags in order of first appearance (name, form)."""
+    doc = lxml_html.fromstring(body)
+    tags = [(meta.get("name"), _form(meta.get("xml:lang"))) for meta in doc.iter("meta") if meta.get("name")]
+    order = [tag for tag in dict.fromkeys(tags) if tag[0] not in _DATA_TAGS]
+    generator = next(
+        (meta.get("content") for meta in doc.iter("meta") if meta.get("name") == "generator"), None
+    )
+    return doc.get("lang"), generator, order
+
+
+def _dc_shape(body: bytes, identifier: str) -> list[tuple[str, str | None]]:
+    """The record's dc elements in order, runs of one (element, form) collapsed; ``dc:publisher``
+    left out (the recorded 3.5 journal names a publisher institution, in its primary locale only:
+    Dc11SchemaArticleAdapter; the simulated journals give their name per locale)."""
+    root = etree.fromstring(body)
+    record = next(
+        r for r in root.iter(f"{OAI}record") if r.findtext(f"{OAI}header/{OAI}identifier") == identifier
+    )
+    shape: list[tuple[str, str | None]] = []
+    for element in record.iter(f"{DC}*"):
+        key = (etree.QName(element).localname, _form(element.get(_XML_LANG)))
+        if key[0] != "publisher" and (not shape or shape[-1] != key):
+            shape.append(key)
+    return shape
+
+
+def _language_forms(article: Article) -> list[set[str | None]]:
+    """The forms of the language keys the parsed page has, per field."""
+    fields = [article.titles, article.abstracts, article.keywords_by_language]
+    fields += [author.given_names for author in article.authors]
+    return [{_form(key) for key in values} for values in fields]
+
+
+def _get(url: str) -> tuple[int, dict[str, str], bytes]:
+    """One GET, redirects not followed."""
+    parts = urlsplit(url)
+    connection = HTTPConnection(parts.netloc, timeout=10)
+    connection.request("GET", f"{parts.path}?{parts.query}" if parts.query else parts.path)
+    reply = connection.getresponse()
+    try:
+        return reply.status, dict(reply.getheaders()), reply.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("release", list(RECORDED))
+def test_the_site_answers_like_the_recorded_install_of_its_release(make_site: Any, release: str) -> None:
+    """The article page, the OAI record, Identify, the archive's end and (3.5) the locale redirect of
+    the test site for ``release`` have the structure the real install of that release sent."""
+    name, past_end, page_path, (oai_path, oai_query), identifier = RECORDED[release]
+    site = make_site(release)
+    art = site.articles(JOURNAL)[0]  # bilingual: title, abstract, keywords and an author's name in fr_CA
+    journal = site.journals[JOURNAL]
+    page = _get(f"{journal.page_url}/article/view/{art.id}")[2]
+    recorded_page = _recording(name, page_path)[2]
+    assert _meta_shape(page) == _meta_shape(recorded_page)
+    parsed = parse_article_page(page, art.url())
+    recorded_article = parse_article_page(recorded_page, f"http://127.0.0.1{page_path}")
+    assert _language_forms(parsed)[:3] == _language_forms(recorded_article)[:3]
+    assert _language_forms(parsed)[3] == _language_forms(recorded_article)[3]  # first author
+    oai = _get(f"{journal.oai_url}?verb=GetRecord&metadataPrefix=oai_dc&identifier={art.oai_identifier()}")
+    assert _dc_shape(oai[2], art.oai_identifier()) == _dc_shape(
+        _recording(name, oai_path, oai_query)[2], identifier
+    )
+    toolkit = "{http://oai.dlib.vt.edu/OAI/metadata/toolkit}"
+    ours = etree.fromstring(_get(f"{journal.oai_url}?verb=Identify")[2])
+    theirs = etree.fromstring(_recording(name, oai_path, "verb=Identify")[2])
+    for field in ("version", "URL"):
+        assert ours.findtext(f".//{toolkit}{field}") == theirs.findtext(f".//{toolkit}{field}")
+    # The archive past its end (the site has three pages), and the journal's locale-less URL: the
+    # home page, or (3.5, two locales) a 302 to the primary locale's.
+    assert _get(f"{journal.page_url}/issue/archive/4")[0] == _recording(name, past_end)[0]
+    status, headers, _ = _get(journal.url)
+    journal_path = f"/index.php/{name.split('_')[0]}"
+    recorded_status, recorded_headers, _ = _recording(name, journal_path)
+    assert status == recorded_status
+    location = recorded_headers.get("Location", "").partition(journal_path)[2]
+    assert headers.get("Location", "").partition(journal.url)[2] == location
