@@ -22,6 +22,8 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
+
 NOT_FOUND_BODY = b"<h1>404 Not Found</h1>"
 _TEXT_MARKERS = ("text/", "xml", "html", "json")
 
@@ -30,6 +32,20 @@ def samples_dir() -> Path | None:
     """``<repo>/../shared/samples`` if it exists, else None (tests then skip)."""
     path = Path(__file__).resolve().parents[2] / "shared" / "samples"
     return path if path.is_dir() else None
+
+
+def recorded_response(site: str, path: str, query: str = "") -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body OJS sent for one recorded GET of ``shared/samples/sites/<site>``;
+    a skip when the samples are absent."""
+    root = samples_dir()
+    site_dir = root / "sites" / site if root else None
+    if site_dir is None or not site_dir.is_dir():
+        pytest.skip(f"recorded OJS site {site} not found (../shared/samples/sites)")
+    for line in (site_dir / "index.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if (row["method"], row["path"], row["query"]) == ("GET", path, query):
+            return row["status"], row["headers"], (site_dir / row["body"]).read_bytes()
+    raise AssertionError(f"{site}: GET {path}?{query} not recorded")
 
 
 def _query_key(query: str) -> tuple[tuple[str, str], ...]:

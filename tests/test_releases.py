@@ -21,7 +21,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from ojs_releases import RELEASES, Release
 from ojs_site import OjsSite, SimArticle, SimAuthor
-from replay import samples_dir
+from replay import recorded_response
 from test_harvest import make_settings
 
 from harvester.config import SourceSettings
@@ -253,19 +253,6 @@ _DATA_TAGS = {"citation_doi", "DC.Identifier.DOI", "citation_reference", "citati
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
-def _recording(name: str, path: str, query: str = "") -> tuple[int, dict[str, str], bytes]:
-    """Status, headers and body OJS sent for one recorded request of site ``name``."""
-    root = samples_dir()
-    site_dir = root / "sites" / name if root else None
-    if site_dir is None or not site_dir.is_dir():
-        pytest.skip(f"recorded OJS site {name} not found (../shared/samples/sites)")
-    for line in (site_dir / "index.jsonl").read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        if (row["path"], row["query"]) == (path, query):
-            return row["status"], row["headers"], (site_dir / row["body"]).read_bytes()
-    raise AssertionError(f"{name}: {path}?{query} not recorded")
-
-
 def _form(lang: str | None) -> str | None:
     """A language tag's form, data aside: the journal's primary (en), or another language."""
     return None if lang is None else ("primary" if lang.split("-")[0] == "en" else "other")
@@ -326,7 +313,7 @@ def test_the_site_answers_like_the_recorded_install_of_its_release(make_site: An
     art = site.articles(JOURNAL)[0]  # bilingual: title, abstract, keywords and an author's name in fr_CA
     journal = site.journals[JOURNAL]
     page = _get(f"{journal.page_url}/article/view/{art.id}")[2]
-    recorded_page = _recording(name, page_path)[2]
+    recorded_page = recorded_response(name, page_path)[2]
     assert _meta_shape(page) == _meta_shape(recorded_page)
     parsed = parse_article_page(page, art.url())
     recorded_article = parse_article_page(recorded_page, f"http://127.0.0.1{page_path}")
@@ -334,19 +321,19 @@ def test_the_site_answers_like_the_recorded_install_of_its_release(make_site: An
     assert _language_forms(parsed)[3] == _language_forms(recorded_article)[3]  # first author
     oai = _get(f"{journal.oai_url}?verb=GetRecord&metadataPrefix=oai_dc&identifier={art.oai_identifier()}")
     assert _dc_shape(oai[2], art.oai_identifier()) == _dc_shape(
-        _recording(name, oai_path, oai_query)[2], identifier
+        recorded_response(name, oai_path, oai_query)[2], identifier
     )
     toolkit = "{http://oai.dlib.vt.edu/OAI/metadata/toolkit}"
     ours = etree.fromstring(_get(f"{journal.oai_url}?verb=Identify")[2])
-    theirs = etree.fromstring(_recording(name, oai_path, "verb=Identify")[2])
+    theirs = etree.fromstring(recorded_response(name, oai_path, "verb=Identify")[2])
     for field in ("version", "URL"):
         assert ours.findtext(f".//{toolkit}{field}") == theirs.findtext(f".//{toolkit}{field}")
     # The archive past its end (the site has three pages), and the journal's locale-less URL: the
     # home page, or (3.5, two locales) a 302 to the primary locale's.
-    assert _get(f"{journal.page_url}/issue/archive/4")[0] == _recording(name, past_end)[0]
+    assert _get(f"{journal.page_url}/issue/archive/4")[0] == recorded_response(name, past_end)[0]
     status, headers, _ = _get(journal.url)
     journal_path = f"/index.php/{name.split('_')[0]}"
-    recorded_status, recorded_headers, _ = _recording(name, journal_path)
+    recorded_status, recorded_headers, _ = recorded_response(name, journal_path)
     assert status == recorded_status
     location = recorded_headers.get("Location", "").partition(journal_path)[2]
     assert headers.get("Location", "").partition(journal.url)[2] == location
