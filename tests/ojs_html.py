@@ -1199,7 +1199,8 @@ def record(art: SimArticle) -> dict[str, Any]:
 
 
 def _issue_ref(issue: SimIssue, journal_title: str | None) -> IssueRef:
-    return IssueRef(journal_title, issue.volume, issue.number, issue.year, issue.title, issue.url(), issue.id)
+    url = _linked(issue.journal, issue.url())
+    return IssueRef(journal_title, issue.volume, issue.number, issue.year, issue.title, url, issue.id)
 
 
 def expected_issue(issue: SimIssue) -> IssuePage:
@@ -1211,7 +1212,8 @@ def expected_issue(issue: SimIssue) -> IssuePage:
         description=issue.description,
         sections=tuple(issue.sections()),
         articles=tuple(
-            TocEntry(a.url(), a.id, a.full_title, a.section_title, a.pages or None) for a in issue.articles
+            TocEntry(_linked(issue.journal, a.url()), a.id, a.full_title, a.section_title, a.pages or None)
+            for a in issue.articles
         ),
     )
 
@@ -1219,7 +1221,7 @@ def expected_issue(issue: SimIssue) -> IssuePage:
 def expected_archive(journal: SimJournal, issues: list[SimIssue], page: int, size: int) -> ArchivePage:
     """Archive page ``page`` as ``harvester.model.ArchivePage`` (entries carry no journal title)."""
     shown = issues[(page - 1) * size : page * size]
-    following = f"{journal.url}/issue/archive/{page + 1}" if page * size < len(issues) else None
+    following = f"{journal.page_url}/issue/archive/{page + 1}" if page * size < len(issues) else None
     return ArchivePage(issues=tuple(_issue_ref(i, None) for i in shown), next_url=following)
 
 
