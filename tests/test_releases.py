@@ -34,6 +34,9 @@ JOURNAL = "jsas"
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 STRATEGIES = ["auto", "oai", "html", "oai+html"]
+EVERY_RELEASE_AND_STRATEGY = pytest.mark.parametrize(
+    ("release", "strategy"), [(release, strategy) for release in RELEASES for strategy in STRATEGIES]
+)
 
 
 def _prepare(site: OjsSite) -> None:
@@ -149,8 +152,7 @@ def _check_page_fields(art: SimArticle, record: dict[str, Any]) -> None:
         assert [stored.get(key) for key in wanted] == [expected.get(key) for key in wanted], art.id
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
-@pytest.mark.parametrize("release", list(RELEASES))
+@EVERY_RELEASE_AND_STRATEGY
 def test_every_strategy_harvests_every_release_whole(
     make_site: Any, sqlite_store: Store, release: str, strategy: str
 ) -> None:
@@ -181,8 +183,7 @@ def test_every_strategy_harvests_every_release_whole(
     assert (again.status, again.counts.new, again.counts.changed, again.counts.deleted) == ("ok", 0, 0, 0)
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
-@pytest.mark.parametrize("release", list(RELEASES))
+@EVERY_RELEASE_AND_STRATEGY
 def test_a_deleted_article_is_withdrawn_by_a_complete_sweep_in_every_release(
     make_site: Any, sqlite_store: Store, release: str, strategy: str
 ) -> None:
