@@ -30,6 +30,7 @@ from urllib.parse import quote, quote_plus
 from harvester.model import ArchivePage, Article, Author, Galley, IssuePage, IssueRef, TocEntry, record_json
 
 if TYPE_CHECKING:
+    from ojs_releases import Release
     from ojs_site import OjsSite, SimArticle, SimAuthor, SimIssue, SimJournal
 
 __all__ = [
@@ -47,7 +48,7 @@ __all__ = [
     "route",
 ]
 
-GENERATOR = "Open Journal Systems 3.3.0.11"
+GENERATOR = "Open Journal Systems 3.3.0.11"  # the markup's release; others: _released
 PAGE_TYPE = "text/html; charset=utf-8"  # what OJS sends with pages
 PLAIN_TYPE = "text/html; charset=UTF-8"  # ... and with redirects, bare 404s and HTML galley files
 NOT_FOUND = b"<h1>404 Not Found</h1>"
@@ -388,15 +389,35 @@ def _scholar_meta(art: SimArticle) -> str:
         out += _meta("citation_firstpage", first) + _meta("citation_lastpage", last)
     out += _meta("citation_doi", art.doi) if art.doi else ""
     out += _meta("citation_abstract_html_url", art.url())
-    out += "".join(_meta("citation_keywords", k, ' xml:lang="en"') for k in art.keywords)
+    if art.abstract and journal.release.citation_abstract:  # tags stripped, escaped twice (quirk 1)
+        stripped = re.sub(r"<[^>]*>", "", _abstract_html(art))
+        out += _meta("citation_abstract", stripped, f' xml:lang="{journal.release.meta_lang("en")}"')
+    out += _citation_keywords(art, journal.release)
     pdfs = [gid for gid, mime in art.galleys if mime == "application/pdf"]
-    return out + "".join(_meta("citation_pdf_url", art.download_url(gid)) for gid in pdfs)
+    out += "".join(_meta("citation_pdf_url", art.download_url(gid)) for gid in pdfs)
+    # HTML galleys: their view page (recorded: 3.3.0-11 #13, 3.5.0-1 #307).
+    pages = [gid for gid, mime in art.galleys if mime == "text/html"]
+    return out + "".join(_meta("citation_fulltext_html_url", art.galley_url(gid)) for gid in pages)
+
+
+def _citation_keywords(art: SimArticle, release: Release) -> str:
+    """``citation_keywords``: the UI locale's (3.3), or every locale's with keyword i of a later locale
+    replacing keyword i of an earlier one in its place (3.4+; ``Release.keywords_every_locale``)."""
+    if not release.keywords_every_locale:
+        return "".join(_meta("citation_keywords", k, ' xml:lang="en"') for k in art.keywords)
+    slots: dict[int, str] = {}
+    for language, keywords in (("en", art.keywords), ("fr", art.keywords_fr)):
+        for i, keyword in enumerate(keywords):
+            slots[i] = _meta("citation_keywords", keyword, f' xml:lang="{release.meta_lang(language)}"')
+    return "".join(slots.values())
 
 
 def _dublin_core_meta(art: SimArticle, issue: SimIssue | None) -> str:
     """The Dublin Core plugin's ``DC.*`` tags (``DC.Description``: tags stripped, escaped twice)."""
     journal = art.owner
     assert journal is not None
+    release = journal.release
+    en, fr = f' xml:lang="{release.meta_lang("en")}"', f' xml:lang="{release.meta_lang("fr")}"'
     submitted = date.fromisoformat(art.published) - timedelta(days=120)
     out = '<link rel="schema.DC" href="http://purl.org/dc/elements/1.1/" />\n'
     out += "".join(_meta("DC.Creator.PersonalName", a.name) for a in art.authors)
@@ -406,22 +427,26 @@ def _dublin_core_meta(art: SimArticle, issue: SimIssue | None) -> str:
     out += _meta("DC.Date.modified", art.modified.date().isoformat(), iso)
     if art.abstract:  # OJS quirk (recorded quirks 1, 2): strip_tags runs paragraphs together, then escapes
         stripped = re.sub(r"<[^>]*>", "", _abstract_html(art))
-        out += _meta("DC.Description", stripped, ' xml:lang="en"')
-    out += _meta("DC.Description", _stored(art.abstract_fr), ' xml:lang="fr"') if art.abstract_fr else ""
+        out += _meta("DC.Description", stripped, en)
+    out += _meta("DC.Description", _stored(art.abstract_fr), fr) if art.abstract_fr else ""
     out += "".join(_meta("DC.Format", mime, ' scheme="IMT"') for _, mime in art.galleys)
     out += _meta("DC.Identifier", art.id)
     out += _meta("DC.Identifier.pageNumber", art.pages) if art.pages else ""
     out += _meta("DC.Identifier.DOI", art.doi) if art.doi else ""
-    out += _meta("DC.Identifier.URI", art.url()) + _meta("DC.Language", "en", ' scheme="ISO639-1"')
+    scheme = ' scheme="rfc5646"' if release.bcp47_meta else ' scheme="ISO639-1"'
+    out += _meta("DC.Identifier.URI", art.url()) + _meta("DC.Language", "en", scheme)
     out += _meta("DC.Rights", art.copyright) if art.copyright else ""
     out += _meta("DC.Rights", art.license_url) + _meta("DC.Source", journal.title)
     issn = journal.issn_online or journal.issn_print
     out += _meta("DC.Source.ISSN", issn) if issn else ""
     out += _meta("DC.Source.Issue", art.number) + _meta("DC.Source.Volume", art.volume)
     out += _meta("DC.Source.URI", journal.url)
-    out += "".join(_meta("DC.Subject", k, ' xml:lang="en"') for k in art.keywords)
+    out += "".join(_meta("DC.Subject", k, en) for k in art.keywords)
+    out += (
+        "".join(_meta("DC.Subject", k, fr) for k in art.keywords_fr) if release.keywords_every_locale else ""
+    )
     out += _meta("DC.Title", art.full_title)
-    out += _meta("DC.Title.Alternative", art.title_fr, ' xml:lang="fr"') if art.title_fr else ""
+    out += _meta("DC.Title.Alternative", art.title_fr, fr) if art.title_fr else ""
     return out + _meta("DC.Type", "Text.Serial.Journal") + _meta("DC.Type.articleType", art.section_title)
 
 
@@ -922,12 +947,34 @@ def _number(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
+def _released(site: OjsSite, journal: SimJournal | None, page: Page) -> Page:
+    """A page as the site's release writes it: its version in the generator meta and the asset URLs
+    (``?v=``), its ``<html lang>``, and in 3.5 the journal's locale segment in every link but the meta
+    tags' and How to Cite's (``ojs_releases``; observed on 3.5.0-1, O4, and its #304 ``csl-entry``).
+    The markup is the recorded 3.3.0-11 one."""
+    release = site.release
+    if page.content_type != PAGE_TYPE or release.name == "3.3.0-11":
+        return page
+    text = page.body.decode().replace("3.3.0.11", release.version)
+    text = text.replace(
+        'lang="en-US" xml:lang="en-US"', f'lang="{release.html_lang}" xml:lang="{release.html_lang}"'
+    )
+    if journal is not None and journal.locale_segment:
+        text = "".join(
+            line
+            if line.startswith("<meta ") or 'class="csl-entry"' in line
+            else line.replace(f"{journal.url}/", f"{journal.page_url}/")
+            for line in text.splitlines(keepends=True)
+        )
+    return dataclasses.replace(page, body=text.encode())
+
+
 def route(site: OjsSite, path: str, args: dict[str, str]) -> Page:
     """Answer a request for anything but OAI and robots.txt."""
     if path in ("/", "/index.php", "/index.php/", "/index.php/index", "/index.php/index/index"):
         if len(site.journals) == 1:
             return _redirect("site", next(iter(site.journals.values())).url)
-        return _html("site", site_index_page(site), site.created)
+        return _released(site, None, _html("site", site_index_page(site), site.created))
     prefix = site.non_ojs_path
     if prefix and path.startswith(prefix):
         text = non_ojs_page(site, prefix, path[len(prefix) :])
@@ -939,7 +986,7 @@ def route(site: OjsSite, path: str, args: dict[str, str]) -> Page:
     if journal is None or match is None:
         return _not_found("not-found")
     segments = [s for s in (match.group(2) or "").split("/") if s]
-    return _journal_route(site, journal, segments, path, args)
+    return _released(site, journal, _journal_route(site, journal, segments, path, args))
 
 
 def _journal_route(
@@ -964,13 +1011,7 @@ def _issue_route(site: OjsSite, journal: SimJournal, rest: list[str], path: str)
             issues = journal.issues()
             return _redirect("issue-current", issues[0].url() if issues else f"{journal.url}/issue/archive")
         case ["archive", *more] if len(more) <= 1:
-            page = _number(more[0]) if more else 1
-            issues = journal.issues()
-            past_end = page is not None and page > 1 and (page - 1) * site.archive_page_size >= len(issues)
-            if not page or (past_end and site.archive_past_end == 404):
-                return _not_found("archive")
-            text = archive_page(journal, issues, page, site.archive_page_size, themed=site.themed_archive)
-            return _html("archive", text, journal.modified())
+            return _archive(site, journal, _php_int(more[0]) if more else 1)
         case ["view", issue_id]:
             number = _number(issue_id)
             issue = journal.issue(number) if number else None
@@ -978,6 +1019,25 @@ def _issue_route(site: OjsSite, journal: SimJournal, rest: list[str], path: str)
                 return _login_redirect(journal, "issue", path)
             return _html("issue", issue_page(issue), issue.modified)
     return _not_found("not-found")
+
+
+def _php_int(text: str) -> int:
+    """PHP's ``(int)`` of a path argument: its leading integer, else 0."""
+    match = re.match(r"\s*[+-]?\d+", text)
+    return int(match.group()) if match else 0
+
+
+def _archive(site: OjsSite, journal: SimJournal, page: int) -> Page:
+    """``/issue/archive[/N]``: ``(int) N``, where 0, negatives and non-numbers show page 1 (tag 3_4_0-8
+    pages/issue/IssueHandler.php ``archive``; observed on 3.5.0-1, O1, whose page 0 links "next" to 1,
+    not copied here); past the last page a 404 or an empty list, as the release answers."""
+    issues = journal.issues()
+    page = max(page, 1)
+    past_end = page > 1 and (page - 1) * site.archive_page_size >= len(issues)
+    if past_end and site.archive_past_end == 404:
+        return _not_found("archive")
+    text = archive_page(journal, issues, page, site.archive_page_size, themed=site.themed_archive)
+    return _html("archive", text, journal.modified())
 
 
 def _article_route(site: OjsSite, journal: SimJournal, rest: list[str], path: str) -> Page:
@@ -1055,9 +1115,15 @@ def _cover_image(site: OjsSite, context_id: int, issue_id: int) -> Page:
 # ----------------------------------------------------------------------------------------------------
 
 
-def _expected_author(author: SimAuthor) -> Author:
+def _linked(journal: SimJournal, url: str) -> str:
+    """A URL as the theme links it: with 3.5's locale segment (the meta tags' URLs have none)."""
+    return url.replace(f"{journal.url}/", f"{journal.page_url}/", 1)
+
+
+def _expected_author(author: SimAuthor, key: str) -> Author:
     # 3.x pages show only the full name: the parser splits on the last space (conventions).
-    # 3.3's citation_author and its institution are in the UI locale (<html lang="en-US">).
+    # citation_author and its institution are in the UI locale (3.3) or the submission's (3.4.0-2+),
+    # both the journal's primary here: keyed by <html lang> (``key``).
     given, _, family = author.name.rpartition(" ")
     return Author(
         name=author.name,
@@ -1066,9 +1132,9 @@ def _expected_author(author: SimAuthor) -> Author:
         affiliation=author.affiliation,
         orcid=author.orcid,
         bio=author.bio,
-        given_names={"en-US": given or author.name},
-        family_names={"en-US": family} if given else {},
-        affiliations={"en-US": (author.affiliation,)} if author.affiliation else {},
+        given_names={key: given or author.name},
+        family_names={key: family} if given else {},
+        affiliations={key: (author.affiliation,)} if author.affiliation else {},
     )
 
 
@@ -1079,32 +1145,38 @@ def expected_article(art: SimArticle) -> Article:
     issue_id = art.issue_id
     paragraphs = art.paragraphs
     # Like titles: the theme's abstract (paragraphs kept) in the page's language, then the other
-    # languages' DC.Description ("en" repeats the page's language and is dropped).
-    abstracts = {"en-US": "\n\n".join(paragraphs)} if paragraphs else {}
-    abstracts |= {"fr": art.abstract_fr} if art.abstract_fr else {}
+    # languages' DC.Description ("en" repeats the page's language and is dropped). Keys: <html lang>
+    # for the page's language, the meta tags' xml:lang for the others (ojs_releases).
+    en, fr = journal.release.html_lang, journal.release.meta_lang("fr")
+    abstracts = {en: "\n\n".join(paragraphs)} if paragraphs else {}
+    abstracts |= {fr: art.abstract_fr} if art.abstract_fr else {}
+    keywords = {en: tuple(art.keywords)} if art.keywords else {}  # DC.Subject xml:lang "en" widened
+    if art.keywords_fr and journal.release.keywords_every_locale:
+        keywords[fr] = tuple(art.keywords_fr)
     galleys = tuple(  # MIME type: class "pdf", else the DC.Format tags (one per galley, in order)
-        Galley(art.galley_url(gid), _LABELS.get(mime, "File"), mime, art.download_url(gid))
+        Galley(_linked(journal, art.galley_url(gid)), _LABELS.get(mime, "File"), mime,
+               _linked(journal, art.download_url(gid)))
         for gid, mime in art.galleys
-    )
+    )  # fmt: skip
     issue = IssueRef(
         journal_title=journal.title,
         volume=str(art.volume),
         number=str(art.number),
         year=int(art.year),
         title=art.issue_title,
-        url=f"{journal.url}/issue/view/{issue_id}" if issue_id else None,
+        url=f"{journal.page_url}/issue/view/{issue_id}" if issue_id else None,
         ojs_id=issue_id,
     )
     return Article(
         title=art.full_title,
-        titles={"en-US": art.full_title} | ({"fr": art.title_fr} if art.title_fr else {}),
+        titles={en: art.full_title} | ({fr: art.title_fr} if art.title_fr else {}),
         subtitle=art.subtitle,
-        subtitles={"en-US": art.subtitle} if art.subtitle else {},
-        authors=tuple(_expected_author(a) for a in art.authors),
+        subtitles={en: art.subtitle} if art.subtitle else {},
+        authors=tuple(_expected_author(a, en) for a in art.authors),
         abstract="\n\n".join(paragraphs) or None,
         abstracts=abstracts,
         keywords=tuple(art.keywords),
-        keywords_by_language={"en-US": tuple(art.keywords)} if art.keywords else {},  # xml:lang "en"
+        keywords_by_language=keywords,
         published=art.published,
         doi=art.doi.lower() if art.doi else None,
         url=art.url(),
@@ -1127,7 +1199,8 @@ def record(art: SimArticle) -> dict[str, Any]:
 
 
 def _issue_ref(issue: SimIssue, journal_title: str | None) -> IssueRef:
-    return IssueRef(journal_title, issue.volume, issue.number, issue.year, issue.title, issue.url(), issue.id)
+    url = _linked(issue.journal, issue.url())
+    return IssueRef(journal_title, issue.volume, issue.number, issue.year, issue.title, url, issue.id)
 
 
 def expected_issue(issue: SimIssue) -> IssuePage:
@@ -1139,7 +1212,8 @@ def expected_issue(issue: SimIssue) -> IssuePage:
         description=issue.description,
         sections=tuple(issue.sections()),
         articles=tuple(
-            TocEntry(a.url(), a.id, a.full_title, a.section_title, a.pages or None) for a in issue.articles
+            TocEntry(_linked(issue.journal, a.url()), a.id, a.full_title, a.section_title, a.pages or None)
+            for a in issue.articles
         ),
     )
 
@@ -1147,7 +1221,7 @@ def expected_issue(issue: SimIssue) -> IssuePage:
 def expected_archive(journal: SimJournal, issues: list[SimIssue], page: int, size: int) -> ArchivePage:
     """Archive page ``page`` as ``harvester.model.ArchivePage`` (entries carry no journal title)."""
     shown = issues[(page - 1) * size : page * size]
-    following = f"{journal.url}/issue/archive/{page + 1}" if page * size < len(issues) else None
+    following = f"{journal.page_url}/issue/archive/{page + 1}" if page * size < len(issues) else None
     return ArchivePage(issues=tuple(_issue_ref(i, None) for i in shown), next_url=following)
 
 

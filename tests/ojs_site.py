@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Self
 from urllib.parse import parse_qsl, urlsplit
 
 import ojs_html
+from ojs_releases import DEFAULT_RELEASE, RELEASES, Release
 
 if TYPE_CHECKING:
     from harvester.model import ArchivePage, Article, IssuePage
@@ -73,6 +74,12 @@ class SimAuthor:
     affiliation: str | None = None
     orcid: str | None = None  # bare "0000-0000-0000-000X", checksum-valid
     bio: str | None = None  # plain text; paragraphs separated by a blank line
+    names_fr: tuple[str, str | None] | None = None  # (given, family) in fr_CA, when entered
+
+    @property
+    def creator_fr(self) -> str | None:
+        """The fr_CA ``dc:creator`` (3.4.0-2+), "Family, Given", when the author has fr_CA names."""
+        return SimAuthor(*self.names_fr).creator if self.names_fr else None
 
     @property
     def name(self) -> str:
@@ -128,7 +135,8 @@ class SimArticle:
     control_chars: bool = False  # emit XML-illegal control chars and an invalid UTF-8 byte
     subtitle: str | None = None
     prefix: str | None = None  # "The", "A", ... (OJS keeps it apart from the title)
-    abstract_fr: str | None = None  # fr-CA abstract (article page only; the OAI record omits it)
+    abstract_fr: str | None = None  # fr-CA abstract (one paragraph)
+    keywords_fr: list[str] = field(default_factory=list)  # fr-CA keywords
     abstract_style: str = "p"  # page markup of the paragraphs: "p" (one <p> each), "br", "ul"
     file_revision: int = 0  # bump to change the bytes of the galley files
     file_size: int = 0  # pad PDF and EPUB galley files to this many bytes (large-file tests)
@@ -295,6 +303,7 @@ class SimJournal:
     context_id: int = 1  # OJS journal id (cover image paths)
     issue_ids: dict[tuple[str, str, int], int] = field(default_factory=dict)  # issue key -> OJS id
     issue_bumps: dict[tuple[str, str, int], datetime] = field(default_factory=dict, repr=False)
+    release: Release = field(default=RELEASES[DEFAULT_RELEASE], repr=False)  # set by the site
     version: int = field(default=0, repr=False)  # bumped on every change
     _issues: tuple[int, list[SimIssue]] | None = field(default=None, init=False, repr=False)
 
@@ -314,9 +323,19 @@ class SimJournal:
         return f"{self.base_url}/index.php/{self.path}"
 
     @property
+    def locale_segment(self) -> str | None:
+        """3.5's URL locale segment ("en", the primary) of a journal with two locales, else None."""
+        return "en" if self.release.url_locale and self.title_fr else None
+
+    @property
+    def page_url(self) -> str:
+        """The base of the URLs pages link to: :attr:`url`, plus the locale segment in 3.5."""
+        return f"{self.url}/{self.locale_segment}" if self.locale_segment else self.url
+
+    @property
     def oai_url(self) -> str:
-        """The journal's OAI base URL."""
-        return f"{self.url}/oai"
+        """The journal's OAI base URL (3.5: with the locale segment, as Identify's baseURL says)."""
+        return f"{self.page_url}/oai"
 
     def sections(self) -> dict[str, str]:
         """Section abbreviations to titles, in order of first use."""
@@ -480,23 +499,29 @@ def _issue_label(art: SimArticle) -> str:
 
 def _dc_xml(art: SimArticle, journal: SimJournal, *, broken: bool) -> str:
     """The ``oai_dc:dc`` element exactly as OJS 3.3 writes it."""
+    release = journal.release
+    en, fr = release.oai_lang("en"), release.oai_lang("fr")
     title = _broken_title(art.full_title) if broken else art.full_title
-    lines = [f'<dc:title xml:lang="en-US">{_hsc(title)}</dc:title>']
+    lines = [f'<dc:title xml:lang="{en}">{_hsc(title)}</dc:title>']
     if art.title_fr:
-        lines.append(f'<dc:title xml:lang="fr-CA">{_hsc(art.title_fr)}</dc:title>')
-    lines += [f"<dc:creator>{_hsc(author.creator)}</dc:creator>" for author in art.authors]
-    lines += [f'<dc:subject xml:lang="en-US">{_hsc(k)}</dc:subject>' for k in art.keywords]
+        lines.append(f'<dc:title xml:lang="{fr}">{_hsc(art.title_fr)}</dc:title>')
+    lines += _creators(art, release)
+    lines += [f'<dc:subject xml:lang="{en}">{_hsc(k)}</dc:subject>' for k in art.keywords]
+    lines += [f'<dc:subject xml:lang="{fr}">{_hsc(k)}</dc:subject>' for k in art.keywords_fr]
     if art.abstract:
         description = _hsc(_stored_html(_oai_abstract(art), raw_amp=art.raw_amp))
         description += _BAD_BYTE_MARK if broken else ""
-        lines.append(f'<dc:description xml:lang="en-US">{description}</dc:description>')
-    names = [("en-US", journal.title)] + ([("fr-CA", journal.title_fr)] if journal.title_fr else [])
+        lines.append(f'<dc:description xml:lang="{en}">{description}</dc:description>')
+    if art.abstract_fr:  # every locale's abstract (Dc11SchemaArticleAdapter ``getAbstract(null)``)
+        description = _hsc(_stored_html(art.abstract_fr, raw_amp=False))
+        lines.append(f'<dc:description xml:lang="{fr}">{description}</dc:description>')
+    names = [(en, journal.title)] + ([(fr, journal.title_fr)] if journal.title_fr else [])
     lines += [f'<dc:publisher xml:lang="{lang}">{_hsc(name)}</dc:publisher>' for lang, name in names]
     lines += [
         f"<dc:date>{art.published}</dc:date>",
         "<dc:type>info:eu-repo/semantics/article</dc:type>",
         "<dc:type>info:eu-repo/semantics/publishedVersion</dc:type>",
-        '<dc:type xml:lang="en-US">Peer-reviewed Article</dc:type>',
+        f'<dc:type xml:lang="{en}">Peer-reviewed Article</dc:type>',
     ]
     lines += [f"<dc:format>{_hsc(mime)}</dc:format>" for _, mime in art.galleys]
     lines.append(f"<dc:identifier>{_hsc(art.url())}</dc:identifier>")
@@ -506,12 +531,26 @@ def _dc_xml(art: SimArticle, journal: SimJournal, *, broken: bool) -> str:
     lines += [f'<dc:source xml:lang="{lang}">{_hsc(f"{name}; {source}")}</dc:source>' for lang, name in names]
     lines += [f"<dc:source>{issn}</dc:source>" for issn in (journal.issn_online, journal.issn_print) if issn]
     if art.galleys:
-        lines.append("<dc:language>eng</dc:language>")
+        lines.append(f"<dc:language>{release.dc_language}</dc:language>")
     lines += [f"<dc:relation>{_hsc(f'{art.url()}/{gid}')}</dc:relation>" for gid, _ in art.galleys]
     if art.copyright:
-        lines.append(f'<dc:rights xml:lang="en-US">{_hsc(art.copyright)}</dc:rights>')
-    lines.append(f'<dc:rights xml:lang="en-US">{_hsc(art.license_url)}</dc:rights>')
+        lines.append(f'<dc:rights xml:lang="{en}">{_hsc(art.copyright)}</dc:rights>')
+    lines.append(f'<dc:rights xml:lang="{en}">{_hsc(art.license_url)}</dc:rights>')
     return _DC_OPEN + "".join(f"\t{line}\n" for line in lines) + "</oai_dc:dc>\n"
+
+
+def _creators(art: SimArticle, release: Release) -> list[str]:
+    """``dc:creator`` lines: one per author (3.3), or per locale with a name, grouped by locale (3.4.0-2+;
+    see ``ojs_releases.Release.creators_per_locale``)."""
+    if not release.creators_per_locale:
+        return [f"<dc:creator>{_hsc(author.creator)}</dc:creator>" for author in art.authors]
+    en, fr = release.oai_lang("en"), release.oai_lang("fr")
+    lines = [f'<dc:creator xml:lang="{en}">{_hsc(author.creator)}</dc:creator>' for author in art.authors]
+    return lines + [
+        f'<dc:creator xml:lang="{fr}">{_hsc(name)}</dc:creator>'
+        for author in art.authors
+        if (name := author.creator_fr)
+    ]
 
 
 def _marc_field(tag: str, code: str, value: str, ind: str = "  ") -> str:
@@ -676,25 +715,29 @@ class OjsSite:
         robots_txt: str = "User-agent: *\nDisallow:\n",
         port: int = 0,
         archive_page_size: int = 4,
-        archive_past_end: int = 200,
+        archive_past_end: int | None = None,
         themed_archive: bool = False,
+        release: str = DEFAULT_RELEASE,
         validators: bool = True,
         non_ojs_path: str | None = None,
     ) -> None:
         """Hold the journals; the server starts with :meth:`start` or ``with``.
 
+        ``release``: the OJS release whose behaviour the site copies (``ojs_releases.RELEASES``).
         ``archive_page_size``: issues per archive page (OJS default 4 here, as recorded).
-        ``archive_past_end``: the status of an archive page past the last one: 200 with an empty
-        list (up to 3.3.0-19 and 3.4.0-7) or 404 (3.3.0-20+, 3.4.0-8+, 3.5; pkp-lib#10596, see
-        ``harvester.crawl._archive_page``). ``themed_archive``: archive pages in a theme's own
-        markup, without OJS's pagination (``ojs_html.archive_page``).
+        ``archive_past_end``: the status of an archive page past the last one, the release's unless
+        given: 200 with an empty list (up to 3.3.0-19 and 3.4.0-7) or 404 (3.3.0-20+, 3.4.0-8+, 3.5;
+        pkp-lib#10596, see ``harvester.crawl._archive_page``). ``themed_archive``: archive pages in a
+        theme's own markup, without OJS's pagination (``ojs_html.archive_page``).
         ``validators``: send ETag/Last-Modified and answer conditional requests with 304; False is
         real OJS, which sends neither. ``non_ojs_path``: e.g. ``"/blog/"``, a non-OJS site.
         """
         self.journals = {j.path: j for j in journals}
+        self.release = RELEASES[release]
         for number, journal in enumerate(journals, 1):
             journal.repository_id = repository_id
             journal.context_id = number
+            journal.release = self.release
         self.page_size = page_size
         self.identifiers_page_size = identifiers_page_size
         self.granularity = granularity
@@ -702,7 +745,9 @@ class OjsSite:
         self.robots_txt = robots_txt
         self.port = port
         self.archive_page_size = archive_page_size
-        self.archive_past_end = archive_past_end
+        self.archive_past_end = (
+            self.release.archive_past_end if archive_past_end is None else archive_past_end
+        )
         self.themed_archive = themed_archive
         self.validators = validators
         self.non_ojs_path = non_ojs_path
@@ -999,10 +1044,13 @@ class OjsSite:
         """Answer one request (called by the HTTP handler thread); ``headers`` are the request's."""
         pairs = parse_qsl(query, keep_blank_values=True)
         args = dict(pairs)
+        path, moved = self._unlocalized(path, query)
         match = re.fullmatch(r"/index\.php/([^/]+)/oai/?", path)
         kind = None
         sent = {name.lower(): value for name, value in (headers or {}).items()}
-        if path == "/robots.txt":
+        if moved is not None:
+            response, kind = moved, "locale"
+        elif path == "/robots.txt":
             response = _Response(200, self.robots_txt.encode(), {"Content-Type": "text/plain; charset=UTF-8"})
         elif match and match.group(1) in self.journals:
             response = self._serve_oai(self.journals[match.group(1)], pairs)
@@ -1014,6 +1062,21 @@ class OjsSite:
                 conditional = "if-none-match" in sent or "if-modified-since" in sent
                 self.html_requests.append(HtmlRequest(path, args, response.status, conditional, kind, method))
         return response
+
+    def _unlocalized(self, path: str, query: str) -> tuple[str, _Response | None]:
+        """3.5's locale segment: ``/index.php/J/en/REST`` is served as ``/index.php/J/REST``; a locale-less
+        URL of a journal with a segment answers 302 to the same URL with it (observed, OJS 3.5.0-1: O2)."""
+        match = re.fullmatch(r"/index\.php/([^/]+)(/.*)?", path)
+        journal = self.journals.get(match.group(1)) if match else None
+        segment = journal.locale_segment if journal else None
+        if match is None or journal is None or segment is None:
+            return path, None
+        rest = match.group(2) or ""
+        if rest == f"/{segment}" or rest.startswith(f"/{segment}/"):
+            return f"/index.php/{journal.path}{rest[len(segment) + 1 :]}", None
+        location = f"{journal.page_url}{rest}" + (f"?{query}" if query else "")
+        headers = {"Location": location, "Content-Type": ojs_html.PLAIN_TYPE}
+        return path, _Response(302, b"", headers | {"Set-Cookie": f"currentLocale={segment}; path=/"})
 
     def _serve_html(self, path: str, args: dict[str, str], sent: dict[str, str]) -> tuple[_Response, str]:
         if self.delay:
@@ -1138,8 +1201,8 @@ class OjsSite:
             "\t\t\t\t<title>Open Journal Systems</title>\n"
             "\t\t\t\t<author>\n\t\t\t\t\t<name>Public Knowledge Project</name>\n"
             "\t\t\t\t\t<email>pkp.contact@gmail.com</email>\n\t\t\t\t</author>\n"
-            "\t\t\t\t<version>3.3.0.11</version>\n"
-            "\t\t\t\t<URL>http://pkp.sfu.ca/ojs/</URL>\n"
+            f"\t\t\t\t<version>{self.release.version}</version>\n"
+            f"\t\t\t\t<URL>{self.release.toolkit_url}</URL>\n"
             "\t\t\t</toolkit>\n\t\t</description>\n"
         )
         return self._wrap(journal, args, "Identify", inner)

@@ -4,12 +4,16 @@ Each request is matched on method, path and query (query parameters compared ord
 after percent-decoding). The recorded status, headers and body bytes are sent back; in text bodies
 (text/*, xml, html, json) and ``Location`` headers the recorded origin from ``site.json`` is rewritten
 to this server's origin, including the JSON-escaped form (``http:\\/\\/127.0.0.1:8089``) pdf.js pages use.
-Anything unrecorded gets OJS's 404 body ``<h1>404 Not Found</h1>``.
+Anything unrecorded gets OJS's 404 body ``<h1>404 Not Found</h1>``, except, on a 3.5 site whose URLs carry
+a locale segment, an unrecorded locale-less journal URL: OJS 3.5 answers every such URL with a 302 to the
+same path and query with the primary locale inserted (observed, OJS 3.5.0-1, shared/OJS.md §16 O2; lib:
+classes/core/PKPPageRouter.php from 3_5_0-0), and so does the replay.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +21,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
+
+import pytest
 
 NOT_FOUND_BODY = b"<h1>404 Not Found</h1>"
 _TEXT_MARKERS = ("text/", "xml", "html", "json")
@@ -26,6 +32,20 @@ def samples_dir() -> Path | None:
     """``<repo>/../shared/samples`` if it exists, else None (tests then skip)."""
     path = Path(__file__).resolve().parents[2] / "shared" / "samples"
     return path if path.is_dir() else None
+
+
+def recorded_response(site: str, path: str, query: str = "") -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body OJS sent for one recorded GET of ``shared/samples/sites/<site>``;
+    a skip when the samples are absent."""
+    root = samples_dir()
+    site_dir = root / "sites" / site if root else None
+    if site_dir is None or not site_dir.is_dir():
+        pytest.skip(f"recorded OJS site {site} not found (../shared/samples/sites)")
+    for line in (site_dir / "index.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if (row["method"], row["path"], row["query"]) == ("GET", path, query):
+            return row["status"], row["headers"], (site_dir / row["body"]).read_bytes()
+    raise AssertionError(f"{site}: GET {path}?{query} not recorded")
 
 
 def _query_key(query: str) -> tuple[tuple[str, str], ...]:
@@ -59,6 +79,10 @@ class ReplaySite:
             for line in lines:
                 if line.strip():
                     self._add(json.loads(line))
+        # The locales of the URLs: every segment with an OAI endpoint under it (/index.php/J/es/oai).
+        endpoint = re.compile(rf"/index\.php/{re.escape(self.journal_path)}/([^/]+)/oai")
+        self._locales = {m.group(1) for key in self._index if (m := endpoint.fullmatch(key[1]))}
+        self.url_locale = self._url_locale()
         self._lock = threading.Lock()
         self._server: _ReplayServer | None = None
         self._thread: threading.Thread | None = None
@@ -67,6 +91,26 @@ class ReplaySite:
         key = (row["method"].upper(), row["path"], _query_key(row["query"]))
         recording = _Recording(int(row["status"]), dict(row["headers"]), self.site_dir / row["body"])
         self._index.setdefault(key, recording)  # first recording wins
+
+    def _url_locale(self) -> str | None:
+        """The primary locale a 3.5 site inserts into locale-less URLs (from the recorded 302 of the
+        journal's own URL, ``/index.php/J`` -> ``/index.php/J/en``), or None (3.3, 3.4: no segment)."""
+        home = self._index.get(("GET", f"/index.php/{self.journal_path}", ()))
+        location = home.headers.get("Location", "") if home and home.status == 302 else ""
+        segment = location.rsplit("/", 1)[-1]
+        return segment if segment in self._locales else None
+
+    def _locale_redirect(self, path: str, query: str) -> tuple[int, dict[str, str], bytes] | None:
+        """OJS 3.5's 302 for an unrecorded locale-less URL of the journal (see the module docstring)."""
+        prefix = f"/index.php/{self.journal_path}/"
+        if self.url_locale is None or not path.startswith(prefix):
+            return None
+        rest = path[len(prefix) :]
+        if rest.split("/", 1)[0] in self._locales:
+            return None  # already has a segment: unrecorded, so a 404
+        location = f"{self.base_url}{prefix}{self.url_locale}/{rest}" + (f"?{query}" if query else "")
+        headers = {"Location": location, "Content-Type": "text/html; charset=utf-8"}
+        return 302, headers | {"Set-Cookie": f"currentLocale={self.url_locale}; path=/"}, b""
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -128,7 +172,10 @@ class ReplaySite:
         """Status, headers and body for one request; logs ``(path, query dict, status)`` in ``requests``."""
         parts = urlsplit(raw_path)
         recording = self._index.get((method.upper(), parts.path, _query_key(parts.query)))
-        if recording is None:
+        redirect = self._locale_redirect(parts.path, parts.query) if recording is None else None
+        if redirect is not None:
+            status, headers, body = redirect
+        elif recording is None:
             status, headers, body = 404, {"Content-Type": "text/html; charset=UTF-8"}, NOT_FOUND_BODY
         else:
             status, headers = recording.status, dict(recording.headers)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ojs_html
 import pytest
+from ojs_site import OjsSite
 from test_html_article import FIXTURES
 
 from harvester.parse.filetype import (
@@ -21,7 +23,11 @@ DOCX = b"PK\x03\x04\x14\x00\x06\x00\x08\x00" + b"\x00" * 20 + b"[Content_Types].
 JATS = b'<?xml version="1.0"?>\n<!DOCTYPE article PUBLIC "-//NLM//DTD JATS (Z39.96)">\n<article/>'
 HTML_GALLEY = b'<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>T</title></head></html>'
 OJS_404 = b"<h1>404 Not Found</h1>"  # OJS's bare 404 body (recorded quirk 8)
-VIEWER = (FIXTURES / "viewer-ojs34-pdfjs.html").read_bytes()
+# A login page and a pdf.js galley page as the test OJS site renders them (copies of the recorded
+# 3.3.0-11 install's pages).
+_JOURNAL = OjsSite.generate(journals=1, articles_per_journal=1, seed=2).journals["jsas"]
+LOGIN = ojs_html.login_page(_JOURNAL, "/index.php/jsas/article/download/1/1").encode()
+VIEWER = ojs_html.pdf_view_page(_JOURNAL.articles[0], _JOURNAL.articles[0].galleys[0][0]).encode()
 
 
 @pytest.mark.parametrize(
@@ -50,8 +56,8 @@ def test_sniff(head: bytes, kind: str) -> None:
 
 
 def test_login_page_is_a_journal_page_and_a_galley_file_is_not() -> None:
-    assert is_journal_page((FIXTURES / "login-page.html").read_bytes())
-    assert is_journal_page((FIXTURES / "viewer-ojs34-pdfjs.html").read_bytes())
+    assert is_journal_page(LOGIN)
+    assert is_journal_page(VIEWER)
     assert is_journal_page((FIXTURES / "viewer-ojs2-pdf.html").read_bytes())
     assert not is_journal_page(HTML_GALLEY)
 
@@ -61,19 +67,14 @@ def test_login_page_is_a_journal_page_and_a_galley_file_is_not() -> None:
     [
         ("application/pdf", "application/pdf", PDF, None),
         (None, "application/octet-stream", PDF, None),
-        ("application/pdf", "application/pdf", (FIXTURES / "login-page.html").read_bytes(), "login, error"),
+        ("application/pdf", "application/pdf", LOGIN, "login, error"),
         ("application/pdf", "application/pdf", OJS_404, "an HTML page where a PDF was promised"),
         (None, "application/pdf", OJS_404, "an HTML page where a PDF was promised"),
         ("application/pdf", "text/html", EPUB, "not a PDF as promised: the bytes are a ZIP"),
         ("application/epub+zip", None, EPUB, None),
         ("application/epub+zip", None, PDF, "not a ZIP container"),
         ("text/html", "text/html; charset=UTF-8", HTML_GALLEY, None),
-        (
-            "text/html",
-            "text/html",
-            (FIXTURES / "viewer-ojs34-pdfjs.html").read_bytes(),
-            "page of the journal",
-        ),
+        ("text/html", "text/html", VIEWER, "page of the journal"),
         ("application/xml", "text/xml", JATS, None),
         ("application/xml", "text/html", OJS_404, "an HTML page where an XML document"),
         (None, None, b"", "empty file"),

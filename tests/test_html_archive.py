@@ -1,10 +1,15 @@
-"""Tests of the OJS issue archive parser: own fixtures (OJS 2.4, 3.4) and the recorded
-OJS 3.3 site's archive pages 1, 2 and the empty page 3 against its ground truth."""
+"""Tests of the OJS issue archive parser: an OJS 2.4 fixture, the test site's archive pages in every
+release it copies, the recorded OJS 3.5 site's pages and its 404 past them, and the recorded OJS 3.3
+site's archive pages 1, 2 and the empty page 3 against its ground truth."""
 
 from __future__ import annotations
 
 import pytest
+from ojs_releases import RELEASES
+from ojs_site import OjsSite
+from replay import recorded_response
 from test_html_article import FIXTURES, as_json, expected_for, recorded, recorded_body, shown
+from test_ojs_site import get, path_of
 
 from harvester.model import ArchivePage
 from harvester.parse.html import parse_archive_page
@@ -35,17 +40,40 @@ def test_ojs2_archive_identifications_and_next_page() -> None:
     assert page.next_url == "http://journals.example.edu/index.php/jrs/issue/archive?issuesPage=2"
 
 
-def test_ojs34_archive_series_line_and_custom_path() -> None:
-    page = _fixture("archive-ojs34-default.html")
-    first, special, untitled = page.issues
-    assert (first.title, first.volume, first.number, first.year) == ("Borders and Belonging", "4", "1", 2024)
-    assert (special.title, special.ojs_id) == ("Special Issue: Languages of the Subcontinent", None)
-    assert (untitled.title, untitled.volume, untitled.number) == (None, "3", "2")
-    assert page.next_url == "https://jsas.example.org/index.php/jsas/issue/archive/2"
+@pytest.mark.parametrize("release", list(RELEASES))
+def test_the_test_sites_archive_pages_of_every_release(release: str) -> None:
+    """Every archive page as each release renders it (3.5: links with the locale segment), and the
+    page past the end: an empty list (200) or a 404, as the release answers."""
+    with OjsSite.generate(
+        journals=1, articles_per_journal=14, seed=3, archive_page_size=1, release=release
+    ) as site:
+        journal = site.journals["jsas"]
+        pages = len(site.issues("jsas"))
+        for number in range(1, pages + 2):
+            url = f"{journal.page_url}/issue/archive/{number}"
+            status, _, body = get(site, path_of(url))
+            if number > pages:
+                assert status == RELEASES[release].archive_past_end
+            if status == 200:
+                assert parse_archive_page(body, url) == site.expected_archive("jsas", number), url
+        assert site.expected_archive("jsas", pages + 1) == ArchivePage()
 
 
-def test_archive_page_past_the_end_is_empty_not_an_error() -> None:
-    assert _fixture("archive-ojs34-past-end.html") == ArchivePage()
+def test_recorded_35_archive_pages_and_the_404_past_them() -> None:
+    site = "ajpa_ojs3.5.0-1"
+    origin = "http://127.0.0.1:8091/index.php/ajpa/en/issue"
+    pages = [
+        ("/archive", [19, 18], f"{origin}/archive/2"),
+        ("/archive/2", [20, 21], f"{origin}/archive/3"),
+        ("/archive/3", [22], None),
+    ]
+    for path, ids, following in pages:
+        body = recorded_response(site, f"/index.php/ajpa/en/issue{path}")[2]
+        page = parse_archive_page(body, f"{origin}{path}")
+        assert ([issue.ojs_id for issue in page.issues], page.next_url) == (ids, following)
+        assert all(issue.url == f"{origin}/view/{issue.ojs_id}" for issue in page.issues)
+    status, _, body = recorded_response(site, "/index.php/ajpa/en/issue/archive/4")
+    assert (status, body.strip()) == (404, b"<h1>404 Not Found</h1>")  # O1: the end, never a list
 
 
 # --- the recorded OJS 3.3 site -------------------------------------------------------------

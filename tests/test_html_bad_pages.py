@@ -1,8 +1,9 @@
 """Pages that are not the page asked for raise ``PageError`` with a reason naming the problem.
 
-Own fixtures (a login form, OJS's bare 404 body served with 200, a theme error page, a
-truncated article, a foreign page) for each of the three parsers, pages of the wrong kind,
-and the recorded OJS 3.3 site's real 404 bodies and login redirect target.
+For each of the three parsers: a login page and a truncated article page as the test OJS site
+renders them (copies of the recorded 3.3.0-11 install's), OJS's bare 404 body served with 200, a
+foreign page; pages of the wrong kind; and the recorded OJS 3.3 site's real 404 bodies and login
+redirect target.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import ojs_html
 import pytest
+from ojs_site import OjsSite
 from test_html_article import FIXTURES, expected_for, recorded
 
 from harvester.errors import PageError, PermanentError
@@ -20,24 +23,49 @@ from harvester.parse.html import parse_archive_page, parse_article_page, parse_i
 
 Parser = Callable[[bytes, str], Article | IssuePage | ArchivePage]
 PARSERS: list[Parser] = [parse_article_page, parse_issue_page, parse_archive_page]
-BAD_FIXTURES = [
-    "login-page.html",
-    "not-found-200.html",
-    "not-found-error-page.html",
-    "article-truncated.html",
-]
-BAD_FIXTURES += ["not-ojs.html"]
+BASE = "https://jsas.example.org/index.php/jsas"
+_SITE = OjsSite.generate(journals=1, articles_per_journal=6, seed=2)  # rendered, never served
+_JOURNAL = _SITE.journals["jsas"]
+_ARTICLE = _JOURNAL.articles[0]
+
+
+def _article_page() -> bytes:
+    return ojs_html.article_page(_ARTICLE, _JOURNAL.issue(_ARTICLE.issue_id or 0)).encode()
+
+
+def _truncated() -> bytes:
+    page = _article_page()
+    return page[: len(page) // 2]
+
+
+BAD_PAGES: dict[str, tuple[Callable[[], bytes], str, str]] = {  # name: (page, URL, reason)
+    "login": (
+        lambda: ojs_html.login_page(_JOURNAL, "/index.php/jsas/issue/view/99999").encode(),
+        f"{BASE}/login?source=%2Findex.php%2Fjsas%2Fissue%2Fview%2F99999",
+        "login form",
+    ),
+    "not-found-200": (
+        (FIXTURES / "not-found-200.html").read_bytes,
+        f"{BASE}/article/view/99999",
+        "not found",
+    ),
+    "article-truncated": (_truncated, f"{BASE}/article/view/1", "truncated"),
+    "not-ojs": (
+        (FIXTURES / "not-ojs.html").read_bytes,
+        "https://agrarian.example.net/2024/01/call-for-papers/",
+        "not an OJS",
+    ),
+}
 
 
 @pytest.mark.parametrize("parser", PARSERS, ids=lambda parser: parser.__name__)
-@pytest.mark.parametrize("name", BAD_FIXTURES)
+@pytest.mark.parametrize("name", list(BAD_PAGES))
 def test_bad_page_raises_page_error_naming_the_problem(name: str, parser: Parser) -> None:
-    expected = expected_for(name)
+    page, url, reason = BAD_PAGES[name]
     with pytest.raises(PageError) as caught:
-        parser((FIXTURES / name).read_bytes(), expected["url"])
-    assert expected["error"] == "PageError"
-    assert expected["reason_contains"] in caught.value.reason
-    assert caught.value.url == expected["url"]
+        parser(page(), url)
+    assert reason in caught.value.reason
+    assert caught.value.url == url
     assert isinstance(caught.value, PermanentError)  # the crawler skips it; no retry
 
 
@@ -48,18 +76,32 @@ def test_not_ojs_reason_names_the_kind_of_page_expected() -> None:
             parser(content, "https://agrarian.example.net/")
 
 
+def _rendered(kind: str) -> bytes:
+    """An archive, issue or article page of the test site (3.3.0-11 markup)."""
+    if kind == "archive":
+        return ojs_html.archive_page(_JOURNAL, _JOURNAL.issues(), 1, 4).encode()
+    if kind == "issue":
+        return ojs_html.issue_page(_JOURNAL.issues()[0]).encode()
+    return _article_page()
+
+
 @pytest.mark.parametrize(
-    ("fixture", "parser", "kind"),
+    ("page", "parser", "kind"),
     [
-        ("archive-ojs34-default.html", parse_article_page, "article"),
-        ("issue-ojs34-default.html", parse_archive_page, "archive"),
-        ("article-ojs34-title-markup.html", parse_issue_page, "issue"),
-        ("article-ojs2-default.html", parse_archive_page, "archive"),
+        ("archive", parse_article_page, "article"),
+        ("issue", parse_archive_page, "archive"),
+        ("article", parse_issue_page, "issue"),
     ],
 )
-def test_ojs_page_of_the_wrong_kind(fixture: str, parser: Parser, kind: str) -> None:
+def test_ojs_page_of_the_wrong_kind(page: str, parser: Parser, kind: str) -> None:
     with pytest.raises(PageError, match=f"not an OJS {kind} page: an OJS page without"):
-        parser((FIXTURES / fixture).read_bytes(), expected_for(fixture)["url"])
+        parser(_rendered(page), f"{BASE}/{page}")
+
+
+def test_ojs2_page_of_the_wrong_kind() -> None:
+    fixture = "article-ojs2-default.html"
+    with pytest.raises(PageError, match="not an OJS archive page: an OJS page without"):
+        parse_archive_page((FIXTURES / fixture).read_bytes(), expected_for(fixture)["url"])
 
 
 @pytest.mark.parametrize("content", [b"", b"  \n\t", b"\xef\xbb\xbf"])
@@ -70,7 +112,7 @@ def test_empty_body(content: bytes) -> None:
 
 def test_login_url_alone_marks_a_login_page() -> None:
     # A theme without form#login: the URL OJS redirected to still tells.
-    content = (FIXTURES / "archive-ojs34-past-end.html").read_bytes()
+    content = ojs_html.archive_page(_JOURNAL, _JOURNAL.issues(), 9, 4).encode()  # an empty list
     with pytest.raises(PageError, match="login form"):
         parse_archive_page(content, "https://jsas.example.org/index.php/jsas/login?source=%2Fx")
 
@@ -108,7 +150,8 @@ def test_recorded_unknown_issue_ends_on_the_login_page() -> None:
 
 def test_article_titled_not_found_is_an_article() -> None:
     # "404 … not found" in a heading marks a not-found page only where no OJS content is.
-    content = (FIXTURES / "article-ojs34-no-dc-plugin.html").read_bytes()
-    content = content.replace(b"Review: Porters of the Wagah Border", b"Error 404: Porters Not Found")
-    article = parse_article_page(content, expected_for("article-ojs34-no-dc-plugin.html")["url"])
+    site = OjsSite.generate(journals=1, articles_per_journal=1, seed=2)
+    art = site.edit("jsas", site.articles("jsas")[0].id, title="Error 404: Porters Not Found")
+    content = ojs_html.article_page(art, None).encode()
+    article = parse_article_page(content, f"{BASE}/article/view/{art.id}")
     assert article.title == "Error 404: Porters Not Found"

@@ -1,11 +1,15 @@
-"""Tests of the OJS issue table-of-contents parser: own fixtures (OJS 2.4, 3.4) and every
-issue page of the recorded OJS 3.3 site against its ground truth."""
+"""Tests of the OJS issue table-of-contents parser: an OJS 2.4 fixture, the test site's issue pages in
+every release it copies, a recorded OJS 3.5 page, and every issue page of the recorded OJS 3.3 site
+against its ground truth."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from ojs_releases import RELEASES
+from ojs_site import OjsSite
+from replay import recorded_response
 from test_html_article import (
     FIXTURES,
     as_json,
@@ -16,6 +20,7 @@ from test_html_article import (
     shown,
     stored_paragraphs,
 )
+from test_ojs_site import get, path_of
 
 from harvester.model import IssuePage
 from harvester.parse.html import parse_issue_page
@@ -53,25 +58,35 @@ def test_ojs2_issue_heading_title_and_unlinked_entries() -> None:
     assert review.title == "Review: Tank Irrigation in South India, by David Mosse"
 
 
-def test_ojs34_issue_toc_titles_subtitles_and_url_paths() -> None:
-    page = _fixture("issue-ojs34-default.html")
-    assert [entry.title for entry in page.articles] == [
-        "The Realpolitik of Partition: Sovereignty and the Princely States, 1947–1948",
-        "Monsoon Ledgers: Credit Cooperatives in Sindh",
-        "Review: The Great Partition, by Yasmin Khan",
-    ]
-    assert [entry.ojs_id for entry in page.articles] == [41, None, 43]  # a custom URL path has no id
-    assert page.sections == ("Articles", "Book Reviews")
-    assert (page.published, page.cover_url) == (
-        "2024-02-15",
-        "https://jsas.example.org/public/journals/1/cover_issue_7_en.png",
-    )
+@pytest.mark.parametrize("release", list(RELEASES))
+def test_the_test_sites_issue_pages_of_every_release(release: str) -> None:
+    with OjsSite.generate(journals=1, articles_per_journal=14, seed=3, release=release) as site:
+        for issue in site.issues("jsas"):
+            url = f"{site.journals['jsas'].page_url}/issue/view/{issue.id}"
+            assert parse_issue_page(get(site, path_of(url))[2], url) == issue.expected_page(), url
 
 
 def test_issue_fetched_as_current_takes_its_url_from_the_cover_link() -> None:
     # Where /issue/current is rendered rather than redirected, the page URL names no issue.
-    page = _fixture("issue-ojs34-default.html", "https://jsas.example.org/index.php/jsas/issue/current")
-    assert (page.issue.url, page.issue.ojs_id) == ("https://jsas.example.org/index.php/jsas/issue/view/7", 7)
+    with OjsSite.generate(journals=1, articles_per_journal=14, seed=3) as site:
+        issue = next(issue for issue in site.issues("jsas") if issue.cover)
+        body = get(site, path_of(issue.url()))[2]
+        page = parse_issue_page(body, f"{site.journal_url('jsas')}/issue/current")
+        assert (page.issue.url, page.issue.ojs_id) == (issue.url(), issue.id)
+
+
+def test_recorded_35_issue_page_links_articles_with_the_locale_segment() -> None:
+    url = "http://127.0.0.1:8091/index.php/ajpa/en/issue/view/20"
+    page = parse_issue_page(recorded_response("ajpa_ojs3.5.0-1", "/index.php/ajpa/en/issue/view/20")[2], url)
+    assert (page.issue.volume, page.issue.number, page.issue.year, page.issue.ojs_id) == ("2", "1", 2023, 20)
+    assert page.issue.title == "Special Issue: Digital Government in Asia"
+    assert [(entry.ojs_id, entry.pages) for entry in page.articles] == [
+        (307, "1-22"),
+        (308, "23-45"),
+        (310, "53-70"),
+    ]
+    assert page.articles[0].url == "http://127.0.0.1:8091/index.php/ajpa/en/article/view/307"
+    assert (page.sections, page.published) == (("Articles",), "2023-04-28")
 
 
 # --- the recorded OJS 3.3 site -------------------------------------------------------------

@@ -611,7 +611,12 @@ def test_archive_is_paginated_newest_first_and_empty_past_the_end() -> None:
             == as_json(site.expected_archive("jsas", 3))
         )
         assert "This journal has not published any issues." in texts(past, "//p")
-        assert get(site, path_of(f"{archive}/x"))[0] == 404
+        # OJS casts the page to int: 0 and non-numbers show page 1 (tag 3_4_0-8
+        # pages/issue/IssueHandler.php ``archive``; observed on 3.5.0-1, O1).
+        assert read_archive(page(site, path_of(f"{archive}/x"))) == read_archive(
+            page(site, path_of(f"{archive}/0"))
+        )
+        assert read_archive(page(site, path_of(f"{archive}/x")))["issues"] == first["issues"]
 
 
 def test_issue_pages_list_sections_and_articles_in_order(site: OjsSite) -> None:

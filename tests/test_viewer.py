@@ -1,14 +1,16 @@
-"""Galley view pages → the file they show: own fixtures per OJS version and viewer, the local
-site's pages, and the recorded OJS 3.3 site's real pdf.js and HTML galley pages."""
+"""Galley view pages → the file they show: OJS 2 fixtures, the local site's pages, and the recorded
+OJS 3.3 and 3.5 sites' real pdf.js and HTML galley pages."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import ojs_html
 import pytest
 from ojs_site import OjsSite
+from replay import recorded_response, samples_dir
 from test_html_article import FIXTURES, expected_for, recorded
 
 from harvester.errors import PageError
@@ -23,12 +25,37 @@ def test_viewer_page_names_its_file(name: str) -> None:
     assert viewer_file_url((FIXTURES / name).read_bytes(), expected["url"]) == expected["file_url"]
 
 
-@pytest.mark.parametrize("name", ["login-page.html", "not-found-200.html"])
-def test_login_and_not_found_pages_raise_with_their_reason(name: str) -> None:
-    expected = expected_for(name)
-    with pytest.raises(PageError) as caught:
-        viewer_file_url((FIXTURES / name).read_bytes(), expected["url"])
-    assert expected["reason_contains"] in caught.value.reason
+def test_login_and_not_found_pages_raise_with_their_reason() -> None:
+    journal = OjsSite.generate(journals=1, articles_per_journal=1, seed=2).journals["jsas"]
+    login = ojs_html.login_page(journal, "/index.php/jsas/article/view/1/1").encode()
+    url = "https://j.example/index.php/jsas/login?source=%2Findex.php%2Fjsas%2Farticle%2Fview%2F1%2F1"
+    with pytest.raises(PageError, match="login form"):
+        viewer_file_url(login, url)
+    with pytest.raises(PageError, match="not found"):
+        viewer_file_url(ojs_html.NOT_FOUND, "https://j.example/index.php/jsas/article/view/1/99")
+
+
+def test_recorded_35_pdfjs_pages_name_the_file_with_or_without_the_download_link() -> None:
+    # Real 3.5.0-1 pdf.js pages (plain pdfUrl, quirk 14); with the header's download link taken out
+    # (a theme that hides it), the file is still found through pdfUrl.
+    truth = json.loads(Path(_ajpa_dir(), "truth.json").read_text(encoding="utf-8"))
+    origin = truth["site"]["origin"]
+    for galley in (g for a in truth["articles"] if not a["unpublished"] for g in a["galleys"]):
+        if galley["mime_type"] != "application/pdf":
+            continue
+        body = recorded_response("ajpa_ojs3.5.0-1", galley["view_url"].removeprefix(origin))[2]
+        wanted = galley["download_file_url"]
+        assert viewer_file_url(body, galley["view_url"]) == wanted
+        hidden = re.sub(rb'<a href="[^"]*" class="download"', b'<a class="download"', body)
+        assert hidden != body
+        assert viewer_file_url(hidden, galley["view_url"]) == wanted
+
+
+def _ajpa_dir() -> Path:
+    root = samples_dir()
+    if root is None or not (root / "sites" / "ajpa_ojs3.5.0-1").is_dir():
+        pytest.skip("recorded OJS 3.5.0-1 site not found (../shared/samples/sites)")
+    return root / "sites" / "ajpa_ojs3.5.0-1"
 
 
 def test_local_site_viewers_name_the_download() -> None:
