@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -126,15 +125,13 @@ def serve(settings: ServeSettings, store: Store, *, ready: Callable[[str], None]
     server = create_server(
         make_app(settings, store), host=settings.host, port=settings.port, threads=settings.threads
     )
-    port = server.effective_port  # the one bound, also when [serve] port = 0 asks for any
-    ready(
-        f"http://{settings.host}:{port}/oai"
-        if ":" not in settings.host
-        else f"http://[{settings.host}]:{port}/oai"
-    )
+    if server.effective_port != settings.port:  # port = 0 asked for any: name the one bound
+        settings = settings.model_copy(update={"port": server.effective_port})
+        server.application = make_app(settings, store)
+    ready(settings.oai_url)
     try:
         server.run()
     except KeyboardInterrupt:
-        log.info("serve: stopped at %s", datetime.now().astimezone().isoformat(timespec="seconds"))
+        log.info("serve: interrupted")
     finally:
         server.close()

@@ -81,9 +81,9 @@ class TokenCodec:
             raise BadResumptionTokenError("the resumptionToken is not one this repository issued")
         try:
             fields = orjson.loads(_unb64(payload))
-            verb, prefix, set_spec, since, until = fields[:5]
+            listed, prefix, set_spec, since, until = fields[:5]
             cursor = Cursor(
-                verb,
+                listed,
                 prefix,
                 set_spec,
                 since,
