@@ -27,6 +27,7 @@ COMMANDS = (
     "sources",
     "history",
     "export",
+    "serve",
     "discover",
     "mirror",
     "verify-files",
