@@ -338,8 +338,12 @@ def export(app: _App, fmt: str, since: int, source: str | None, galleys: bool) -
 @click.pass_obj
 def serve(app: _App, host: str | None, port: int | None) -> None:
     """Serve the store over OAI-PMH 2.0 at /oai (read-only) until interrupted."""
-    from .serve import serve as serve_forever
-
+    try:
+        from .serve import serve as serve_forever
+    except ImportError as exc:
+        raise ConfigError(
+            f"harvester serve needs the serve extra: pip install 'ojs-harvester[serve]' ({exc})"
+        ) from exc
     settings = app.settings()
     overrides = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
     serving = settings.serve.model_copy(update=overrides)

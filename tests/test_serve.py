@@ -262,6 +262,8 @@ BAD_REQUESTS = [
     ("verb=ListIdentifiers&metadataPrefix=oai_dc&set=jsas:nosuchsection", "noRecordsMatch"),
     ("verb=ListRecords&resumptionToken=forged", "badResumptionToken"),
     ("verb=ListSets&resumptionToken=forged", "badResumptionToken"),
+    (f"verb=ListRecords&resumptionToken={quote('é.é')}", "badResumptionToken"),
+    ("verb=ListRecords&resumptionToken=W10.AAAA", "badResumptionToken"),
 ]
 
 

@@ -67,7 +67,8 @@ def token_key(settings: ServeSettings, database_url: str) -> bytes:
 def _arguments(environ: dict[str, Any]) -> tuple[dict[str, str], ErrorBase | None]:
     query = environ.get("QUERY_STRING", "")
     if environ["REQUEST_METHOD"] == "POST":
-        length = min(int(environ.get("CONTENT_LENGTH") or 0), _MAX_BODY)
+        declared = str(environ.get("CONTENT_LENGTH") or "0")
+        length = min(int(declared), _MAX_BODY) if declared.isdigit() else 0
         query = environ["wsgi.input"].read(length).decode("utf-8", "replace")
     values = parse_qs(query, keep_blank_values=True)
     args = {key: found[0] for key, found in values.items()}

@@ -10,6 +10,7 @@ date, the DRIVER type, the landing URL and the DOI as identifiers, and a source 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +29,10 @@ OAI_DC = ("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", NS_OAI_DC)
 # pkp/ojs 3_4_0-8 Dc11SchemaArticleAdapter.php: 'info:eu-repo/semantics/article' and
 # '.../publishedVersion' on every article.
 _DRIVER_TYPES = ("info:eu-repo/semantics/article", "info:eu-repo/semantics/publishedVersion")
+
+# XML 1.0 forbids C0 controls but tab, LF and CR: the OAI path strips them before parsing
+# (``harvester.oai``), text read from pages may still hold one, and lxml refuses to write it.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 Value = tuple[str, str | None]  # (text, language key or None)
 
@@ -115,6 +120,6 @@ def write_oai_dc(element: etree._Element, row: dict[str, Any]) -> None:
     for name, values in dublin_core(row):
         for text, lang in values:
             child = etree.SubElement(dc, f"{{{NS_DC}}}{name}")
-            child.text = text
+            child.text = _NOT_XML.sub("", text)
             if lang:
                 child.set(XML_LANG, lang)

@@ -77,7 +77,8 @@ class TokenCodec:
         """The cursor in ``token``; ``BadResumptionTokenError`` unless it is ours, intact,
         for ``verb`` and unexpired."""
         payload, _, tag = token.partition(".")
-        if not tag or not hmac.compare_digest(tag, self._tag(payload) if payload.isascii() else ""):
+        expected = self._tag(payload).encode("ascii") if payload.isascii() else b""
+        if not tag or not hmac.compare_digest(tag.encode("utf-8"), expected):
             raise BadResumptionTokenError("the resumptionToken is not one this repository issued")
         try:
             fields = orjson.loads(_unb64(payload))
