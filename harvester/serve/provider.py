@@ -215,15 +215,15 @@ class Repository:
         return ArticleFilter(source, sections, since, until)
 
     def _list(self, verb: str, kw: dict[str, Any]) -> ListPage:
+        """One page of a list: from its arguments, or resumed from its token."""
         now = datetime.now(UTC)
         token = kw.get("resumptionToken")
-        if token is not None:
+        if token is None:
+            args, after, sent = _list_args(kw), None, 0
+        else:
             cursor = self._codec.decode(token, verb, now)
             args = _ListArgs(cursor.metadata_prefix, cursor.set_spec, cursor.since, cursor.until)
-            after: tuple[datetime, int] | None = cursor.after
-            sent = cursor.sent
-        else:
-            args, after, sent = _list_args(kw), None, 0
+            after, sent = cursor.after, cursor.sent
         where = self._filter(args)
         if where is None and token is None:
             raise NoRecordsMatchError(f"there is no set {args.set_spec!r} (see ListSets)")
@@ -235,23 +235,14 @@ class Repository:
         if not rows and token is None:
             raise NoRecordsMatchError("no record matches these arguments")
         rows = rows[:limit]
-        if not (more or token):
+        if not (more or token):  # the whole list in one response: no resumptionToken
             return ListPage(rows, args.metadata_prefix)
         expires = now + self._lifetime
         text = ""
         if more:
             last = (rows[-1]["updated_at"], rows[-1]["article_id"])
-            cursor = Cursor(
-                verb,
-                args.metadata_prefix,
-                args.set_spec,
-                args.since,
-                args.until,
-                last,
-                sent + len(rows),
-                expires,
-            )
-            text = self._codec.encode(cursor)
+            fields = (args.metadata_prefix, args.set_spec, args.since, args.until)
+            text = self._codec.encode(Cursor(verb, *fields, last, sent + len(rows), expires))
         return ListPage(rows, args.metadata_prefix, Resumption(text, sent, size, expires if more else None))
 
 
