@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from oaipmh.client import Client
 from oaipmh.metadata import MetadataRegistry, oai_dc_reader
 from ojs_site import OjsSite, SimArticle
 from sickle import Sickle
-from test_cli import harvester
+from test_cli import _one_line_error, harvester
 
 DC = "{http://purl.org/dc/elements/1.1/}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -304,3 +305,13 @@ def test_an_empty_store_has_no_sets_and_no_records(tmp_path: Path, site: OjsSite
         assert served.error("verb=ListSets") == "noSetHierarchy"
         assert served.error("verb=ListRecords&metadataPrefix=oai_dc") == "noRecordsMatch"
         assert served.get("verb=Identify").find(f".//{OAI}earliestDatestamp") is not None
+
+
+def test_a_port_in_use_is_one_clear_line(tmp_path: Path, site: OjsSite, db_url: str) -> None:
+    config = _config(tmp_path, site)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = _one_line_error(harvester("serve", "--port", str(port), config=config, db=db_url), 2)
+    assert f"127.0.0.1:{port}: cannot listen" in line

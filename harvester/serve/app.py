@@ -21,6 +21,7 @@ from oaipmh.metadata import MetadataRegistry
 from oaipmh.server import ServerBase, XMLTreeServer, nsoai
 
 from ..config import ServeSettings
+from ..errors import ConfigError
 from ..store import Store
 from .dublin_core import OAI_DC, write_oai_dc
 from .provider import ListPage, Repository
@@ -123,9 +124,13 @@ def serve(settings: ServeSettings, store: Store, *, ready: Callable[[str], None]
     """Serve until interrupted; ``ready`` gets the endpoint URL once the socket listens."""
     from waitress import create_server
 
-    server = create_server(
-        make_app(settings, store), host=settings.host, port=settings.port, threads=settings.threads
-    )
+    try:
+        server = create_server(
+            make_app(settings, store), host=settings.host, port=settings.port, threads=settings.threads
+        )
+    except OSError as exc:
+        where = f"{settings.host}:{settings.port}"
+        raise ConfigError(f"[serve] {where}: cannot listen: {exc.strerror or exc}") from None
     if server.effective_port != settings.port:  # port = 0 asked for any: name the one bound
         settings = settings.model_copy(update={"port": server.effective_port})
         server.application = make_app(settings, store)
