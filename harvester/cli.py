@@ -303,7 +303,14 @@ def history(app: _App, article: str) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "csl-json", "bibtex", "ris"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl and csv: every row; csl-json, bibtex, ris: citations of the live articles.",
+)
 @click.option(
     "--since", type=int, default=0, metavar="SEQ", help="Only articles changed after change-feed SEQ."
 )
@@ -314,11 +321,15 @@ def export(app: _App, fmt: str, since: int, source: str | None, galleys: bool) -
     """Current articles to stdout."""
     import csv
 
+    from .citations import FORMATS, write_citations
     from .store.queries import current_articles, current_galleys
 
     settings = app.settings()
     with app.store(settings).read() as conn:
         rows = current_articles(conn, since=since, source=source)
+        if fmt in FORMATS:
+            write_citations(fmt, rows, click.echo)
+            return
         if galleys:
             files = current_galleys(conn, source=source)
             rows = ({**row, "galleys": files.get(row["article_id"], [])} for row in rows)
@@ -337,6 +348,26 @@ def export(app: _App, fmt: str, since: int, source: str | None, galleys: bool) -
                     for k, v in row.items()
                 }
             )
+
+
+@main.command()
+@click.option("--host", metavar="ADDRESS", help="Listen on this address (default: [serve] host, 127.0.0.1).")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), help="Listen on this port (default: [serve] port, 8380)."
+)
+@click.pass_obj
+def serve(app: _App, host: str | None, port: int | None) -> None:
+    """Serve the store over OAI-PMH 2.0 at /oai (read-only) until interrupted."""
+    try:
+        from .serve import serve as serve_forever
+    except ImportError as exc:
+        raise ConfigError(
+            f"harvester serve needs the serve extra: pip install 'ojs-harvester[serve]' ({exc})"
+        ) from exc
+    settings = app.settings()
+    overrides = {key: value for key, value in (("host", host), ("port", port)) if value is not None}
+    serving = settings.serve.model_copy(update=overrides)
+    serve_forever(serving, app.store(settings), ready=lambda url: click.echo(f"serving OAI-PMH at {url}"))
 
 
 @main.command()

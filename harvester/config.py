@@ -37,6 +37,7 @@ __all__ = [
     "HttpSettings",
     "MirrorSettings",
     "SchedulerSettings",
+    "ServeSettings",
     "ServiceSettings",
     "Settings",
     "SourceSettings",
@@ -178,6 +179,39 @@ def split_listen(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+_REPOSITORY_ID = re.compile(
+    r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$"
+)
+
+
+class ServeSettings(_Frozen):
+    """``[serve]``: the OAI-PMH data provider over the store (``harvester serve``)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8380, ge=0, le=65535)
+    base_url: HttpUrl | None = None  # the endpoint as clients reach it; default http://HOST:PORT/oai
+    # The middle part of every identifier (oai:REPOSITORY_ID:SOURCE/ID): a domain name you own.
+    repository_id: str = "localhost"
+    repository_name: str = "OJS journals mirrored by ojs-harvester"
+    admin_email: str = Field("ops@example.org", pattern=r"^[^@\s]+@[^@\s]+$")
+    page_size: int = Field(100, ge=1, le=10000)
+    token_lifetime: Duration = "1d"  # noqa: S105 (a duration, not a password)
+    threads: int = Field(4, ge=1, le=64)
+
+    @field_validator("repository_id")
+    @classmethod
+    def _check_repository_id(cls, value: str) -> str:
+        if not _REPOSITORY_ID.match(value):
+            raise ValueError(f"{value!r} is not a domain name like 'mirror.example.org'")
+        return value
+
+    @property
+    def oai_url(self) -> str:
+        """The endpoint's base URL, as Identify and every response name it."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return self.base_url or f"http://{host}:{self.port}/oai"
+
+
 #: What ``[mirror] allowed_types`` accepts by default: the formats OJS journals publish.
 DEFAULT_FILE_TYPES = (
     "application/pdf",
@@ -255,6 +289,7 @@ class Settings(_Frozen):
     scheduler: SchedulerSettings = SchedulerSettings()
     service: ServiceSettings = ServiceSettings()
     mirror: MirrorSettings = MirrorSettings()
+    serve: ServeSettings = ServeSettings()
     sources: tuple[SourceSettings, ...] = ()
     path: str | None = Field(None, description="the file these settings were read from")
 

@@ -179,6 +179,28 @@ def test_mirror_settings_are_validated(tmp_path: Path) -> None:
     assert (mirror.max_file_size, mirror.allowed_types) == (1024, ("image/*",))
 
 
+def test_serve_settings_are_validated(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        '[serve]\nport = 70000\nrepository_id = "not a domain"\npage_size = 0\ntoken_lifetime = "soon"\n'
+        'admin_email = "nobody"\n',
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(str(path), environ={})
+    for key in (
+        "serve.port",
+        "serve.repository_id",
+        "serve.page_size",
+        "serve.token_lifetime",
+        "serve.admin_email",
+    ):
+        assert key in str(info.value)
+    serve = load_settings(str(_write(tmp_path, '[serve]\nhost = "::1"\nport = 9\n')), environ={}).serve
+    assert serve.oai_url == "http://[::1]:9/oai"
+    proxied = _write(tmp_path, '[serve]\nbase_url = "https://mirror.example.org/oai"\n')
+    assert load_settings(str(proxied), environ={}).serve.oai_url == "https://mirror.example.org/oai"
+
+
 def test_files_path_beside_sqlite_or_in_the_state_directory(tmp_path: Path) -> None:
     def settings(url: str, path: str | None = None) -> Settings:
         return Settings(database=DatabaseSettings(url=url), mirror=MirrorSettings(path=path))

@@ -25,6 +25,7 @@ __all__ = [
     "article_versions",
     "current_articles",
     "current_galleys",
+    "decode_article",
     "find_article",
     "source_summaries",
 ]
@@ -126,13 +127,17 @@ def current_articles(
         compiled = changed.compile(conn, compile_kwargs={"literal_binds": True})
         sql += f" AND article_id IN ({compiled})"
     for row in conn.execute(text(sql + " ORDER BY article_id"), params):
-        record = {key: _jsonable(value) for key, value in row._mapping.items()}
-        for column in JSON_COLUMNS:
-            record[column] = json.loads(record[column]) if record[column] else []
-        for column in JSON_OBJECT_COLUMNS:
-            record[column] = json.loads(record[column]) if record[column] else {}
-        record["deleted"] = bool(record["deleted"])
-        yield record
+        yield decode_article({key: _jsonable(value) for key, value in row._mapping.items()})
+
+
+def decode_article(record: dict[str, Any]) -> dict[str, Any]:
+    """A ``current_articles`` row with its JSON columns decoded (in place) and ``deleted`` a bool."""
+    for column in JSON_COLUMNS:
+        record[column] = json.loads(record[column]) if record[column] else []
+    for column in JSON_OBJECT_COLUMNS:
+        record[column] = json.loads(record[column]) if record[column] else {}
+    record["deleted"] = bool(record["deleted"])
+    return record
 
 
 def current_galleys(conn: Connection, *, source: str | None = None) -> dict[int, list[dict[str, Any]]]:

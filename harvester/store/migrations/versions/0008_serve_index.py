@@ -1,0 +1,26 @@
+"""An index for ``harvester serve``: articles by the time their current version was written.
+
+OAI-PMH lists page through ``current_articles`` in ``(updated_at, article_id)`` order from a
+keyset cursor and filter by ``from``/``until`` on ``updated_at``; with this index a page costs
+the same at the start and at the end of a large repository.
+
+Revision ID: 0008
+Revises: 0006
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0008"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_articles_updated", "articles", ["updated_at", "id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_articles_updated", table_name="articles")

@@ -1,0 +1,127 @@
+"""Reading ``current_articles`` for the OAI-PMH data provider (``harvester serve``).
+
+The provider pages through articles in the order their current version was written
+(``updated_at``, then ``article_id``) with keyset cursors, so a page costs the same at the
+start and at the end of a large repository, and a harvest running beside a download moves a
+changed article to the end of the list instead of shifting every page after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    and_,
+    column,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
+
+from .queries import decode_article
+from .runs import as_utc
+
+__all__ = [
+    "ArticleFilter",
+    "article_by_id",
+    "changed_articles",
+    "count_changed",
+    "earliest_change",
+    "source_sections",
+]
+
+# The columns of the view that the provider filters and orders by, typed so that timestamps
+# compare as timestamps on both databases.
+_view = table(
+    "current_articles",
+    column("article_id", Integer),
+    column("source", String),
+    column("section", String),
+    column("deleted", Boolean),
+    column("updated_at", DateTime(timezone=True)),
+)
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    """Which articles a list covers: a source, some of its sections, a window of change times."""
+
+    source: str | None = None
+    sections: tuple[str, ...] | None = None  # section titles of ``source``; None: every article
+    since: datetime | None = None  # changed at or after (UTC)
+    before: datetime | None = None  # changed before (UTC)
+
+
+def _where(query: Select[Any], where: ArticleFilter) -> Select[Any]:
+    if where.source is not None:
+        query = query.where(_view.c.source == where.source)
+    if where.sections is not None:
+        query = query.where(_view.c.section.in_(where.sections))
+    if where.since is not None:
+        query = query.where(_view.c.updated_at >= where.since)
+    if where.before is not None:
+        query = query.where(_view.c.updated_at < where.before)
+    return query
+
+
+def _decoded(row: Any) -> dict[str, Any]:
+    record = dict(row._mapping)
+    record["updated_at"] = as_utc(record.pop("changed_at"))
+    return decode_article(record)
+
+
+def changed_articles(
+    conn: Connection, where: ArticleFilter, after: tuple[datetime, int] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Up to ``limit`` decoded rows after the cursor ``(updated_at, article_id)``, in that order."""
+    query = _where(
+        select(literal_column("current_articles.*"), _view.c.updated_at.label("changed_at")), where
+    )
+    if after is not None:
+        stamp, article_id = after
+        query = query.where(
+            or_(
+                _view.c.updated_at > stamp,
+                and_(_view.c.updated_at == stamp, _view.c.article_id > article_id),
+            )
+        )
+    query = query.order_by(_view.c.updated_at, _view.c.article_id).limit(limit)
+    return [_decoded(row) for row in conn.execute(query)]
+
+
+def count_changed(conn: Connection, where: ArticleFilter) -> int:
+    """How many articles the filter covers (OAI-PMH ``completeListSize``)."""
+    return int(conn.execute(_where(select(func.count()).select_from(_view), where)).scalar_one())
+
+
+def article_by_id(conn: Connection, article_id: int) -> dict[str, Any] | None:
+    """One decoded row of ``current_articles``, or None."""
+    query = select(literal_column("current_articles.*"), _view.c.updated_at.label("changed_at")).where(
+        _view.c.article_id == article_id
+    )
+    row = conn.execute(query).first()
+    return _decoded(row) if row else None
+
+
+def earliest_change(conn: Connection) -> datetime | None:
+    """When the oldest current version was written (OAI-PMH ``earliestDatestamp``)."""
+    value = conn.execute(select(func.min(_view.c.updated_at))).scalar_one()
+    return as_utc(value) if value is not None else None
+
+
+def source_sections(conn: Connection) -> list[tuple[str, str | None]]:
+    """Every (source, section title) pair of the current articles, sorted; None: no section."""
+    query = select(_view.c.source, _view.c.section).distinct()
+    return sorted(
+        ((row.source, row.section) for row in conn.execute(query)), key=lambda p: (p[0], p[1] or "")
+    )
