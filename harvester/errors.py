@@ -30,6 +30,7 @@ __all__ = [
     "PageError",
     "PermanentError",
     "PermanentHTTPStatusError",
+    "RefusedURLError",
     "ResponseTooLargeError",
     "RetryLaterError",
     "RobotsDisallowedError",
@@ -111,6 +112,10 @@ class RetryLaterError(TransientError):
 
 class RobotsDisallowedError(PermanentError):
     """robots.txt forbids this URL to our user agent."""
+
+
+class RefusedURLError(PermanentError):
+    """A URL we will not fetch: not http(s), off the journal's site, or a private address."""
 
 
 class ResponseTooLargeError(PermanentError):

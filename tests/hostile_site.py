@@ -1,0 +1,203 @@
+"""A hostile OJS server for tests: the simulated OJS 3.3 site of ``ojs_site``, with one switch
+per attack a crawler meets on servers nobody vets (issue 12).
+
+``HostileSite.attack`` names the attack (``ATTACKS``); every other request is answered by the
+ordinary simulated OJS.  Attacks write raw bytes to the socket, so they can do what a well-
+behaved HTTP server would not: drip headers, never end a body, lie about encodings.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from functools import cache
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+import ojs_site
+
+__all__ = ["ATTACKS", "HostileSite", "gzip_bomb"]
+
+_OAI = re.compile(r"/index\.php/[^/]+/oai/?")
+_ARTICLE = re.compile(r"/index\.php/[^/]+/article/view/\d+")
+_GALLEY = re.compile(r"/index\.php/[^/]+/article/(view|download)/\d+/\d+(/\d+)?")
+_DRIP_SECONDS = 2.0
+_FOREVER = 600.0  # "endless": longer than any test may run
+
+
+@cache
+def gzip_bomb(decoded: int = 1024**3) -> bytes:
+    """``decoded`` zero bytes, gzip-compressed (1 GiB → about 1 MiB on the wire)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = bytes(1024 * 1024)
+    parts = [compressor.compress(block) for _ in range(decoded // len(block))]
+    return b"".join([*parts, compressor.flush()])
+
+
+class _Writer:
+    """Raw output on the handler's socket; a client that hangs up ends the attack quietly."""
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+        self.handler.close_connection = True
+
+    def send(self, data: bytes) -> bool:
+        try:
+            self.handler.wfile.write(data)
+            self.handler.wfile.flush()
+        except OSError:
+            return False
+        return True
+
+    def head(self, status: str, headers: dict[str, str]) -> bool:
+        lines = [f"HTTP/1.1 {status}", *(f"{name}: {value}" for name, value in headers.items())]
+        return self.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+
+    def drip(self, piece: bytes, every: float) -> None:
+        """Send ``piece`` every ``every`` seconds until the client leaves (or ``_FOREVER``)."""
+        end = time.monotonic() + _FOREVER
+        while time.monotonic() < end and self.send(piece):
+            time.sleep(every)
+
+    def endless(self) -> None:
+        """An endless body, as fast as the client reads."""
+        block = b"<p>" + b"x" * 65536 + b"</p>"
+        end = time.monotonic() + _FOREVER
+        while time.monotonic() < end and self.send(block):
+            pass
+
+
+def _redirect_with(body: Callable[[_Writer], None], encoding: str | None = None) -> Callable[..., None]:
+    def attack(handler: Any, site: HostileSite, path: str) -> None:
+        writer = _Writer(handler)
+        headers = {
+            "Location": site.base_url + "/index.php/" + site.journal + "/login",
+            "Content-Type": "text/html",
+        }
+        if encoding:
+            headers["Content-Encoding"] = encoding
+        if writer.head("302 Found", headers):
+            body(writer)
+
+    return attack
+
+
+def _bomb_body(writer: _Writer) -> None:
+    writer.send(gzip_bomb())
+
+
+def _header_drip(handler: Any, _site: HostileSite, _path: str) -> None:
+    writer = _Writer(handler)
+    if writer.send(b"HTTP/1.1 200 OK\r\n"):
+        writer.drip(b"X-Drip: 1\r\n", _DRIP_SECONDS)
+
+
+def _ordinary_with(body: Callable[[_Writer], None], encoding: str | None = None) -> Callable[..., None]:
+    def attack(handler: Any, _site: HostileSite, _path: str) -> None:
+        writer = _Writer(handler)
+        headers = {"Content-Type": ojs_site.XML_CONTENT_TYPE}
+        if encoding:
+            headers["Content-Encoding"] = encoding
+        if writer.head("200 OK", headers):
+            body(writer)
+
+    return attack
+
+
+def _xml_attack(document: bytes) -> Callable[..., None]:
+    def attack(handler: Any, _site: HostileSite, _path: str) -> None:
+        writer = _Writer(handler)
+        headers = {"Content-Type": ojs_site.XML_CONTENT_TYPE, "Content-Length": str(len(document))}
+        if writer.head("200 OK", headers):
+            writer.send(document)
+
+    return attack
+
+
+_XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE OAI-PMH [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2026-01-01T00:00:00Z</responseDate>
+<request>&secret;</request><Identify><repositoryName>&secret;</repositoryName></Identify></OAI-PMH>"""
+
+_LAUGHS = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE OAI-PMH [<!ENTITY lol "lol">'
+    + b"".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'.encode()
+        for i in range(1, 10)
+    )
+    + b']>\n<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2026-01-01T00:00:00Z'
+    b"</responseDate><request>&lol9;</request><Identify><repositoryName>&lol9;</repositoryName>"
+    b"</Identify></OAI-PMH>"
+)
+
+
+def _galley_redirect(target: str) -> Callable[..., None]:
+    def attack(handler: Any, _site: HostileSite, _path: str) -> None:
+        _Writer(handler).head("302 Found", {"Location": target, "Content-Length": "0"})
+
+    return attack
+
+
+#: attack name → (which requests it answers: "oai", "article" or "galley"; what it sends).
+ATTACKS: dict[str, tuple[str, Callable[..., None]]] = {
+    "redirect_gzip_bomb": ("article", _redirect_with(_bomb_body, "gzip")),
+    "redirect_endless": ("article", _redirect_with(_Writer.endless)),
+    "redirect_drip": ("article", _redirect_with(lambda w: w.drip(b"x", _DRIP_SECONDS))),
+    "header_drip": ("oai", _header_drip),
+    "gzip_bomb": ("oai", _ordinary_with(_bomb_body, "gzip")),
+    "endless_body": ("oai", _ordinary_with(_Writer.endless)),
+    "xxe": ("oai", _xml_attack(_XXE)),
+    "billion_laughs": ("oai", _xml_attack(_LAUGHS)),
+    "galley_other_host": ("galley", _galley_redirect("http://127.0.0.2:9/secret.pdf")),
+    "galley_link_local": ("galley", _galley_redirect("http://169.254.169.254/latest/meta-data/")),
+    "galley_file_url": ("galley", _galley_redirect("file:///etc/passwd")),
+}
+
+
+class HostileSite(ojs_site.OjsSite):
+    """The simulated OJS site, with ``attack`` (a key of ``ATTACKS``, or None) switched on."""
+
+    attack: str | None = None
+    journal = "jsas"
+
+    @classmethod
+    def small(cls, attack: str | None = None) -> HostileSite:
+        """One journal of six articles on pages of two records, the attack switched on."""
+        site = cls.generate(journals=1, articles_per_journal=6, seed=12, page_size=2)
+        site.attack = attack
+        return site
+
+    def start(self) -> Self:
+        """Serve on 127.0.0.1 (any port) in a daemon thread, attacks included."""
+        self._server = ojs_site._Server(("127.0.0.1", self.port), _Handler)
+        self._server.site = self
+        for journal in self.journals.values():
+            journal.base_url = self.base_url
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
+        self._thread.daemon = True
+        self._thread.start()
+        return self
+
+    def targets(self, path: str, query: str) -> Callable[..., None] | None:
+        """The attack that answers this request, if any."""
+        if self.attack is None:
+            return None
+        kind, attack = ATTACKS[self.attack]
+        pattern = {"oai": _OAI, "article": _ARTICLE, "galley": _GALLEY}[kind]
+        return attack if pattern.fullmatch(path) else None
+
+
+class _Handler(ojs_site._Handler):
+    server: Any
+
+    def do_GET(self) -> None:
+        """An attack when one targets this request, else the ordinary simulated OJS."""
+        parts = urlsplit(self.path)
+        attack = self.server.site.targets(parts.path, parts.query)
+        if attack is None:
+            super().do_GET()
+        else:
+            attack(self, self.server.site, parts.path)

@@ -1,0 +1,131 @@
+"""The ``harvester`` command against hostile servers (issue 12), one test per attack of
+``hostile_site``: the process stays within generous memory and time caps, says what went
+wrong in one clear line, and loses nothing already stored.
+
+Memory is the peak RSS of the ``harvester`` child process (``os.wait4``'s rusage), time a
+generous cap on the whole run: neither is a speed assertion.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from configs import FAST_HTTP, write_config
+from hostile_site import HostileSite
+
+from harvester.store import Store
+
+JOURNAL = HostileSite.journal
+MAX_RSS_MB = 400  # an honest run peaks near 100 MB; the attacks reach gigabytes without the caps
+MAX_SECONDS = 90  # the [http] timeout below is 5 s: a bounded run ends well within this
+HOSTILE_HTTP = FAST_HTTP + "timeout = 5\n"
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished ``harvester`` process: exit code, output, peak memory and wall time."""
+
+    code: int
+    stdout: str
+    stderr: str
+    rss_mb: float
+    seconds: float
+
+    def error_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.startswith("harvester: error:")]
+
+
+def run_harvester(tmp_path: Path, *args: str, config: Path, db: str) -> Run:
+    """Run ``harvester --config CONFIG --db DB ARGS`` and measure it (killed past twice the cap)."""
+    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    command = [sys.executable, "-m", "harvester", "--config", str(config), "--db", db, *args]
+    start = time.monotonic()
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr)
+        killer = threading.Timer(MAX_SECONDS * 2, process.kill)
+        killer.start()
+        _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage, unlike RUSAGE_CHILDREN
+        killer.cancel()
+        process.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.monotonic() - start
+    return Run(process.returncode, out.read_text(), err.read_text(), usage.ru_maxrss / 1024, seconds)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'harvester.db'}"
+
+
+def _config(tmp_path: Path, site: HostileSite, strategy: str, extra: str = "", source: str = "") -> Path:
+    path = write_config(
+        tmp_path, {JOURNAL: site.journal_url(JOURNAL)}, extra=extra, source_extra=source, strategy=strategy
+    )
+    path.write_text(path.read_text().replace(FAST_HTTP, HOSTILE_HTTP, 1))
+    return path
+
+
+def _stored(db: str) -> int:
+    store = Store(db)
+    try:
+        with store.read() as conn:
+            return int(conn.exec_driver_sql("SELECT count(*) FROM articles").scalar_one())
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def site() -> Iterator[HostileSite]:
+    with HostileSite.small() as running:
+        yield running
+
+
+def _within_caps(run: Run) -> None:
+    assert run.rss_mb < MAX_RSS_MB, f"peak RSS {run.rss_mb:.0f} MB"
+    assert run.seconds < MAX_SECONDS, f"{run.seconds:.0f} s"
+    assert "Traceback" not in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("attack", ["header_drip", "gzip_bomb", "endless_body"])
+def test_attacks_on_oai_end_the_run_with_one_line_and_keep_what_is_stored(
+    tmp_path: Path, site: HostileSite, db: str, attack: str
+) -> None:
+    config = _config(tmp_path, site, "oai")
+    assert run_harvester(tmp_path, "harvest", JOURNAL, config=config, db=db).code == 0
+    stored = _stored(db)
+    site.attack = attack
+    run = run_harvester(tmp_path, "harvest", JOURNAL, config=config, db=db)
+    _within_caps(run)
+    assert run.code != 0
+    assert len(run.error_lines()) == 1, run.stderr
+    assert JOURNAL in run.error_lines()[0]
+    assert _stored(db) == stored
+
+
+@pytest.mark.parametrize("attack", ["redirect_gzip_bomb", "redirect_endless", "redirect_drip"])
+def test_redirect_bodies_are_never_read(tmp_path: Path, site: HostileSite, db: str, attack: str) -> None:
+    site.attack = attack
+    run = run_harvester(tmp_path, "harvest", JOURNAL, config=_config(tmp_path, site, "oai+html"), db=db)
+    _within_caps(run)
+    assert run.code == 0, run.stderr
+    assert _stored(db) == len(site.articles(JOURNAL))  # the OAI records, whatever the pages did
+
+
+@pytest.mark.parametrize("attack", ["xxe", "billion_laughs"])
+def test_entities_are_never_expanded(tmp_path: Path, site: HostileSite, db: str, attack: str) -> None:
+    config = _config(tmp_path, site, "oai")
+    assert run_harvester(tmp_path, "harvest", JOURNAL, config=config, db=db).code == 0
+    stored = _stored(db)
+    site.attack = attack
+    run = run_harvester(tmp_path, "harvest", JOURNAL, config=config, db=db)
+    _within_caps(run)
+    assert "root:" not in run.stdout + run.stderr
+    assert "lollol" not in run.stdout + run.stderr
+    assert _stored(db) == stored
