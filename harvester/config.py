@@ -237,6 +237,8 @@ class MirrorSettings(_Frozen):
     # by downloading it again: that happens when it was last checked this long ago.
     recheck: Duration = "30d"
     timeout: float = Field(600.0, gt=0)  # seconds for one whole file
+    # Galley files are fetched only on the journal's own hosts and these (a CDN, say).
+    allowed_hosts: tuple[str, ...] = ()
 
 
 class SourceSettings(_Frozen):

@@ -8,6 +8,7 @@ behaved HTTP server would not: drip headers, never end a body, lie about encodin
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -24,6 +25,7 @@ __all__ = ["ATTACKS", "HostileSite", "gzip_bomb"]
 _OAI = re.compile(r"/index\.php/[^/]+/oai/?")
 _ARTICLE = re.compile(r"/index\.php/[^/]+/article/view/\d+")
 _GALLEY = re.compile(r"/index\.php/[^/]+/article/(view|download)/\d+/\d+(/\d+)?")
+_GALLEY_VIEW = re.compile(r"/index\.php/[^/]+/article/view/\d+/\d+")
 _DRIP_SECONDS = 2.0
 _FOREVER = 600.0  # "endless": longer than any test may run
 
@@ -141,6 +143,16 @@ def _galley_redirect(target: str) -> Callable[..., None]:
     return attack
 
 
+def _pdfjs_other_host(handler: Any, site: HostileSite, path: str) -> None:
+    """The pdf.js viewer page, its ``pdfUrl`` (JSON-escaped, as OJS writes it) on another host."""
+    response = site.handle(path, "")
+    here = json.dumps(site.base_url).strip('"').replace("/", "\\/").encode()
+    body = response.body.replace(here, b"http:\\/\\/127.0.0.2:9")
+    writer = _Writer(handler)
+    if writer.head("200 OK", {"Content-Type": "text/html", "Content-Length": str(len(body))}):
+        writer.send(body)
+
+
 #: attack name → (which requests it answers: "oai", "article" or "galley"; what it sends).
 ATTACKS: dict[str, tuple[str, Callable[..., None]]] = {
     "redirect_gzip_bomb": ("article", _redirect_with(_bomb_body, "gzip")),
@@ -154,6 +166,7 @@ ATTACKS: dict[str, tuple[str, Callable[..., None]]] = {
     "galley_other_host": ("galley", _galley_redirect("http://127.0.0.2:9/secret.pdf")),
     "galley_link_local": ("galley", _galley_redirect("http://169.254.169.254/latest/meta-data/")),
     "galley_file_url": ("galley", _galley_redirect("file:///etc/passwd")),
+    "pdfjs_other_host": ("galley_view", _pdfjs_other_host),
 }
 
 
@@ -186,14 +199,14 @@ class HostileSite(ojs_site.OjsSite):
         if self.attack is None:
             return None
         kind, attack = ATTACKS[self.attack]
-        pattern = {"oai": _OAI, "article": _ARTICLE, "galley": _GALLEY}[kind]
+        pattern = {"oai": _OAI, "article": _ARTICLE, "galley": _GALLEY, "galley_view": _GALLEY_VIEW}[kind]
         return attack if pattern.fullmatch(path) else None
 
 
 class _Handler(ojs_site._Handler):
     server: Any
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - BaseHTTPRequestHandler's name
         """An attack when one targets this request, else the ordinary simulated OJS."""
         parts = urlsplit(self.path)
         attack = self.server.site.targets(parts.path, parts.query)

@@ -129,3 +129,32 @@ def test_entities_are_never_expanded(tmp_path: Path, site: HostileSite, db: str,
     assert "root:" not in run.stdout + run.stderr
     assert "lollol" not in run.stdout + run.stderr
     assert _stored(db) == stored
+
+
+@pytest.mark.parametrize(
+    ("attack", "reason"),
+    [
+        ("galley_other_host", "127.0.0.2 is not the journal's site"),
+        ("galley_link_local", "169.254.169.254 is not the journal's site"),
+        ("galley_file_url", "not an http(s) URL"),
+        ("pdfjs_other_host", "127.0.0.2 is not the journal's site"),
+    ],
+)
+def test_galleys_are_fetched_only_on_the_journals_site(
+    tmp_path: Path, site: HostileSite, db: str, attack: str, reason: str
+) -> None:
+    files = tmp_path / "files"
+    config = _config(tmp_path, site, "html", f'[mirror]\npath = "{files}"\n', "mirror_galleys = true\n")
+    assert run_harvester(tmp_path, "harvest", JOURNAL, config=config, db=db).code == 0
+    stored = _stored(db)
+    site.attack = attack
+    run = run_harvester(tmp_path, "mirror", JOURNAL, config=config, db=db)
+    _within_caps(run)
+    assert run.code == 0, run.stderr
+    pdf_only = attack == "pdfjs_other_host"  # only a PDF galley has a pdf.js viewer
+    mimes = [mime for art in site.articles(JOURNAL) for _, mime in art.galleys]
+    galleys = sum(mime == "application/pdf" or not pdf_only for mime in mimes)
+    assert f"{galleys} refused" in run.stdout
+    assert run.stderr.count(reason) == galleys
+    assert len(list(files.glob("sha256/*/*/*"))) == len(mimes) - galleys  # the others, as usual
+    assert _stored(db) == stored
