@@ -16,7 +16,7 @@ import zlib
 from collections.abc import Callable
 from functools import cache
 from typing import Any, Self
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import ojs_site
 
@@ -73,7 +73,7 @@ class _Writer:
 
 
 def _redirect_with(body: Callable[[_Writer], None], encoding: str | None = None) -> Callable[..., None]:
-    def attack(handler: Any, site: HostileSite, path: str) -> None:
+    def attack(handler: Any, site: HostileSite, _path: str, _args: dict[str, str]) -> None:
         writer = _Writer(handler)
         headers = {
             "Location": site.base_url + "/index.php/" + site.journal + "/login",
@@ -91,14 +91,14 @@ def _bomb_body(writer: _Writer) -> None:
     writer.send(gzip_bomb())
 
 
-def _header_drip(handler: Any, _site: HostileSite, _path: str) -> None:
+def _header_drip(handler: Any, _site: HostileSite, _path: str, _args: dict[str, str]) -> None:
     writer = _Writer(handler)
     if writer.send(b"HTTP/1.1 200 OK\r\n"):
         writer.drip(b"X-Drip: 1\r\n", _DRIP_SECONDS)
 
 
 def _ordinary_with(body: Callable[[_Writer], None], encoding: str | None = None) -> Callable[..., None]:
-    def attack(handler: Any, _site: HostileSite, _path: str) -> None:
+    def attack(handler: Any, _site: HostileSite, _path: str, _args: dict[str, str]) -> None:
         writer = _Writer(handler)
         headers = {"Content-Type": ojs_site.XML_CONTENT_TYPE}
         if encoding:
@@ -110,7 +110,7 @@ def _ordinary_with(body: Callable[[_Writer], None], encoding: str | None = None)
 
 
 def _xml_attack(document: bytes) -> Callable[..., None]:
-    def attack(handler: Any, _site: HostileSite, _path: str) -> None:
+    def attack(handler: Any, _site: HostileSite, _path: str, _args: dict[str, str]) -> None:
         writer = _Writer(handler)
         headers = {"Content-Type": ojs_site.XML_CONTENT_TYPE, "Content-Length": str(len(document))}
         if writer.head("200 OK", headers):
@@ -137,13 +137,13 @@ _LAUGHS = (
 
 
 def _galley_redirect(target: str) -> Callable[..., None]:
-    def attack(handler: Any, _site: HostileSite, _path: str) -> None:
+    def attack(handler: Any, _site: HostileSite, _path: str, _args: dict[str, str]) -> None:
         _Writer(handler).head("302 Found", {"Location": target, "Content-Length": "0"})
 
     return attack
 
 
-def _pdfjs_other_host(handler: Any, site: HostileSite, path: str) -> None:
+def _pdfjs_other_host(handler: Any, site: HostileSite, path: str, _args: dict[str, str]) -> None:
     """The pdf.js viewer page, its ``pdfUrl`` (JSON-escaped, as OJS writes it) on another host."""
     response = site.handle(path, "")
     here = json.dumps(site.base_url).strip('"').replace("/", "\\/").encode()
@@ -151,6 +151,45 @@ def _pdfjs_other_host(handler: Any, site: HostileSite, path: str) -> None:
     writer = _Writer(handler)
     if writer.head("200 OK", {"Content-Type": "text/html", "Content-Length": str(len(body))}):
         writer.send(body)
+
+
+def _send(handler: Any, body: bytes) -> None:
+    writer = _Writer(handler)
+    if writer.head("200 OK", {"Content-Type": ojs_site.XML_CONTENT_TYPE, "Content-Length": str(len(body))}):
+        writer.send(body)
+
+
+def _list_sets_loop(handler: Any, site: HostileSite, path: str, args: dict[str, str]) -> None:
+    """ListSets: the first page, with the same resumption token, forever."""
+    if args.get("verb") != "ListSets":
+        ojs_site._Handler.do_GET(handler)
+        return
+    body = site.handle(path, "verb=ListSets").body
+    _send(handler, body.replace(b"</ListSets>", b"<resumptionToken>again</resumptionToken></ListSets>"))
+
+
+def _fresh_token_same_records(handler: Any, site: HostileSite, path: str, args: dict[str, str]) -> None:
+    """ListRecords: the first page again and again, each time with a new token."""
+    if args.get("verb") != "ListRecords":
+        ojs_site._Handler.do_GET(handler)
+        return
+    body = site.handle(path, "verb=ListRecords&metadataPrefix=oai_dc").body
+    fresh = f">fresh{site.count('fresh')}</resumptionToken>".encode()
+    _send(handler, re.sub(rb">[^<]*</resumptionToken>", fresh, body))
+
+
+def _fault_mix(handler: Any, site: HostileSite, path: str, args: dict[str, str]) -> None:
+    """The fault mix: broken Identify and ListSets (once each), 503s with Retry-After, a
+    truncated page, and bad resumption tokens twice in the window."""
+    verb = args.get("verb", "")
+    seen = site.count(verb)
+    if verb in ("Identify", "ListSets") and seen == 1:
+        _send(handler, site.handle(path, f"verb={verb}").body[:150])
+        return
+    if verb == "ListRecords":
+        faults = {2: site.fail_next, 3: site.expire_tokens, 5: site.truncate_next, 7: site.expire_tokens}
+        faults.get(seen, lambda: None)()
+    ojs_site._Handler.do_GET(handler)
 
 
 #: attack name → (which requests it answers: "oai", "article" or "galley"; what it sends).
@@ -167,6 +206,9 @@ ATTACKS: dict[str, tuple[str, Callable[..., None]]] = {
     "galley_link_local": ("galley", _galley_redirect("http://169.254.169.254/latest/meta-data/")),
     "galley_file_url": ("galley", _galley_redirect("file:///etc/passwd")),
     "pdfjs_other_host": ("galley_view", _pdfjs_other_host),
+    "list_sets_loop": ("oai", _list_sets_loop),
+    "fresh_token_same_records": ("oai", _fresh_token_same_records),
+    "fault_mix": ("oai", _fault_mix),
 }
 
 
@@ -176,15 +218,20 @@ class HostileSite(ojs_site.OjsSite):
     attack: str | None = None
     journal = "jsas"
 
+    def count(self, what: str) -> int:
+        """How often ``what`` happened, this time included (the attacks' own counters)."""
+        with self._lock:
+            self._counts[what] = self._counts.get(what, 0) + 1
+            return self._counts[what]
+
     @classmethod
-    def small(cls, attack: str | None = None) -> HostileSite:
-        """One journal of six articles on pages of two records, the attack switched on."""
-        site = cls.generate(journals=1, articles_per_journal=6, seed=12, page_size=2)
-        site.attack = attack
-        return site
+    def small(cls, articles: int = 6) -> HostileSite:
+        """One journal of ``articles`` articles on pages of two records."""
+        return cls.generate(journals=1, articles_per_journal=articles, seed=12, page_size=2)
 
     def start(self) -> Self:
         """Serve on 127.0.0.1 (any port) in a daemon thread, attacks included."""
+        self._counts: dict[str, int] = {}
         self._server = ojs_site._Server(("127.0.0.1", self.port), _Handler)
         self._server.site = self
         for journal in self.journals.values():
@@ -213,4 +260,4 @@ class _Handler(ojs_site._Handler):
         if attack is None:
             super().do_GET()
         else:
-            attack(self, self.server.site, parts.path)
+            attack(self, self.server.site, parts.path, dict(parse_qsl(parts.query)))

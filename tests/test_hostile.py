@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from configs import FAST_HTTP, write_config
 from hostile_site import HostileSite
+from test_harvest import rows_by_identifier
 
 from harvester.store import Store
 
@@ -158,3 +159,39 @@ def test_galleys_are_fetched_only_on_the_journals_site(
     assert run.stderr.count(reason) == galleys
     assert len(list(files.glob("sha256/*/*/*"))) == len(mimes) - galleys  # the others, as usual
     assert _stored(db) == stored
+
+
+@pytest.mark.parametrize(
+    ("attack", "warning"),
+    [("list_sets_loop", "repeated"), ("fresh_token_same_records", "without records new")],
+)
+def test_looping_lists_end_with_a_warning(
+    tmp_path: Path, site: HostileSite, db: str, attack: str, warning: str
+) -> None:
+    site.attack = attack
+    run = run_harvester(tmp_path, "harvest", JOURNAL, config=_config(tmp_path, site, "oai"), db=db)
+    _within_caps(run)
+    assert run.code == 0, run.stderr
+    assert warning in run.stderr
+    assert _stored(db) >= 2  # the records the looping list did bring
+
+
+def test_the_fault_mix_ends_with_every_record_stored(tmp_path: Path, db: str) -> None:
+    with HostileSite.small(articles=20) as site:
+        target = next(art for art in site.articles(JOURNAL) if not art.deleted)
+        site.edit(JOURNAL, target.id, control_chars=True)
+        site.attack = "fault_mix"
+        run = run_harvester(tmp_path, "harvest", JOURNAL, config=_config(tmp_path, site, "oai"), db=db)
+        _within_caps(run)
+        assert run.code == 0, run.stderr
+        assert run.stderr.count("restarting the window") == 2
+        store = Store(db)
+        try:
+            rows = rows_by_identifier(store, JOURNAL)
+        finally:
+            store.close()
+        expected = {art.oai_identifier(): art.expected() for art in site.articles(JOURNAL)}
+        assert set(rows) == set(expected)
+        for identifier, want in expected.items():
+            key = "deleted" if want["deleted"] else "title"
+            assert rows[identifier][key] == want[key], identifier
