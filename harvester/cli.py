@@ -135,7 +135,7 @@ def _run_all(app: _App, sources: list[SourceSettings], request: HarvestRequest) 
     store = app.store(settings)
     politeness = Politeness(settings.http)
     failed = 0
-    with stop_requested() as stop:
+    with stop_requested(stop=politeness.stop) as stop:
         for source in sources:
             if stop.is_set():
                 break
@@ -390,7 +390,7 @@ def mirror(app: _App, sources: tuple[str, ...], all_sources: bool) -> None:
     store = app.store(settings)
     politeness = Politeness(settings.http)
     failed = 0
-    with stop_requested() as stop:
+    with stop_requested(stop=politeness.stop) as stop:
         for source in chosen:
             if stop.is_set():
                 break

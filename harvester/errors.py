@@ -35,6 +35,7 @@ __all__ = [
     "RetryLaterError",
     "RobotsDisallowedError",
     "SourceBusyError",
+    "StopRequested",
     "StoreError",
     "TransientError",
     "TransientHTTPStatusError",
@@ -112,6 +113,10 @@ class RetryLaterError(TransientError):
 
 class RobotsDisallowedError(PermanentError):
     """robots.txt forbids this URL to our user agent."""
+
+
+class StopRequested(HarvesterError):
+    """A wait (pacing, Retry-After, back-off) was cut short: the process is stopping."""
 
 
 class RefusedURLError(PermanentError):

@@ -43,6 +43,7 @@ from .errors import (
     ResponseTooLargeError,
     RetryLaterError,
     RobotsDisallowedError,
+    StopRequested,
     TransientError,
     TransientHTTPStatusError,
 )
@@ -98,8 +99,9 @@ class HostPacer:
     """Per-host minimum spacing between requests, shared by every thread of the process.
 
     ``wait(host)`` reserves the host's next free slot and sleeps until it, so requests to one
-    host are serialised while different hosts proceed in parallel.  The clock and sleep are
-    injectable so the arithmetic can be tested without waiting.
+    host are serialised while different hosts proceed in parallel.  A set ``stop`` ends every
+    wait at once (``StopRequested``).  The clock and sleep are injectable so the arithmetic can
+    be tested without waiting (the default sleep is ``stop.wait``: a stop wakes it).
     """
 
     def __init__(
@@ -108,10 +110,12 @@ class HostPacer:
         max_interval: float = 60.0,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.clock = clock
-        self._sleep = sleep
+        self.stop = stop or threading.Event()
+        self._sleep = sleep or self.stop.wait
         self._base = min_interval
         self._cap = max(max_interval, min_interval)
         self._intervals: dict[str, float] = {}
@@ -142,6 +146,8 @@ class HostPacer:
         """Block until ``host``'s next slot, reserve it, and return the seconds waited."""
         start = self.clock()
         while True:
+            if self.stop.is_set():
+                raise StopRequested(f"{host}: stopping, no further request")
             with self._lock:
                 now = self.clock()
                 slot = max(now, self._next.get(host, now))
@@ -228,17 +234,20 @@ def _unreachable(origin: str, exc: TransientError) -> Callable[[], TransientErro
 
 
 class Politeness:
-    """The process-wide pacing and robots state; create one and hand it to every client."""
+    """The process-wide pacing and robots state; create one and hand it to every client.
+    Setting ``stop`` (SIGTERM) wakes every wait of every client: pacing, Retry-After, back-off."""
 
     def __init__(
         self,
         settings: HttpSettings,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         interval = 1.0 / settings.requests_per_second
-        self.pacer = HostPacer(interval, settings.max_crawl_delay, clock=clock, sleep=sleep)
+        self.stop = stop or threading.Event()
+        self.pacer = HostPacer(interval, settings.max_crawl_delay, clock=clock, sleep=sleep, stop=self.stop)
         self.robots = RobotsCache(self.pacer, clock=clock)
 
 
@@ -416,8 +425,8 @@ class HttpClient:
         logger.warning(
             "%s: %s; retry %d of %d in %.2fs", url, cause, attempt + 1, self._settings.max_retries, delay
         )
-        if retry_after is None:
-            time.sleep(delay)
+        if retry_after is None and pacer.stop.wait(delay):
+            raise StopRequested(f"{url}: stopping, no further attempt")
 
     def _attempt(
         self,

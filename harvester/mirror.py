@@ -43,6 +43,7 @@ from .errors import (
     ResponseTooLargeError,
     RetryLaterError,
     RobotsDisallowedError,
+    StopRequested,
     TransientError,
 )
 from .files import FileStore, TempFile
@@ -348,7 +349,7 @@ def mirror_source(
         run = _Run(source, settings, store, http, files, result, stop or threading.Event(), _now())
         try:
             _walk(run, source_id)
-        except DownloadStopped:
+        except (DownloadStopped, StopRequested):
             result.status = "interrupted"
         finally:
             result.requests = http.requests_made

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from .config import Settings, SourceSettings, parse_duration
 from .crawl import Crawl, crawl_journal
-from .errors import HarvesterError, NetworkError, OAIProtocolError, RetryLaterError
+from .errors import HarvesterError, NetworkError, OAIProtocolError, RetryLaterError, StopRequested
 from .http import HttpClient, Politeness
 from .job import HarvestRequest, HarvestResult, Interrupted
 from .oai import OaiClient, Page, RepositoryInfo, Window, incremental_from, parse_datestamp
@@ -323,7 +323,7 @@ def harvest_source(
                 )
                 crawl_journal(crawl)
             _reconcile(run, crawl)
-        except Interrupted as exc:
+        except (Interrupted, StopRequested) as exc:
             return _finish(run, "interrupted", str(exc))
         except HarvesterError as exc:
             _finish(run, "failed", str(exc))

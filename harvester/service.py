@@ -64,9 +64,9 @@ class Daemon:
         self._load_settings = load_settings or (lambda: settings)
         self.notifier = Notifier(environ)
         self.metrics = Metrics()
-        self.politeness = Politeness(settings.http)
-        self.scheduler = new_scheduler(settings)
         self.stop = threading.Event()
+        self.politeness = Politeness(settings.http, stop=self.stop)
+        self.scheduler = new_scheduler(settings)
         watchdog = self.notifier.watchdog_seconds
         self.beat_seconds = min(watchdog / 2, BEAT_SECONDS) if watchdog else BEAT_SECONDS
         self._last_beat = time.monotonic()
@@ -81,8 +81,8 @@ class Daemon:
 
     def run(self) -> None:
         """Run until SIGTERM/SIGINT; running harvests commit their page in hand before exit."""
-        with stop_requested(lambda: self._commands.put("stop")) as stop, on_hangup(self._request_reload):
-            self.stop = stop
+        stopping = stop_requested(lambda: self._commands.put("stop"), stop=self.stop)
+        with stopping as stop, on_hangup(self._request_reload):
             self._schedule_all()
             health = self._health_server()
             threading.Thread(target=self._control, name="control", daemon=True).start()

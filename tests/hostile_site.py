@@ -192,6 +192,16 @@ def _fault_mix(handler: Any, site: HostileSite, path: str, args: dict[str, str])
     ojs_site._Handler.do_GET(handler)
 
 
+def _retry_after_long(handler: Any, _site: HostileSite, _path: str, args: dict[str, str]) -> None:
+    """Every page after the first: 503 with ``Retry-After: 290`` (the server is "busy")."""
+    if "resumptionToken" not in args:
+        ojs_site._Handler.do_GET(handler)
+        return
+    headers = {"Retry-After": "290", "Content-Type": "text/html", "Content-Length": "4"}
+    if _Writer(handler).head("503 Service Unavailable", headers):
+        handler.wfile.write(b"busy")
+
+
 #: attack name → (which requests it answers: "oai", "article" or "galley"; what it sends).
 ATTACKS: dict[str, tuple[str, Callable[..., None]]] = {
     "redirect_gzip_bomb": ("article", _redirect_with(_bomb_body, "gzip")),
@@ -209,6 +219,7 @@ ATTACKS: dict[str, tuple[str, Callable[..., None]]] = {
     "list_sets_loop": ("oai", _list_sets_loop),
     "fresh_token_same_records": ("oai", _fresh_token_same_records),
     "fault_mix": ("oai", _fault_mix),
+    "retry_after_long": ("oai", _retry_after_long),
 }
 
 

@@ -9,6 +9,7 @@ generous cap on the whole run: neither is a speed assertion.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -195,3 +196,63 @@ def test_the_fault_mix_ends_with_every_record_stored(tmp_path: Path, db: str) ->
         for identifier, want in expected.items():
             key = "deleted" if want["deleted"] else "title"
             assert rows[identifier][key] == want[key], identifier
+
+
+def _held_run(tmp_path: Path, site: HostileSite, db: str) -> subprocess.Popen[bytes]:
+    """A harvest waiting out the server's Retry-After of 290 s after its first page."""
+    site.attack = "retry_after_long"
+    err = tmp_path / "held.txt"
+    config = _config(tmp_path, site, "oai")
+    command = [sys.executable, "-m", "harvester", "--config", str(config), "--db", db, "harvest", JOURNAL]
+    with err.open("w") as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+    deadline = time.monotonic() + MAX_SECONDS
+    while "retry 1 of" not in err.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return process
+
+
+def test_sigterm_ends_a_retry_after_wait_within_seconds(tmp_path: Path, site: HostileSite, db: str) -> None:
+    process = _held_run(tmp_path, site, db)
+    start = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=MAX_SECONDS)
+    assert time.monotonic() - start < 10  # a cap for systemd's TimeoutStopSec, not a speed test
+    assert _stored(db) == 2  # the page in hand committed
+    status = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harvester",
+            "--config",
+            str(tmp_path / "harvester.toml"),
+            "--db",
+            db,
+            "status",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ": interrupted," in status.stdout
+
+
+def test_status_tells_a_killed_run_from_a_live_one(tmp_path: Path, site: HostileSite, db: str) -> None:
+    process = _held_run(tmp_path, site, db)
+    command = [
+        sys.executable,
+        "-m",
+        "harvester",
+        "--config",
+        str(tmp_path / "harvester.toml"),
+        "--db",
+        db,
+        "status",
+    ]
+    live = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert "harvesting now" in live.stdout
+    process.kill()
+    process.wait()
+    dead = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert "dead (its process is gone" in dead.stdout
+    assert "harvesting now" not in dead.stdout

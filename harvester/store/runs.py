@@ -28,6 +28,7 @@ __all__ = [
     "complete_window",
     "ensure_source",
     "finish_run",
+    "is_stale",
     "load_checkpoint",
     "load_state",
     "record_page",
@@ -97,7 +98,9 @@ def ensure_source(conn: Connection, source: SourceSettings, now: datetime) -> So
     return SourceIds(row.id, journal_id)
 
 
-def _is_stale(run: object, now: datetime) -> bool:
+def is_stale(run: object, now: datetime) -> bool:
+    """Whether a "running" run's process is gone: no heartbeat for ``STALE_AFTER``, or no
+    such process on this host."""
     heartbeat = as_utc(run.heartbeat_at)  # type: ignore[attr-defined]
     if now - heartbeat > STALE_AFTER:
         return True
@@ -115,7 +118,7 @@ def start_run(
         )
     ).all()
     for run in running:
-        if not _is_stale(run, now):
+        if not is_stale(run, now):
             raise SourceBusyError(f"source is being harvested by run {run.id} (pid {run.pid} on {run.host})")
         conn.execute(update(runs).where(runs.c.id == run.id).values(status="interrupted", finished_at=now))
     run_id: int = conn.execute(
