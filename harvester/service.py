@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
 
@@ -34,6 +33,7 @@ from .metrics import Metrics
 from .mirror import mirror_after_harvest
 from .notify import Notifier
 from .pipeline import HarvestResult, harvest_source
+from .redact import host_of
 from .reload import diff_settings
 from .scheduler import new_scheduler, schedule_heartbeat, schedule_source, unschedule_source
 from .signals import on_hangup, stop_requested
@@ -216,7 +216,7 @@ class Daemon:
             skipped = True
             log.warning("%s: skipped this time: %s", name, exc, extra={"source": name})
         except HarvesterError as exc:
-            host = urlsplit(source.endpoint).netloc
+            host = host_of(source.endpoint)
             log.error("%s (%s): harvest failed: %s", name, host, exc, extra={"source": name, "host": host})  # noqa: TRY400
         else:
             mirror_after_harvest(source, settings, self.store, politeness=self.politeness, stop=self.stop)

@@ -256,3 +256,40 @@ def test_status_tells_a_killed_run_from_a_live_one(tmp_path: Path, site: Hostile
     dead = subprocess.run(command, capture_output=True, text=True, check=False)
     assert "dead (its process is gone" in dead.stdout
     assert "harvesting now" not in dead.stdout
+
+
+def test_secrets_in_source_urls_never_leave_the_process(tmp_path: Path, site: HostileSite, db: str) -> None:
+    base = site.base_url.replace("http://", "http://ann:s3cret@")
+    path = tmp_path / "harvester.toml"
+    path.write_text(
+        f'{HOSTILE_HTTP}\n[[sources]]\nname = "{JOURNAL}"\nurl = "{base}/index.php/{JOURNAL}"\n'
+        f'oai_url = "{base}/index.php/{JOURNAL}/oai?password=s3cret"\nstrategy = "oai"\n'
+    )
+    site.attack = "gzip_bomb"
+    runs = [
+        run_harvester(tmp_path, "-v", command, JOURNAL, config=path, db=db)
+        for command in ("harvest", "mirror")
+    ]
+    runs += [run_harvester(tmp_path, command, config=path, db=db) for command in ("sources", "status")]
+    runs += [run_harvester(tmp_path, "--log-format", "json", "harvest", JOURNAL, config=path, db=db)]
+    assert "ann:***@" in runs[0].stderr  # the failing request's URL is there, masked
+    assert "password=***" in runs[0].stderr
+    for run in runs:
+        assert "s3cret" not in run.stdout + run.stderr
+    store = Store(db)
+    try:
+        with store.read() as conn:
+            dump = "\n".join(conn.connection.driver_connection.iterdump())  # type: ignore[union-attr]
+    finally:
+        store.close()
+    assert "ann:***@" in dump
+    assert "s3cret" not in dump
+
+
+def test_a_malformed_database_url_is_one_line_without_the_password(tmp_path: Path, site: HostileSite) -> None:
+    config = _config(tmp_path, site, "oai")
+    run = run_harvester(tmp_path, "status", config=config, db="postgresql+psycopg://ann:s3cret@db:notaport/h")
+    assert run.code == 1
+    assert run.error_lines() == [run.stderr.strip()]
+    assert "not a database URL" in run.stderr
+    assert "s3cret" not in run.stderr
