@@ -25,7 +25,15 @@ __all__ = ["ATTACKS", "HostileSite", "gzip_bomb"]
 _OAI = re.compile(r"/index\.php/[^/]+/oai/?")
 _ARTICLE = re.compile(r"/index\.php/[^/]+/article/view/\d+")
 _GALLEY = re.compile(r"/index\.php/[^/]+/article/(view|download)/\d+/\d+(/\d+)?")
+_DOWNLOAD = re.compile(r"/index\.php/[^/]+/article/download/\d+/\d+(/\d+)?")
 _GALLEY_VIEW = re.compile(r"/index\.php/[^/]+/article/view/\d+/\d+")
+_TARGETS = {
+    "oai": _OAI,
+    "article": _ARTICLE,
+    "galley": _GALLEY,
+    "galley_view": _GALLEY_VIEW,
+    "download": _DOWNLOAD,
+}
 _DRIP_SECONDS = 2.0
 _FOREVER = 600.0  # "endless": longer than any test may run
 
@@ -202,6 +210,33 @@ def _retry_after_long(handler: Any, _site: HostileSite, _path: str, args: dict[s
         handler.wfile.write(b"busy")
 
 
+def _rewritten(rewrite: Callable[[HostileSite, bytes, dict[str, str]], bytes]) -> Callable[..., None]:
+    """The ordinary answer, its body and headers changed by ``rewrite`` first."""
+
+    def attack(handler: Any, site: HostileSite, path: str, _args: dict[str, str]) -> None:
+        response = site.handle(path, "")
+        headers = dict(response.headers)
+        body = rewrite(site, response.body, headers)
+        writer = _Writer(handler)
+        if writer.head(f"{response.status} X", {**headers, "Content-Length": str(len(body))}):
+            writer.send(body)
+
+    return attack
+
+
+def _galley_links_elsewhere(site: HostileSite, body: bytes, _headers: dict[str, str]) -> bytes:
+    """Article pages whose galley links point at another host."""
+    link = re.escape(site.base_url.encode()) + rb"(/index\.php/[^/]+/article/view/\d+/\d+)"
+    return re.sub(link, rb"http://127.0.0.2:9\1", body)
+
+
+def _path_in_disposition(_site: HostileSite, body: bytes, headers: dict[str, str]) -> bytes:
+    """Downloads named ``../../`` paths, absolute paths and CR/LF (PHP-urlencoded, as OJS does)."""
+    name = "..%2F..%2F..%2Fescaped%0D%0A.pdf" if b"%PDF" in body[:8] else "%2Fetc%2Fcron.d%2Fescaped"
+    headers["Content-Disposition"] = f'attachment;filename="{name}"'
+    return body
+
+
 #: attack name → (which requests it answers: "oai", "article" or "galley"; what it sends).
 ATTACKS: dict[str, tuple[str, Callable[..., None]]] = {
     "redirect_gzip_bomb": ("article", _redirect_with(_bomb_body, "gzip")),
@@ -220,6 +255,8 @@ ATTACKS: dict[str, tuple[str, Callable[..., None]]] = {
     "fresh_token_same_records": ("oai", _fresh_token_same_records),
     "fault_mix": ("oai", _fault_mix),
     "retry_after_long": ("oai", _retry_after_long),
+    "galley_links_elsewhere": ("article", _rewritten(_galley_links_elsewhere)),
+    "path_in_disposition": ("download", _rewritten(_path_in_disposition)),
 }
 
 
@@ -257,8 +294,7 @@ class HostileSite(ojs_site.OjsSite):
         if self.attack is None:
             return None
         kind, attack = ATTACKS[self.attack]
-        pattern = {"oai": _OAI, "article": _ARTICLE, "galley": _GALLEY, "galley_view": _GALLEY_VIEW}[kind]
-        return attack if pattern.fullmatch(path) else None
+        return attack if _TARGETS[kind].fullmatch(path) else None
 
 
 class _Handler(ojs_site._Handler):

@@ -140,6 +140,7 @@ def test_entities_are_never_expanded(tmp_path: Path, site: HostileSite, db: str,
         ("galley_link_local", "169.254.169.254 is not the journal's site"),
         ("galley_file_url", "not an http(s) URL"),
         ("pdfjs_other_host", "127.0.0.2 is not the journal's site"),
+        ("galley_links_elsewhere", "127.0.0.2 is not the journal's site"),
     ],
 )
 def test_galleys_are_fetched_only_on_the_journals_site(
@@ -147,6 +148,7 @@ def test_galleys_are_fetched_only_on_the_journals_site(
 ) -> None:
     files = tmp_path / "files"
     config = _config(tmp_path, site, "html", f'[mirror]\npath = "{files}"\n', "mirror_galleys = true\n")
+    site.attack = attack if attack == "galley_links_elsewhere" else None  # the links are in the pages
     assert run_harvester(tmp_path, "harvest", JOURNAL, config=config, db=db).code == 0
     stored = _stored(db)
     site.attack = attack
@@ -293,3 +295,23 @@ def test_a_malformed_database_url_is_one_line_without_the_password(tmp_path: Pat
     assert run.error_lines() == [run.stderr.strip()]
     assert "not a database URL" in run.stderr
     assert "s3cret" not in run.stderr
+
+
+def test_content_disposition_names_are_stored_as_safe_base_names(
+    tmp_path: Path, site: HostileSite, db: str
+) -> None:
+    files = tmp_path / "files"
+    config = _config(tmp_path, site, "html", f'[mirror]\npath = "{files}"\n', "mirror_galleys = true\n")
+    assert run_harvester(tmp_path, "harvest", JOURNAL, config=config, db=db).code == 0
+    site.attack = "path_in_disposition"
+    run = run_harvester(tmp_path, "mirror", JOURNAL, config=config, db=db)
+    _within_caps(run)
+    assert run.code == 0, run.stderr
+    store = Store(db)
+    try:
+        with store.read() as conn:
+            names = {row[0] for row in conn.exec_driver_sql("SELECT file_name FROM galley_file_versions")}
+    finally:
+        store.close()
+    assert names - {None} == {"escaped.pdf", "escaped"}
+    assert not list(tmp_path.rglob("escaped*"))  # nothing written by that name
