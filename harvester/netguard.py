@@ -90,12 +90,20 @@ def _attach(connection: HTTPConnection) -> None:
 
 
 class _Connection(HTTPConnection):
+    def connect(self) -> None:
+        _attach(self)
+        super().connect()
+
     def request(self, *args: Any, **kwargs: Any) -> None:
         _attach(self)
         super().request(*args, **kwargs)
 
 
 class _TLSConnection(HTTPSConnection):
+    def connect(self) -> None:  # a TLS handshake dripped byte by byte is cut too
+        _attach(self)
+        super().connect()
+
     def request(self, *args: Any, **kwargs: Any) -> None:
         _attach(self)
         super().request(*args, **kwargs)

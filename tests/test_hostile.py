@@ -9,6 +9,7 @@ generous cap on the whole run: neither is a speed assertion.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -260,13 +261,29 @@ def test_status_tells_a_killed_run_from_a_live_one(tmp_path: Path, site: Hostile
     assert "harvesting now" not in dead.stdout
 
 
-def test_secrets_in_source_urls_never_leave_the_process(tmp_path: Path, site: HostileSite, db: str) -> None:
+def _secret_config(tmp_path: Path, site: HostileSite, oai_query: str = "") -> Path:
+    """A source whose URL carries a password (user-info), and its OAI URL a query one too."""
     base = site.base_url.replace("http://", "http://ann:s3cret@")
     path = tmp_path / "harvester.toml"
     path.write_text(
-        f'{HOSTILE_HTTP}\n[[sources]]\nname = "{JOURNAL}"\nurl = "{base}/index.php/{JOURNAL}"\n'
-        f'oai_url = "{base}/index.php/{JOURNAL}/oai?password=s3cret"\nstrategy = "oai"\n'
+        f'{HOSTILE_HTTP}\n[mirror]\npath = "{tmp_path / "files"}"\n[[sources]]\nname = "{JOURNAL}"\n'
+        f'url = "{base}/index.php/{JOURNAL}"\noai_url = "{base}/index.php/{JOURNAL}/oai{oai_query}"\n'
+        'strategy = "oai+html"\nmirror_galleys = true\n'
     )
+    return path
+
+
+def _dump(db: str) -> str:
+    store = Store(db)
+    try:
+        with store.read() as conn:
+            return "\n".join(conn.connection.driver_connection.iterdump())  # type: ignore[union-attr]
+    finally:
+        store.close()
+
+
+def test_secrets_in_source_urls_never_leave_the_process(tmp_path: Path, site: HostileSite, db: str) -> None:
+    path = _secret_config(tmp_path, site, "?password=s3cret")
     site.attack = "gzip_bomb"
     runs = [
         run_harvester(tmp_path, "-v", command, JOURNAL, config=path, db=db)
@@ -278,14 +295,23 @@ def test_secrets_in_source_urls_never_leave_the_process(tmp_path: Path, site: Ho
     assert "password=***" in runs[0].stderr
     for run in runs:
         assert "s3cret" not in run.stdout + run.stderr
-    store = Store(db)
-    try:
-        with store.read() as conn:
-            dump = "\n".join(conn.connection.driver_connection.iterdump())  # type: ignore[union-attr]
-    finally:
-        store.close()
-    assert "ann:***@" in dump
-    assert "s3cret" not in dump
+    assert "ann:***@" in _dump(db)
+    assert "s3cret" not in _dump(db)
+
+
+def test_a_journal_behind_a_password_is_harvested_and_stored_masked(
+    tmp_path: Path, site: HostileSite, db: str
+) -> None:
+    path = _secret_config(tmp_path, site)
+    runs = [
+        run_harvester(tmp_path, command, JOURNAL, config=path, db=db) for command in ("harvest", "mirror")
+    ]
+    again = run_harvester(tmp_path, "harvest", JOURNAL, config=path, db=db)
+    assert [run.code for run in (*runs, again)] == [0, 0, 0]
+    assert _stored(db) == len(site.articles(JOURNAL))
+    assert re.search(r"(\d+) pages checked, \1 of them unchanged", again.stderr)  # found under masked URLs
+    assert "s3cret" not in _dump(db)
+    assert all("s3cret" not in run.stdout + run.stderr for run in (*runs, again))
 
 
 def test_a_malformed_database_url_is_one_line_without_the_password(tmp_path: Path, site: HostileSite) -> None:
