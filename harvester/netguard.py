@@ -90,6 +90,9 @@ def _attach(connection: HTTPConnection) -> None:
 
 
 class _Connection(HTTPConnection):
+    """A connection that tells the thread's ``Deadline`` it is in use, from the connection
+    on (a TLS handshake dripped byte by byte is cut too)."""
+
     def connect(self) -> None:
         _attach(self)
         super().connect()
@@ -99,14 +102,8 @@ class _Connection(HTTPConnection):
         super().request(*args, **kwargs)
 
 
-class _TLSConnection(HTTPSConnection):
-    def connect(self) -> None:  # a TLS handshake dripped byte by byte is cut too
-        _attach(self)
-        super().connect()
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _attach(self)
-        super().request(*args, **kwargs)
+class _TLSConnection(_Connection, HTTPSConnection):
+    pass
 
 
 class _Pool(HTTPConnectionPool):

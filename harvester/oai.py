@@ -227,14 +227,11 @@ class OaiClient:
                 continue
             state.retried_token = None
             listed = tree.find(f"{OAI_NS}{verb}")
-            items = (
-                [item for item in listed if item.tag != f"{OAI_NS}resumptionToken"]
-                if listed is not None
-                else []
-            )
+            children = listed if listed is not None else []
+            token_tag = f"{OAI_NS}resumptionToken"
+            items = [item for item in children if isinstance(item.tag, str) and item.tag != token_tag]
             yield from items
-            token_el = listed.find(f"{OAI_NS}resumptionToken") if listed is not None else None
-            token, size = _token_of(token_el)
+            token, size = _token_of(listed.find(token_tag) if listed is not None else None)
             keys = {"".join(item.itertext()) for item in items}
             if list_should_end(state, token, keys, size, self._max_empty_pages, where):
                 return

@@ -96,16 +96,23 @@ def _within_caps(run: Run) -> None:
     assert "Traceback" not in run.stderr, run.stderr
 
 
-@pytest.mark.parametrize("attack", ["header_drip", "gzip_bomb", "endless_body"])
-def test_attacks_on_oai_end_the_run_with_one_line_and_keep_what_is_stored(
-    tmp_path: Path, site: HostileSite, db: str, attack: str
-) -> None:
+def _harvest_again_attacked(tmp_path: Path, site: HostileSite, db: str, attack: str) -> tuple[Run, int]:
+    """An honest harvest, then one under ``attack`` (within the caps): that run, and how many
+    articles the first stored."""
     config = _config(tmp_path, site, "oai")
     assert run_harvester(tmp_path, "harvest", JOURNAL, config=config, db=db).code == 0
     stored = _stored(db)
     site.attack = attack
     run = run_harvester(tmp_path, "harvest", JOURNAL, config=config, db=db)
     _within_caps(run)
+    return run, stored
+
+
+@pytest.mark.parametrize("attack", ["header_drip", "gzip_bomb", "endless_body"])
+def test_attacks_on_oai_end_the_run_with_one_line_and_keep_what_is_stored(
+    tmp_path: Path, site: HostileSite, db: str, attack: str
+) -> None:
+    run, stored = _harvest_again_attacked(tmp_path, site, db, attack)
     assert run.code != 0
     assert len(run.error_lines()) == 1, run.stderr
     assert JOURNAL in run.error_lines()[0]
@@ -123,12 +130,7 @@ def test_redirect_bodies_are_never_read(tmp_path: Path, site: HostileSite, db: s
 
 @pytest.mark.parametrize("attack", ["xxe", "billion_laughs"])
 def test_entities_are_never_expanded(tmp_path: Path, site: HostileSite, db: str, attack: str) -> None:
-    config = _config(tmp_path, site, "oai")
-    assert run_harvester(tmp_path, "harvest", JOURNAL, config=config, db=db).code == 0
-    stored = _stored(db)
-    site.attack = attack
-    run = run_harvester(tmp_path, "harvest", JOURNAL, config=config, db=db)
-    _within_caps(run)
+    run, stored = _harvest_again_attacked(tmp_path, site, db, attack)
     assert "root:" not in run.stdout + run.stderr
     assert "lollol" not in run.stdout + run.stderr
     assert _stored(db) == stored
@@ -215,6 +217,10 @@ def _held_run(tmp_path: Path, site: HostileSite, db: str) -> subprocess.Popen[by
     return process
 
 
+def _status(tmp_path: Path, db: str) -> str:
+    return run_harvester(tmp_path, "status", config=tmp_path / "harvester.toml", db=db).stdout
+
+
 def test_sigterm_ends_a_retry_after_wait_within_seconds(tmp_path: Path, site: HostileSite, db: str) -> None:
     process = _held_run(tmp_path, site, db)
     start = time.monotonic()
@@ -222,43 +228,17 @@ def test_sigterm_ends_a_retry_after_wait_within_seconds(tmp_path: Path, site: Ho
     process.wait(timeout=MAX_SECONDS)
     assert time.monotonic() - start < 10  # a cap for systemd's TimeoutStopSec, not a speed test
     assert _stored(db) == 2  # the page in hand committed
-    status = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "harvester",
-            "--config",
-            str(tmp_path / "harvester.toml"),
-            "--db",
-            db,
-            "status",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert ": interrupted," in status.stdout
+    assert ": interrupted," in _status(tmp_path, db)
 
 
 def test_status_tells_a_killed_run_from_a_live_one(tmp_path: Path, site: HostileSite, db: str) -> None:
     process = _held_run(tmp_path, site, db)
-    command = [
-        sys.executable,
-        "-m",
-        "harvester",
-        "--config",
-        str(tmp_path / "harvester.toml"),
-        "--db",
-        db,
-        "status",
-    ]
-    live = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert "harvesting now" in live.stdout
+    assert "harvesting now" in _status(tmp_path, db)
     process.kill()
     process.wait()
-    dead = subprocess.run(command, capture_output=True, text=True, check=False)
-    assert "dead (its process is gone" in dead.stdout
-    assert "harvesting now" not in dead.stdout
+    dead = _status(tmp_path, db)
+    assert "dead (its process is gone" in dead
+    assert "harvesting now" not in dead
 
 
 def _secret_config(tmp_path: Path, site: HostileSite, oai_query: str = "") -> Path:
