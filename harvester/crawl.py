@@ -25,7 +25,7 @@ from typing import TypeVar
 from sqlalchemy import Connection
 
 from .config import Settings, SourceSettings, parse_duration
-from .errors import PageError, PermanentHTTPStatusError, RobotsDisallowedError
+from .errors import PageError, PermanentHTTPStatusError, RefusedURLError, RobotsDisallowedError
 from .http import HttpClient
 from .job import HarvestResult, Interrupted
 from .parse.html import parse_archive_page, parse_article_page, parse_issue_page
@@ -165,7 +165,7 @@ def _get(crawl: Crawl, url: str, kind: str, known: WebPage | None) -> _Fetched |
         else:
             _skip(crawl, url, exc)
         return None
-    except RobotsDisallowedError as exc:
+    except (RobotsDisallowedError, RefusedURLError) as exc:  # a redirect to file://, say
         _skip(crawl, url, exc)
         return None
 

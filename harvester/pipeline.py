@@ -25,7 +25,7 @@ from .errors import HarvesterError, NetworkError, OAIProtocolError, RetryLaterEr
 from .http import HttpClient, Politeness
 from .job import HarvestRequest, HarvestResult, Interrupted
 from .oai import OaiClient, Page, RepositoryInfo, Window, incremental_from, parse_datestamp
-from .redact import host_of, mask
+from .redact import host_of
 from .store import Store
 from .store.articles import PageCounts, RawPage
 from .store.feed import RunContext
@@ -125,7 +125,7 @@ def _commit_page(run: _Run, checkpoint: Checkpoint, page: Page) -> Checkpoint:
         started_response_date=checkpoint.started_response_date or page.response_date,
     )
     ctx = RunContext(run.ids.source_id, run.ids.journal_id, run.result.run_id, now)
-    raw = RawPage(mask(page.url), page.content) if run.settings.harvest.keep_raw and page.content else None
+    raw = RawPage(page.url, page.content) if run.settings.harvest.keep_raw and page.content else None
     run.result.warnings += len(page.warnings)
     with run.store.write() as conn:
         counts = ingest_records(conn, ctx, page.records, raw)

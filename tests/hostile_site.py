@@ -144,7 +144,7 @@ _LAUGHS = (
 )
 
 
-def _galley_redirect(target: str) -> Callable[..., None]:
+def _redirect_to(target: str) -> Callable[..., None]:
     def attack(handler: Any, _site: HostileSite, _path: str, _args: dict[str, str]) -> None:
         _Writer(handler).head("302 Found", {"Location": target, "Content-Length": "0"})
 
@@ -242,14 +242,15 @@ ATTACKS: dict[str, tuple[str, Callable[..., None]]] = {
     "redirect_gzip_bomb": ("article", _redirect_with(_bomb_body, "gzip")),
     "redirect_endless": ("article", _redirect_with(_Writer.endless)),
     "redirect_drip": ("article", _redirect_with(lambda w: w.drip(b"x", _DRIP_SECONDS))),
+    "article_file_url": ("article", _redirect_to("file:///etc/passwd")),
     "header_drip": ("oai", _header_drip),
     "gzip_bomb": ("oai", _ordinary_with(_bomb_body, "gzip")),
     "endless_body": ("oai", _ordinary_with(_Writer.endless)),
     "xxe": ("oai", _xml_attack(_XXE)),
     "billion_laughs": ("oai", _xml_attack(_LAUGHS)),
-    "galley_other_host": ("galley", _galley_redirect("http://127.0.0.2:9/secret.pdf")),
-    "galley_link_local": ("galley", _galley_redirect("http://169.254.169.254/latest/meta-data/")),
-    "galley_file_url": ("galley", _galley_redirect("file:///etc/passwd")),
+    "galley_other_host": ("galley", _redirect_to("http://127.0.0.2:9/secret.pdf")),
+    "galley_link_local": ("galley", _redirect_to("http://169.254.169.254/latest/meta-data/")),
+    "galley_file_url": ("galley", _redirect_to("file:///etc/passwd")),
     "pdfjs_other_host": ("galley_view", _pdfjs_other_host),
     "list_sets_loop": ("oai", _list_sets_loop),
     "fresh_token_same_records": ("oai", _fresh_token_same_records),

@@ -119,7 +119,9 @@ def test_attacks_on_oai_end_the_run_with_one_line_and_keep_what_is_stored(
     assert _stored(db) == stored
 
 
-@pytest.mark.parametrize("attack", ["redirect_gzip_bomb", "redirect_endless", "redirect_drip"])
+@pytest.mark.parametrize(
+    "attack", ["redirect_gzip_bomb", "redirect_endless", "redirect_drip", "article_file_url"]
+)
 def test_redirect_bodies_are_never_read(tmp_path: Path, site: HostileSite, db: str, attack: str) -> None:
     site.attack = attack
     run = run_harvester(tmp_path, "harvest", JOURNAL, config=_config(tmp_path, site, "oai+html"), db=db)
