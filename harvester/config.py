@@ -56,6 +56,7 @@ CONFIG_SEARCH_PATH = (Path("config/harvester.toml"), Path("/etc/ojs-harvester/ha
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_MAX_DURATION = 100 * 365 * 86400
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(|B|KB|MB|GB)\s*$", re.IGNORECASE)
 _UNIT_BYTES = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
@@ -67,7 +68,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration like '30m', '6h' or '1d'")
-    return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
+    seconds = float(match[1]) * _UNIT_SECONDS[match[2]]
+    if seconds > _MAX_DURATION:  # dates this far back or ahead overflow
+        raise ValueError(f"{text!r} is longer than 100 years")
+    return timedelta(seconds=seconds)
 
 
 def parse_size(value: int | str) -> int:

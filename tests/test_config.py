@@ -223,6 +223,7 @@ def test_files_path_beside_sqlite_or_in_the_state_directory(tmp_path: Path) -> N
         ("[http]\nbackoff = 1e300", "http.backoff"),
         ("[http]\nmax_retry_after = 1e12", "http.max_retry_after"),
         ("[mirror]\ntimeout = inf", "mirror.timeout"),
+        ('[harvest]\noverlap = "99999999999999999999w"', "harvest.overlap"),
     ],
 )
 def test_values_past_their_upper_bound_are_refused_with_the_key(tmp_path: Path, line: str, key: str) -> None:
