@@ -4,8 +4,8 @@
 sends one header line (or one body byte) every few seconds never lets a read time out.  The
 deadline is a timer over the whole exchange — connection, request, every redirect hop,
 headers and body — that shuts the socket down when it passes, so the read in progress fails
-at once.  ``BoundedAdapter`` is the transport that lets a deadline find the connection it
-cuts, and ``BoundedSession`` the session that uses it and follows no redirect.
+at once.  ``BoundedSession`` is the session whose connections a deadline can find and cut,
+and which follows no redirect (``HttpClient`` does, hop by hop).
 
 ``SitePolicy``: galley links, pdf.js ``pdfUrl``s and redirects come from pages anyone may
 edit; they are fetched only on the journal's own hosts (and the hosts the operator allows),

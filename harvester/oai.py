@@ -155,7 +155,7 @@ class _PoliteSickle(Sickle):  # type: ignore[misc]
 
     def harvest(self, **kwargs: str) -> _StrictResponse:
         where = f"{self.endpoint} ({kwargs.get('verb', '?')})"
-        return fetch_twice(lambda: self._harvest_once(where, kwargs), where)
+        return fetch_twice(lambda: self._harvest_once(where, kwargs))
 
     def _harvest_once(self, where: str, kwargs: dict[str, str]) -> _StrictResponse:
         response = self._http.get(self.endpoint, params=kwargs, headers={"Accept": ACCEPT})

@@ -153,7 +153,7 @@ def list_should_end(
     return False
 
 
-def fetch_twice(fetch: Callable[[], _T], where: str) -> _T:
+def fetch_twice(fetch: Callable[[], _T]) -> _T:
     """Quirk: a response cut off mid-stream (proxies, PHP time limits on big pages) usually
     arrives whole the second time; one broken twice fails the run, resumably."""
     try:
