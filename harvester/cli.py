@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -145,7 +146,7 @@ def _run_all(app: _App, sources: list[SourceSettings], request: HarvestRequest) 
 
     settings = app.settings()
     store = app.store(settings)
-    politeness = Politeness(settings.http)
+    politeness = Politeness(settings.http, stop=threading.Event())  # a stop cuts what is in flight
     failed = 0
     with stop_requested(stop=politeness.stop) as stop:
         for source in sources:
@@ -400,7 +401,7 @@ def mirror(app: _App, sources: tuple[str, ...], all_sources: bool) -> None:
         if not chosen:
             raise ConfigError("no enabled source has mirror_galleys = true; name the sources to mirror")
     store = app.store(settings)
-    politeness = Politeness(settings.http)
+    politeness = Politeness(settings.http, stop=threading.Event())
     failed = 0
     with stop_requested(stop=politeness.stop) as stop:
         for source in chosen:

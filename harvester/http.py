@@ -47,7 +47,7 @@ from .errors import (
     TransientError,
     TransientHTTPStatusError,
 )
-from .netguard import BoundedSession, Deadline, SitePolicy
+from .netguard import BoundedSession, Deadline, SitePolicy, cut_all
 
 __all__ = ["RETRY_STATUSES", "HostPacer", "HttpClient", "Politeness", "Response", "RobotsCache", "Streamed"]
 
@@ -235,7 +235,8 @@ def _unreachable(origin: str, exc: TransientError) -> Callable[[], TransientErro
 
 class Politeness:
     """The process-wide pacing and robots state; create one and hand it to every client.
-    Setting ``stop`` (SIGTERM) wakes every wait of every client: pacing, Retry-After, back-off."""
+    Setting ``stop`` (SIGTERM) wakes every wait of every client: pacing, Retry-After, back-off;
+    a ``stop`` passed in also cuts the exchanges in flight (a slow server cannot hold us)."""
 
     def __init__(
         self,
@@ -248,6 +249,8 @@ class Politeness:
         interval = 1.0 / settings.requests_per_second
         self.stop = stop or threading.Event()
         self.pacer = HostPacer(interval, settings.max_crawl_delay, clock=clock, sleep=sleep, stop=self.stop)
+        if stop is not None:
+            threading.Thread(target=_cut_on, args=(stop,), name="stop-cuts-exchanges", daemon=True).start()
         self.robots = RobotsCache(self.pacer, clock=clock)
 
 
@@ -389,6 +392,8 @@ class HttpClient:
             try:
                 response = self._attempt(url, headers, read, budget)
             except _AttemptError as failure:
+                if self._politeness.stop.is_set():  # cut short by a stop, not by the server
+                    raise StopRequested(f"{url}: stopping, the response abandoned") from None
                 if attempt + 1 == attempts:
                     raise NetworkError(f"{url}: {failure.cause}{_after(attempts)}") from None
                 self._back_off(url, attempt, failure.cause, None)
@@ -443,9 +448,10 @@ class HttpClient:
                 with reply:
                     value = read(reply, budget)
             except _AttemptError:
-                if deadline.expired:
-                    raise _AttemptError(f"no complete response within {budget.seconds:g}s") from None
-                raise
+                if not deadline.expired:
+                    raise
+        if deadline.expired:  # a cut can also pass for the end of the headers or of the body
+            raise _AttemptError(f"no complete response within {budget.seconds:g}s")
         return Streamed(url=reply.url, status=reply.status_code, headers=reply.headers, value=value)
 
     def _follow(self, url: str, headers: Mapping[str, str] | None, budget: _Budget) -> requests.Response:
@@ -512,6 +518,11 @@ class HttpClient:
             if status is not None:
                 key = f"{status // 100}xx"
                 self._status_counts[key] = self._status_counts.get(key, 0) + 1
+
+
+def _cut_on(stop: threading.Event) -> None:
+    stop.wait()
+    cut_all()
 
 
 def _decoded_chunks(reply: requests.Response) -> Iterator[bytes]:

@@ -32,9 +32,11 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .errors import RefusedURLError
 
-__all__ = ["BoundedSession", "Deadline", "SitePolicy"]
+__all__ = ["BoundedSession", "Deadline", "SitePolicy", "cut_all"]
 
 _current = threading.local()  # the Deadline of the exchange this thread is in, if any
+_live: set[Deadline] = set()  # every exchange in flight, for ``cut_all``
+_live_lock = threading.Lock()
 
 
 class Deadline:
@@ -53,6 +55,8 @@ class Deadline:
     def __enter__(self) -> Self:
         self._outer = getattr(_current, "deadline", None)
         _current.deadline = self
+        with _live_lock:
+            _live.add(self)
         self._timer.start()
         return self
 
@@ -60,6 +64,8 @@ class Deadline:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._timer.cancel()
+        with _live_lock:
+            _live.discard(self)
         _current.deadline = self._outer
 
     def attach(self, connection: HTTPConnection) -> None:
@@ -74,6 +80,14 @@ class Deadline:
             self.expired = True
             if self._connection is not None:
                 _shut(self._connection)
+
+
+def cut_all() -> None:
+    """Cut every exchange in flight now, as if its deadline had passed (the process stops)."""
+    with _live_lock:
+        live = list(_live)
+    for deadline in live:
+        deadline._cut()
 
 
 def _shut(connection: HTTPConnection) -> None:

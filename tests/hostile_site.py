@@ -200,14 +200,24 @@ def _fault_mix(handler: Any, site: HostileSite, path: str, args: dict[str, str])
     ojs_site._Handler.do_GET(handler)
 
 
-def _retry_after_long(handler: Any, _site: HostileSite, _path: str, args: dict[str, str]) -> None:
-    """Every page after the first: 503 with ``Retry-After: 290`` (the server is "busy")."""
-    if "resumptionToken" not in args:
-        ojs_site._Handler.do_GET(handler)
-        return
+def _after_first_page(attack: Callable[..., None]) -> Callable[..., None]:
+    """``attack`` on every OAI page after the first (the first is stored, then the run hangs)."""
+
+    def paged(handler: Any, site: HostileSite, path: str, args: dict[str, str]) -> None:
+        if "resumptionToken" in args:
+            attack(handler, site, path, args)
+        else:
+            ojs_site._Handler.do_GET(handler)
+
+    return paged
+
+
+def _busy(handler: Any, _site: HostileSite, _path: str, _args: dict[str, str]) -> None:
+    """503 with ``Retry-After: 290``: the server is "busy" for longer than systemd waits."""
     headers = {"Retry-After": "290", "Content-Type": "text/html", "Content-Length": "4"}
-    if _Writer(handler).head("503 Service Unavailable", headers):
-        handler.wfile.write(b"busy")
+    writer = _Writer(handler)
+    if writer.head("503 Service Unavailable", headers):
+        writer.send(b"busy")
 
 
 def _rewritten(rewrite: Callable[[HostileSite, bytes, dict[str, str]], bytes]) -> Callable[..., None]:
@@ -255,7 +265,8 @@ ATTACKS: dict[str, tuple[str, Callable[..., None]]] = {
     "list_sets_loop": ("oai", _list_sets_loop),
     "fresh_token_same_records": ("oai", _fresh_token_same_records),
     "fault_mix": ("oai", _fault_mix),
-    "retry_after_long": ("oai", _retry_after_long),
+    "retry_after_long": ("oai", _after_first_page(_busy)),
+    "header_drip_after_first_page": ("oai", _after_first_page(_header_drip)),
     "galley_links_elsewhere": ("article", _rewritten(_galley_links_elsewhere)),
     "path_in_disposition": ("download", _rewritten(_path_in_disposition)),
 }

@@ -209,16 +209,20 @@ def test_the_fault_mix_ends_with_every_record_stored(tmp_path: Path, db_url: str
             assert got == {key: want[key] for key in keys}, identifier
 
 
-def _held_run(tmp_path: Path, site: HostileSite, db: str) -> subprocess.Popen[bytes]:
-    """A harvest waiting out the server's Retry-After of 290 s after its first page."""
-    site.attack = "retry_after_long"
+def _held_run(
+    tmp_path: Path, site: HostileSite, db: str, attack: str = "retry_after_long", sign: str = "retry 1 of"
+) -> subprocess.Popen[bytes]:
+    """A harvest held by ``attack`` (by default waiting out a Retry-After of 290 s after its
+    first page), once ``sign`` is in its log; its [http] timeout is 60 s."""
+    site.attack = attack
     err = tmp_path / "held.txt"
     config = _config(tmp_path, site, "oai")
+    config.write_text(config.read_text().replace("timeout = 5", "timeout = 60"))
     command = [sys.executable, "-m", "harvester", "--config", str(config), "--db", db, "harvest", JOURNAL]
     with err.open("w") as stderr:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.monotonic() + MAX_SECONDS
-    while "retry 1 of" not in err.read_text() and time.monotonic() < deadline:
+    while sign not in err.read_text() and time.monotonic() < deadline:
         time.sleep(0.2)
     return process
 
@@ -234,6 +238,16 @@ def test_sigterm_ends_a_retry_after_wait_within_seconds(tmp_path: Path, site: Ho
     process.wait(timeout=MAX_SECONDS)
     assert time.monotonic() - start < 10  # a cap for systemd's TimeoutStopSec, not a speed test
     assert _stored(db) == 2  # the page in hand committed
+    assert ": interrupted," in _status(tmp_path, db)
+
+
+def test_sigterm_cuts_a_response_in_flight(tmp_path: Path, site: HostileSite, db: str) -> None:
+    process = _held_run(tmp_path, site, db, "header_drip_after_first_page", "2/6 records")
+    start = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=MAX_SECONDS)
+    assert time.monotonic() - start < 10
+    assert _stored(db) == 2
     assert ": interrupted," in _status(tmp_path, db)
 
 
