@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -290,15 +289,11 @@ class HostileSite(ojs_site.OjsSite):
         return cls.generate(journals=1, articles_per_journal=articles, seed=12, page_size=2)
 
     def start(self) -> Self:
-        """Serve on 127.0.0.1 (any port) in a daemon thread, attacks included."""
+        """Serve as ``OjsSite`` does, through the handler that lets attacks answer first."""
         self._counts: dict[str, int] = {}
-        self._server = ojs_site._Server(("127.0.0.1", self.port), _Handler)
-        self._server.site = self
-        for journal in self.journals.values():
-            journal.base_url = self.base_url
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
-        self._thread.daemon = True
-        self._thread.start()
+        super().start()
+        assert self._server is not None
+        self._server.RequestHandlerClass = _Handler
         return self
 
     def targets(self, path: str, query: str) -> Callable[..., None] | None:
