@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -21,6 +23,7 @@ import click
 from . import __version__
 from .errors import ConfigError, HarvesterError, NotFoundError, PageError
 from .logs import LogFormat, setup_logging
+from .redact import mask
 
 if TYPE_CHECKING:
     from .config import Settings, SourceSettings
@@ -49,8 +52,13 @@ class _App:
         return Store(settings.database.url)
 
 
+def _error(message: str) -> None:
+    """One error line on stderr, its secrets masked."""
+    click.echo(f"harvester: error: {mask(message)}", err=True)
+
+
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"harvester: error: {message}", err=True)
+    _error(message)
     sys.exit(code)
 
 
@@ -63,7 +71,7 @@ class _Group(click.Group):
         except HarvesterError as exc:
             app = ctx.obj if isinstance(ctx.obj, _App) else None
             if app and app.verbosity > 0:
-                traceback.print_exc()
+                click.echo(mask(traceback.format_exc()), err=True, nl=False)
             _fail(str(exc), 2 if isinstance(exc, ConfigError) else 1)
 
 
@@ -104,6 +112,11 @@ def main(
     """Keep a complete, versioned mirror of OJS journals."""
     ctx.obj = _App(config_path, database_url, verbose - quiet)
     setup_logging(verbose - quiet, log_format)
+    sys.excepthook = _masked_traceback  # an unexpected error's traceback, passwords masked
+
+
+def _masked_traceback(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+    sys.stderr.write(mask("".join(traceback.format_exception(kind, error, tb))))
 
 
 def _resolve_sources(settings: Settings, names: tuple[str, ...], all_sources: bool) -> list[SourceSettings]:
@@ -133,9 +146,9 @@ def _run_all(app: _App, sources: list[SourceSettings], request: HarvestRequest) 
 
     settings = app.settings()
     store = app.store(settings)
-    politeness = Politeness(settings.http)
+    politeness = Politeness(settings.http, stop=threading.Event())  # a stop cuts what is in flight
     failed = 0
-    with stop_requested() as stop:
+    with stop_requested(stop=politeness.stop) as stop:
         for source in sources:
             if stop.is_set():
                 break
@@ -147,7 +160,7 @@ def _run_all(app: _App, sources: list[SourceSettings], request: HarvestRequest) 
                 _echo_result(result)
             except HarvesterError as exc:
                 failed += 1
-                click.echo(f"harvester: error: {source.name}: {exc}", err=True)
+                _error(f"{source.name}: {exc}")
     store.close()
     if failed:
         sys.exit(1)
@@ -231,7 +244,7 @@ def status(app: _App, failures: int) -> None:
     statuses = source_statuses(settings, app.store(settings), failures, now)
     for entry in statuses:
         for line in describe(entry, failures, now):
-            click.echo(line)
+            click.echo(mask(line))  # errors recorded before secrets were masked, too
     failing = [entry.source.name for entry in statuses if entry.failing]
     if failing:
         click.echo(f"failing: {', '.join(failing)}")
@@ -251,7 +264,7 @@ def list_sources(app: _App) -> None:
     for source in settings.sources:
         info = summaries.get(source.name, {})
         state = "enabled" if source.enabled else "disabled"
-        fields = (source.name, state, source.strategy, source.schedule, source.url)
+        fields = (source.name, state, source.strategy, source.schedule, mask(source.url))
         line = "\t".join(fields) + f"\t{info.get('articles', 0)} articles"
         if info.get("status"):
             line += (
@@ -259,7 +272,7 @@ def list_sources(app: _App) -> None:
                 f"{info['changed']} changed, {info['deleted']} deleted"
             )
             if info.get("error"):
-                line += f" ({info['error']})"
+                line += f" ({mask(info['error'])})"
         else:
             line += "\tnever harvested"
         click.echo(line)
@@ -388,9 +401,9 @@ def mirror(app: _App, sources: tuple[str, ...], all_sources: bool) -> None:
         if not chosen:
             raise ConfigError("no enabled source has mirror_galleys = true; name the sources to mirror")
     store = app.store(settings)
-    politeness = Politeness(settings.http)
+    politeness = Politeness(settings.http, stop=threading.Event())
     failed = 0
-    with stop_requested() as stop:
+    with stop_requested(stop=politeness.stop) as stop:
         for source in chosen:
             if stop.is_set():
                 break
@@ -398,7 +411,7 @@ def mirror(app: _App, sources: tuple[str, ...], all_sources: bool) -> None:
                 click.echo(mirror_source(source, settings, store, politeness=politeness, stop=stop).summary())
             except HarvesterError as exc:
                 failed += 1
-                click.echo(f"harvester: error: {source.name}: mirror stopped: {exc}", err=True)
+                _error(f"{source.name}: mirror stopped: {exc}")
     store.close()
     if failed:
         sys.exit(1)

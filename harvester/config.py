@@ -56,6 +56,7 @@ CONFIG_SEARCH_PATH = (Path("config/harvester.toml"), Path("/etc/ojs-harvester/ha
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_MAX_DURATION = 100 * 365 * 86400
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(|B|KB|MB|GB)\s*$", re.IGNORECASE)
 _UNIT_BYTES = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
@@ -67,7 +68,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration like '30m', '6h' or '1d'")
-    return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2]])
+    seconds = float(match[1]) * _UNIT_SECONDS[match[2]]
+    if seconds > _MAX_DURATION:  # dates this far back or ahead overflow
+        raise ValueError(f"{text!r} is longer than 100 years")
+    return timedelta(seconds=seconds)
 
 
 def parse_size(value: int | str) -> int:
@@ -117,16 +121,17 @@ class DatabaseSettings(_Frozen):
 class HttpSettings(_Frozen):
     """``[http]``: the one polite client every request goes through."""
 
+    # Upper bounds keep a typo (or 1e309, which TOML reads as infinity) from meaning "forever".
     user_agent: str = f"ojs-harvester/{__version__} (+mailto:ops@example.org)"
-    requests_per_second: float = Field(1.0, gt=0)
-    timeout: float = Field(60.0, gt=0)
-    connect_timeout: float = Field(10.0, gt=0)
-    max_retries: int = Field(4, ge=0)
-    backoff: float = Field(1.0, ge=0)
-    max_retry_after: float = Field(300.0, ge=0)
-    max_response_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    requests_per_second: float = Field(1.0, gt=0, le=1000, allow_inf_nan=False)
+    timeout: float = Field(60.0, gt=0, le=3600, allow_inf_nan=False)
+    connect_timeout: float = Field(10.0, gt=0, le=600, allow_inf_nan=False)
+    max_retries: int = Field(4, ge=0, le=100)
+    backoff: float = Field(1.0, ge=0, le=300, allow_inf_nan=False)
+    max_retry_after: float = Field(300.0, ge=0, le=86400, allow_inf_nan=False)
+    max_response_bytes: int = Field(50 * 1024 * 1024, gt=0, le=2**40)
     respect_robots: bool = True
-    max_crawl_delay: float = Field(60.0, ge=0)
+    max_crawl_delay: float = Field(60.0, ge=0, le=86400, allow_inf_nan=False)
 
     @field_validator("user_agent")
     @classmethod
@@ -140,7 +145,7 @@ class HarvestSettings(_Frozen):
 
     overlap: Duration = "1h"
     full_sweep: Duration = "7d"
-    max_empty_pages: int = Field(3, ge=1)
+    max_empty_pages: int = Field(3, ge=1, le=1000)
     keep_raw: bool = True
     # The HTML crawl: the archive and the newest ``recent_issues`` issues (their tables of
     # contents and article pages) are checked on every run; older pages when last checked
@@ -236,7 +241,9 @@ class MirrorSettings(_Frozen):
     # A galley mirrored from a server that sends no ETag/Last-Modified (OJS) can only be checked
     # by downloading it again: that happens when it was last checked this long ago.
     recheck: Duration = "30d"
-    timeout: float = Field(600.0, gt=0)  # seconds for one whole file
+    timeout: float = Field(600.0, gt=0, le=86400, allow_inf_nan=False)  # seconds for one whole file
+    # Galley files are fetched only on the journal's own hosts and these (a CDN, say).
+    allowed_hosts: tuple[str, ...] = ()
 
 
 class SourceSettings(_Frozen):

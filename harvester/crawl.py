@@ -25,11 +25,12 @@ from typing import TypeVar
 from sqlalchemy import Connection
 
 from .config import Settings, SourceSettings, parse_duration
-from .errors import PageError, PermanentHTTPStatusError, RobotsDisallowedError
+from .errors import PageError, PermanentHTTPStatusError, RefusedURLError, RobotsDisallowedError
 from .http import HttpClient
 from .job import HarvestResult, Interrupted
 from .parse.html import parse_archive_page, parse_article_page, parse_issue_page
 from .parse.html.urls import article_id, journal_page_url
+from .redact import mask
 from .store import Store
 from .store.articles import PageCounts, RawPage
 from .store.feed import RunContext
@@ -164,7 +165,7 @@ def _get(crawl: Crawl, url: str, kind: str, known: WebPage | None) -> _Fetched |
         else:
             _skip(crawl, url, exc)
         return None
-    except RobotsDisallowedError as exc:
+    except (RobotsDisallowedError, RefusedURLError) as exc:  # a redirect to file://, say
         _skip(crawl, url, exc)
         return None
 
@@ -226,7 +227,7 @@ def _archive(crawl: Crawl, pages: dict[str, WebPage]) -> list[str]:
     found: list[str] = []
     url = journal_page_url(crawl.source.url, "issue", "archive")
     for number in range(1, MAX_ARCHIVE_PAGES + 1):
-        page = _archive_page(crawl, url, pages.get(url), first=number == 1)
+        page = _archive_page(crawl, url, pages.get(mask(url)), first=number == 1)
         new = [link for link in page.links if link not in found] if page else []
         found += new
         if page is None or not new or page.next_url is None:
@@ -291,8 +292,8 @@ def crawl_journal(crawl: Crawl) -> None:
     recent_issues = crawl.settings.harvest.recent_issues
     for index, issue_url in enumerate(issues):
         recent = index < recent_issues
-        for article_url in _issue(crawl, issue_url, pages.get(issue_url), recent=recent, now=now):
-            _article(crawl, article_url, pages.get(article_url), recent=recent, now=now)
+        for article_url in _issue(crawl, issue_url, pages.get(mask(issue_url)), recent=recent, now=now):
+            _article(crawl, article_url, pages.get(mask(article_url)), recent=recent, now=now)
     log.info(
         "%s: pages: %d issues listed, %d pages checked, %d of them unchanged",
         crawl.source.name,

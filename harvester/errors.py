@@ -30,10 +30,12 @@ __all__ = [
     "PageError",
     "PermanentError",
     "PermanentHTTPStatusError",
+    "RefusedURLError",
     "ResponseTooLargeError",
     "RetryLaterError",
     "RobotsDisallowedError",
     "SourceBusyError",
+    "StopRequested",
     "StoreError",
     "TransientError",
     "TransientHTTPStatusError",
@@ -111,6 +113,14 @@ class RetryLaterError(TransientError):
 
 class RobotsDisallowedError(PermanentError):
     """robots.txt forbids this URL to our user agent."""
+
+
+class StopRequested(HarvesterError):
+    """A wait (pacing, Retry-After, back-off) was cut short: the process is stopping."""
+
+
+class RefusedURLError(PermanentError):
+    """A URL we will not fetch: not http(s), off the journal's site, or a private address."""
 
 
 class ResponseTooLargeError(PermanentError):

@@ -7,6 +7,8 @@
 - ``/metrics``: the Prometheus text format.
 
 The listener is a thread of the daemon; it reads no request body and serves only GET/HEAD.
+A connection that sends nothing (or drips its request) is closed after ``CONNECTION_TIMEOUT``
+seconds without a byte, so idle or hostile clients cannot pile up threads.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 from .config import split_listen
 from .errors import ConfigError
 
-__all__ = ["Check", "Exposition", "HealthServer"]
+__all__ = ["CONNECTION_TIMEOUT", "Check", "Exposition", "HealthServer"]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,9 @@ log = logging.getLogger(__name__)
 Check = Callable[[], tuple[bool, str]]
 #: The metrics in the format the ``Accept`` header asks for: (body, content type).
 Exposition = Callable[[str], tuple[bytes, str]]
+
+#: Seconds a connection may stay silent before it is closed (a probe answers in milliseconds).
+CONNECTION_TIMEOUT = 10.0
 
 
 class _Server(ThreadingHTTPServer):
@@ -89,10 +94,19 @@ def _exposition(metrics: Exposition) -> Callable[[str], tuple[int, str, bytes]]:
 class HealthServer:
     """The listener, started on a daemon thread; ``close()`` stops it."""
 
-    def __init__(self, listen: str, *, alive: Check, ready: Check, metrics: Exposition) -> None:
+    def __init__(
+        self,
+        listen: str,
+        *,
+        alive: Check,
+        ready: Check,
+        metrics: Exposition,
+        connection_timeout: float = CONNECTION_TIMEOUT,
+    ) -> None:
         host, port = split_listen(listen)
+        handler = type("_TimedHandler", (_Handler,), {"timeout": connection_timeout})
         try:
-            self._server = (_Server6 if ":" in host else _Server)((host, port), _Handler)
+            self._server = (_Server6 if ":" in host else _Server)((host, port), handler)
         except OSError as exc:
             raise ConfigError(
                 f"[service] listen = {listen!r}: cannot listen: {exc.strerror or exc}"

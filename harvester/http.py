@@ -7,6 +7,10 @@ Politeness is shared by the whole process (``Politeness``: one ``HostPacer`` and
 retries with back-off, and translates every ``requests``/``urllib3`` failure into the
 harvester's own exceptions: nothing outside this module imports ``requests``.  ``get`` reads a
 whole body into memory; ``stream`` hands it to a consumer chunk by chunk (galley files).
+
+Every exchange is bounded (``netguard``): one wall-clock deadline covers the connection, every
+redirect hop, the headers and the body; redirects are followed here, a few at most, their
+bodies never read, each target checked (http(s), robots.txt, the client's ``SitePolicy``).
 """
 
 from __future__ import annotations
@@ -35,12 +39,15 @@ from .errors import (
     NetworkError,
     PermanentError,
     PermanentHTTPStatusError,
+    RefusedURLError,
     ResponseTooLargeError,
     RetryLaterError,
     RobotsDisallowedError,
+    StopRequested,
     TransientError,
     TransientHTTPStatusError,
 )
+from .netguard import BoundedSession, Deadline, SitePolicy, cut_all
 
 __all__ = ["RETRY_STATUSES", "HostPacer", "HttpClient", "Politeness", "Response", "RobotsCache", "Streamed"]
 
@@ -51,6 +58,7 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 _CHUNK = 64 * 1024
 _MAX_BACKOFF = 300.0
+_MAX_REDIRECTS = 10
 _ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309 §2.5: parse at least 500 KiB, ignore the rest.
 
 _T = TypeVar("_T")
@@ -91,8 +99,9 @@ class HostPacer:
     """Per-host minimum spacing between requests, shared by every thread of the process.
 
     ``wait(host)`` reserves the host's next free slot and sleeps until it, so requests to one
-    host are serialised while different hosts proceed in parallel.  The clock and sleep are
-    injectable so the arithmetic can be tested without waiting.
+    host are serialised while different hosts proceed in parallel.  A set ``stop`` ends every
+    wait at once (``StopRequested``).  The clock and sleep are injectable so the arithmetic can
+    be tested without waiting (the default sleep is ``stop.wait``: a stop wakes it).
     """
 
     def __init__(
@@ -101,10 +110,12 @@ class HostPacer:
         max_interval: float = 60.0,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.clock = clock
-        self._sleep = sleep
+        self.stop = stop or threading.Event()
+        self._sleep = sleep or self.stop.wait
         self._base = min_interval
         self._cap = max(max_interval, min_interval)
         self._intervals: dict[str, float] = {}
@@ -135,6 +146,8 @@ class HostPacer:
         """Block until ``host``'s next slot, reserve it, and return the seconds waited."""
         start = self.clock()
         while True:
+            if self.stop.is_set():
+                raise StopRequested(f"{host}: stopping, no further request")
             with self._lock:
                 now = self.clock()
                 slot = max(now, self._next.get(host, now))
@@ -221,17 +234,23 @@ def _unreachable(origin: str, exc: TransientError) -> Callable[[], TransientErro
 
 
 class Politeness:
-    """The process-wide pacing and robots state; create one and hand it to every client."""
+    """The process-wide pacing and robots state; create one and hand it to every client.
+    Setting ``stop`` (SIGTERM) wakes every wait of every client: pacing, Retry-After, back-off;
+    a ``stop`` passed in also cuts the exchanges in flight (a slow server cannot hold us)."""
 
     def __init__(
         self,
         settings: HttpSettings,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         interval = 1.0 / settings.requests_per_second
-        self.pacer = HostPacer(interval, settings.max_crawl_delay, clock=clock, sleep=sleep)
+        self.stop = stop or threading.Event()
+        self.pacer = HostPacer(interval, settings.max_crawl_delay, clock=clock, sleep=sleep, stop=self.stop)
+        if stop is not None:
+            threading.Thread(target=_cut_on, args=(stop,), name="stop-cuts-exchanges", daemon=True).start()
         self.robots = RobotsCache(self.pacer, clock=clock)
 
 
@@ -246,20 +265,18 @@ class _AttemptError(Exception):
 class HttpClient:
     """Polite GET with robots.txt, pacing, timeouts, size cap, retries and error translation.
 
-    One long-lived session (connection reuse); a session passed in is not closed by
-    ``close()``.  ``requests_made`` and ``status_counts`` feed the run statistics.
+    One long-lived session (connection reuse).  ``requests_made`` and ``status_counts`` feed
+    the run statistics.  With a ``site``, every URL and redirect target outside it is refused
+    (``RefusedURLError``).
     """
 
     def __init__(
-        self,
-        settings: HttpSettings,
-        politeness: Politeness | None = None,
-        session: requests.Session | None = None,
+        self, settings: HttpSettings, politeness: Politeness | None = None, *, site: SitePolicy | None = None
     ) -> None:
         self._settings = settings
         self._politeness = politeness or Politeness(settings)
-        self._owns_session = session is None
-        self._session = session or requests.Session()
+        self._site = site
+        self._session = BoundedSession()
         self._session.headers.update({"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"})
         self._lock = threading.Lock()
         self._requests_made = 0
@@ -284,10 +301,10 @@ class HttpClient:
 
         Raises ``RobotsDisallowedError``, ``PermanentHTTPStatusError`` (4xx),
         ``TransientHTTPStatusError`` / ``NetworkError`` (still failing after every retry),
-        ``RetryLaterError`` (asked to wait too long) or ``ResponseTooLargeError``.
+        ``RetryLaterError`` (asked to wait too long), ``ResponseTooLargeError`` or
+        ``RefusedURLError`` (off the client's site, or a redirect there).
         """
-        full_url = _request_url(url, params)
-        self._check_robots(full_url)
+        full_url = self._allowed(_request_url(url, params))
         return self._fetch(full_url, headers)
 
     def stream(
@@ -306,8 +323,7 @@ class HttpClient:
         must start afresh each call and let the chunks' errors pass: ``ResponseTooLargeError``
         past ``limit`` bytes, a network error past ``timeout`` seconds (default ``[http] timeout``).
         """
-        full_url = _request_url(url, None)
-        self._check_robots(full_url)
+        full_url = self._allowed(_request_url(url, None))
 
         def read(reply: requests.Response, budget: _Budget) -> _T | None:
             if not 200 <= reply.status_code < 300:
@@ -317,9 +333,8 @@ class HttpClient:
         return self._retrying(full_url, headers, read, limit, timeout)
 
     def close(self) -> None:
-        """Close the session (if this client created it) and its pooled connections."""
-        if self._owns_session:
-            self._session.close()
+        """Close the session and its pooled connections."""
+        self._session.close()
 
     def __enter__(self) -> Self:
         return self
@@ -329,19 +344,18 @@ class HttpClient:
     ) -> None:
         self.close()
 
+    def _allowed(self, url: str) -> str:
+        """``url`` if this client may fetch it: on its site, and allowed by robots.txt."""
+        if self._site is not None:
+            self._site.check(url)
+        self._check_robots(url)
+        return url
+
     def _check_robots(self, url: str) -> None:
         if self._settings.respect_robots:
             agent = self._settings.user_agent
             if not self._politeness.robots.allowed(url, agent, self._fetch_robots):
                 raise RobotsDisallowedError(f"{url}: disallowed by robots.txt for {_product_token(agent)}")
-
-    def _check_redirect(
-        self, reply: requests.Response, *_args: object, **_kwargs: object
-    ) -> requests.Response:
-        """A response hook: a redirect is followed only where robots.txt allows us."""
-        if reply.is_redirect:
-            self._check_robots(urljoin(reply.url, reply.headers["Location"]))
-        return reply
 
     def _fetch_robots(self, url: str) -> Response:
         return self._fetch(url, None, limit=_ROBOTS_MAX_BYTES, truncate=True)
@@ -378,6 +392,8 @@ class HttpClient:
             try:
                 response = self._attempt(url, headers, read, budget)
             except _AttemptError as failure:
+                if self._politeness.stop.is_set():  # cut short by a stop, not by the server
+                    raise StopRequested(f"{url}: stopping, the response abandoned") from None
                 if attempt + 1 == attempts:
                     raise NetworkError(f"{url}: {failure.cause}{_after(attempts)}") from None
                 self._back_off(url, attempt, failure.cause, None)
@@ -414,8 +430,8 @@ class HttpClient:
         logger.warning(
             "%s: %s; retry %d of %d in %.2fs", url, cause, attempt + 1, self._settings.max_retries, delay
         )
-        if retry_after is None:
-            time.sleep(delay)
+        if retry_after is None and pacer.stop.wait(delay):
+            raise StopRequested(f"{url}: stopping, no further attempt")
 
     def _attempt(
         self,
@@ -424,25 +440,53 @@ class HttpClient:
         read: Callable[[requests.Response, _Budget], _T | None],
         budget: _Budget,
     ) -> Streamed[_T]:
-        """Send one request and let ``read`` take its body within the budget."""
+        """Send one request (redirects followed) and let ``read`` take the final body, the
+        whole exchange within the budget's deadline."""
+        with Deadline(budget.deadline - time.monotonic()) as deadline:
+            try:
+                reply = self._follow(url, headers, budget)
+                with reply:
+                    value = read(reply, budget)
+            except _AttemptError:
+                if not deadline.expired:
+                    raise
+        if deadline.expired:  # a cut can also pass for the end of the headers or of the body
+            raise _AttemptError(f"no complete response within {budget.seconds:g}s")
+        return Streamed(url=reply.url, status=reply.status_code, headers=reply.headers, value=value)
+
+    def _follow(self, url: str, headers: Mapping[str, str] | None, budget: _Budget) -> requests.Response:
+        """The response at the end of ``url``'s redirects, its body not read yet.  A redirect's
+        body is never read (a bomb or an endless body there costs nothing); each target must
+        be http(s), on the site and allowed by robots.txt (robots.txt's own redirects: the site only)."""
+        hop_url = url
+        for _hop in range(_MAX_REDIRECTS + 1):
+            reply = self._send(hop_url, headers)
+            if not reply.is_redirect:
+                return reply
+            reply.close()
+            hop_url = _request_url(urljoin(reply.url, reply.headers["Location"]), None)
+            if budget.truncate:
+                if self._site is not None:
+                    self._site.check(hop_url)
+            else:
+                self._allowed(hop_url)
+        raise PermanentHTTPStatusError(f"{url}: more than {_MAX_REDIRECTS} redirects", 310, url)
+
+    def _send(self, url: str, headers: Mapping[str, str] | None) -> requests.Response:
+        """One request, no redirect followed, the body left unread; failures translated."""
         timeouts = (self._settings.connect_timeout, self._settings.timeout)
-        hooks = None if budget.truncate else {"response": self._check_redirect}
         try:
-            reply = self._session.get(url, headers=headers, timeout=timeouts, stream=True, hooks=hooks)
+            reply = self._session.get(
+                url, headers=headers, timeout=timeouts, stream=True, allow_redirects=False
+            )
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             if not _never_sent(exc):
                 self._count(None)
             raise _AttemptError(_describe(exc)) from None
-        except requests.TooManyRedirects as exc:
-            status = exc.response.status_code if exc.response is not None else 310
-            raise PermanentHTTPStatusError(f"{url}: too many redirects", status, url) from None
         except requests.RequestException as exc:
             raise PermanentError(f"{url}: cannot request: {exc}") from None
-        with reply:
-            for hop in (*reply.history, reply):
-                self._count(hop.status_code)
-            value = read(reply, budget)
-        return Streamed(url=reply.url, status=reply.status_code, headers=reply.headers, value=value)
+        self._count(reply.status_code)
+        return reply
 
     @staticmethod
     def _chunks(url: str, reply: requests.Response, budget: _Budget) -> Iterator[bytes]:
@@ -474,6 +518,11 @@ class HttpClient:
             if status is not None:
                 key = f"{status // 100}xx"
                 self._status_counts[key] = self._status_counts.get(key, 0) + 1
+
+
+def _cut_on(stop: threading.Event) -> None:
+    stop.wait()
+    cut_all()
 
 
 def _decoded_chunks(reply: requests.Response) -> Iterator[bytes]:
@@ -561,7 +610,7 @@ def _request_url(url: str, params: Mapping[str, str] | None) -> str:
     """``url`` with ``params`` encoded into its query, as it will be sent; http(s) only."""
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise PermanentError(f"{url}: not an http(s) URL")
+        raise RefusedURLError(f"{url}: refused: not an http(s) URL")
     if not params:
         return url
     prepared = requests.PreparedRequest()

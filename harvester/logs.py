@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Literal
 
+from .redact import MaskingFormatter
+
 __all__ = ["FIELDS", "JsonFormatter", "LogFormat", "setup_logging"]
 
 LogFormat = Literal["text", "json"]
@@ -64,11 +66,12 @@ def setup_logging(
     level = {-2: logging.ERROR, -1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "json":
-        handler.setFormatter(JsonFormatter())
+        formatter: logging.Formatter = JsonFormatter()
     elif _journald_stderr(environ):
-        handler.setFormatter(logging.Formatter(_TEXT))
+        formatter = logging.Formatter(_TEXT)
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s " + _TEXT))
+        formatter = logging.Formatter("%(asctime)s " + _TEXT)
+    handler.setFormatter(MaskingFormatter(formatter))  # no password reaches a log line
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

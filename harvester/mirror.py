@@ -12,7 +12,8 @@
    and back to the view page only when that URL has gone (403, 404, 410) or no longer
    gives the file (a login page, say).
 4. **Download** through the polite client (robots.txt, pacing, retries), streamed into a temp
-   file and hashed on the way; over ``max_file_size`` it is refused.
+   file and hashed on the way; over ``max_file_size`` it is refused, and so is a URL or redirect
+   off the journal's site (``netguard.SitePolicy``: its hosts and ``[mirror] allowed_hosts``).
 5. **Verify**: the bytes must be what the galley promised (``parse.filetype``): an HTML
    login or error page served for a PDF is refused, and so is a type not in ``allowed_types``.
 6. **Store**: the file moves to ``PATH/sha256/ab/cd/<sha256>`` (``files``), then the galley's
@@ -36,14 +37,18 @@ from .errors import (
     HarvesterError,
     NetworkError,
     PageError,
+    PermanentError,
     PermanentHTTPStatusError,
+    RefusedURLError,
     ResponseTooLargeError,
     RetryLaterError,
     RobotsDisallowedError,
+    StopRequested,
     TransientError,
 )
 from .files import FileStore, TempFile
 from .http import HttpClient, Politeness
+from .netguard import SitePolicy
 from .parse.filetype import (
     file_type,
     filename_from_disposition,
@@ -269,9 +274,9 @@ def _check(run: _Run, ref: GalleyRef, state: GalleyState | None, temp: TempFile)
             check = _verified(run, ref, state, _resolve(run, ref, temp), temp)
     except RetryLaterError:
         raise  # the host wants a long pause: stop asking it anything this run
-    except (RobotsDisallowedError, ResponseTooLargeError, PageError) as exc:
+    except (RobotsDisallowedError, ResponseTooLargeError, PageError, RefusedURLError) as exc:
         check = Check("refused", None, str(exc))
-    except PermanentHTTPStatusError as exc:
+    except PermanentError as exc:
         check = Check("failed", None, str(exc))
     except TransientError as exc:
         run.failures_in_a_row += 1
@@ -339,11 +344,12 @@ def mirror_source(
         return result
     files = FileStore(files_path(settings))
     files.clean_temp()
-    with HttpClient(settings.http, politeness) as http:
+    site = SitePolicy.of((source.url, source.endpoint), settings.mirror.allowed_hosts)
+    with HttpClient(settings.http, politeness, site=site) as http:
         run = _Run(source, settings, store, http, files, result, stop or threading.Event(), _now())
         try:
             _walk(run, source_id)
-        except DownloadStopped:
+        except (DownloadStopped, StopRequested):
             result.status = "interrupted"
         finally:
             result.requests = http.requests_made

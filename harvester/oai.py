@@ -1,27 +1,26 @@
 """OAI-PMH through Sickle, over the polite client, parsed strictly, quirks handled in one place.
 
-Sickle builds the requests and reads Identify, ListSets and ListMetadataFormats; every HTTP
-request goes through ``HttpClient`` and every response is parsed by a strict, hardened lxml
-parser (Sickle's own parser silently *recovers* from broken XML, which would turn a truncated
-page into a quiet end of the harvest).  ``OaiClient.pages`` walks one harvest window page by
-page so the pipeline can commit each page with its checkpoint.
+Sickle builds the requests and reads Identify; every HTTP request goes through ``HttpClient``
+and every response is parsed by a strict, hardened lxml parser (Sickle's own parser silently
+*recovers* from broken XML, which would turn a truncated page into a quiet end of the
+harvest).  ``OaiClient.pages`` walks one harvest window page by page so the pipeline can
+commit each page with its checkpoint; the other list verbs are paged here too (Sickle's
+iterators follow a looping token forever), every one through the same guards.
 
-The quirk policy of DESIGN.md §3 lives in the section "Quirks" below and nowhere else.
+The quirk policy of DESIGN.md §3 lives in ``oai_quirks`` and nowhere else.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lxml import etree
 from sickle import Sickle
-from sickle.models import Identify, MetadataFormat, Set
+from sickle.models import Identify
 from sickle.response import OAIResponse
 
 from .errors import (
@@ -34,6 +33,15 @@ from .errors import (
 )
 from .http import HttpClient
 from .model import OaiRecord
+from .oai_quirks import (
+    WindowState,
+    after_bad_token,
+    fetch_twice,
+    is_from_failure,
+    list_should_end,
+    parse_strict,
+    repair_payload,
+)
 from .parse.oai_dc import parse_record
 
 __all__ = [
@@ -51,11 +59,6 @@ log = logging.getLogger(__name__)
 OAI_NS = "{http://www.openarchives.org/OAI/2.0/}"
 # Some servers answer 406 to a bare "application/xml"; OJS ignores Accept altogether.
 ACCEPT = "text/xml, application/xml;q=0.9, */*;q=0.1"
-
-# Hardened and strict: no entity expansion, no network, no DTD, and no silent recovery.
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, recover=False, huge_tree=False
-)
 
 
 @dataclass(frozen=True)
@@ -93,100 +96,6 @@ class Page:
     warnings: tuple[str, ...] = ()  # repairs made and records skipped
     complete_list_size: int | None = None  # the whole window's size, when the server tells
     last: bool = False  # the window ends with this page
-
-
-@dataclass
-class _WindowState:
-    seen_tokens: set[str] = field(default_factory=set)
-    empty_run: int = 0
-    restarted: bool = False
-
-
-# --- Quirks ----------------------------------------------------------------------------------
-
-# XML 1.0 forbids C0 controls other than tab/LF/CR (and U+FFFE/U+FFFF).  OJS copies pasted
-# text (Word, PDF) into records unfiltered, so real endpoints emit them raw and as character
-# references; a strict parser rejects the whole page for one stray \x0b.
-_ILLEGAL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_ILLEGAL_REFS = re.compile(
-    r"&#(?:x0*(?:[0-8bcef]|1[0-9a-f])|0*(?:[0-8]|1[124-9]|2[0-9]|3[01]));", re.IGNORECASE
-)
-
-
-def repair_payload(content: bytes) -> tuple[bytes, tuple[str, ...]]:
-    """Make a response parseable without changing any well-formed content; say what was done.
-
-    Quirk: invalid UTF-8 (Latin-1 text stored in a UTF-8 database by old OJS upgrades) is
-    replaced by U+FFFD; XML-illegal control characters are removed.
-    """
-    repairs: list[str] = []
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        text = content.decode("utf-8", errors="replace")
-        repairs.append("invalid UTF-8 replaced")
-    text, raw = _ILLEGAL_CHARS.subn("", text)
-    text, refs = _ILLEGAL_REFS.subn("", text)
-    if raw or refs:
-        repairs.append(f"{raw + refs} XML-illegal control character(s) removed")
-    return (text.encode("utf-8"), tuple(repairs)) if repairs else (content, ())
-
-
-def _restart_or_raise(state: _WindowState, error: BadResumptionToken, where: str) -> None:
-    """Quirk: tokens expire (OJS: ~24 h) or vanish on a server restart.  Records are idempotent
-    in the store, so the window restarts from its first page, once; a second bad token fails."""
-    if state.restarted:
-        raise error
-    log.warning("%s: %s; restarting the window from its first page", where, error)
-    state.restarted = True
-    state.seen_tokens.clear()
-    state.empty_run = 0
-
-
-def _window_should_end(state: _WindowState, page: Page, max_empty_pages: int, where: str) -> bool:
-    """Quirk: a token that repeats (looping servers) or a run of pages without records but
-    with a token (broken servers) would page forever; the window ends with a warning."""
-    if page.token is None:
-        return True
-    if page.token in state.seen_tokens:
-        log.warning("%s: resumption token %r repeated; ending the window here", where, page.token)
-        return True
-    state.seen_tokens.add(page.token)
-    state.empty_run = 0 if page.records else state.empty_run + 1
-    if state.empty_run >= max_empty_pages:
-        log.warning("%s: %d pages in a row without records; ending the window here", where, state.empty_run)
-        return True
-    return False
-
-
-def _parse_strict(content: bytes, where: str) -> tuple[bytes, Any, tuple[str, ...]]:
-    """Parse strictly; only a page that fails is repaired (see ``repair_payload``) and parsed
-    again, so well-formed pages cost one parse.  Returns the bytes parsed, the tree and the
-    repairs made."""
-    try:
-        return content, etree.fromstring(content, _PARSER), ()
-    except etree.XMLSyntaxError as exc:
-        error = exc
-    repaired, repairs = repair_payload(content)
-    if not repairs:
-        raise BrokenResponseError(f"{where}: broken XML: {error}") from None
-    for repair in repairs:
-        log.warning("%s: %s", where, repair)
-    try:
-        return repaired, etree.fromstring(repaired, _PARSER), repairs
-    except etree.XMLSyntaxError as exc:
-        raise BrokenResponseError(f"{where}: broken XML even after repair: {exc}") from None
-
-
-def _is_from_failure(error: HarvesterError, window: Window, token: str | None) -> bool:
-    """Quirk: OJS 3.4.0-4 on PostgreSQL answers every ListRecords with ``from`` by HTTP 500
-    with an empty body; such a window is harvested as a full sweep instead."""
-    return (
-        isinstance(error, TransientHTTPStatusError)
-        and error.status == 500
-        and window.from_ is not None
-        and token is None
-    )
 
 
 # --- datestamps ------------------------------------------------------------------------------
@@ -245,9 +154,12 @@ class _PoliteSickle(Sickle):  # type: ignore[misc]
         self._http = http
 
     def harvest(self, **kwargs: str) -> _StrictResponse:
-        response = self._http.get(self.endpoint, params=kwargs, headers={"Accept": ACCEPT})
         where = f"{self.endpoint} ({kwargs.get('verb', '?')})"
-        content, tree, repairs = _parse_strict(response.content, where)
+        return fetch_twice(lambda: self._harvest_once(where, kwargs))
+
+    def _harvest_once(self, where: str, kwargs: dict[str, str]) -> _StrictResponse:
+        response = self._http.get(self.endpoint, params=kwargs, headers={"Accept": ACCEPT})
+        content, tree, repairs = parse_strict(response.content, where)
         if tree.tag != f"{OAI_NS}OAI-PMH":
             raise BrokenResponseError(f"{where}: not an OAI-PMH response (root element {tree.tag!r})")
         error = tree.find(f"{OAI_NS}error")
@@ -283,23 +195,46 @@ class OaiClient:
     def list_metadata_formats(self) -> list[str]:
         """The metadata prefixes the repository offers."""
         return [
-            fmt.metadataPrefix
-            for fmt in self._sickle.ListMetadataFormats()
-            if isinstance(fmt, MetadataFormat)
+            (item.findtext(f"{OAI_NS}metadataPrefix") or "").strip()
+            for item in self._list("ListMetadataFormats")
         ]
 
     def list_sets(self) -> dict[str, str]:
         """Set spec → set name (OJS: the journal, and one set per section)."""
+        sets = {}
         try:
-            return {
-                item.setSpec: getattr(item, "setName", item.setSpec)
-                for item in self._sickle.ListSets()
-                if isinstance(item, Set)
-            }
+            for item in self._list("ListSets"):
+                spec = (item.findtext(f"{OAI_NS}setSpec") or "").strip()
+                sets[spec] = (item.findtext(f"{OAI_NS}setName") or spec).strip()
         except HarvesterError as exc:
             if getattr(exc, "code", None) == "noSetHierarchy":
                 return {}
             raise
+        return sets
+
+    def _list(self, verb: str) -> Iterator[Any]:
+        """The items of a paged list verb without arguments (ListSets, ListMetadataFormats),
+        through the guards of ``pages``: an item is new when its text was not seen before."""
+        state = WindowState()
+        token: str | None = None
+        where = f"{self.endpoint} ({verb})"
+        while True:
+            params = {"verb": verb, "resumptionToken": token} if token else {"verb": verb}
+            try:
+                tree = self._sickle.harvest(**params).tree
+            except BadResumptionToken as exc:
+                token = after_bad_token(state, exc, token, where)
+                continue
+            state.retried_token = None
+            listed = tree.find(f"{OAI_NS}{verb}")
+            children = listed if listed is not None else []
+            token_tag = f"{OAI_NS}resumptionToken"
+            items = [item for item in children if isinstance(item.tag, str) and item.tag != token_tag]
+            yield from items
+            token, size = _token_of(listed.find(token_tag) if listed is not None else None)
+            keys = {"".join(item.itertext()) for item in items}
+            if list_should_end(state, token, keys, size, self._max_empty_pages, where):
+                return
 
     def _fetch_page(self, window: Window, token: str | None, set_names: Mapping[str, str]) -> Page:
         if token:
@@ -316,15 +251,6 @@ class OaiClient:
             return Page(records=[], token=None, response_date=date, url=self.endpoint, content=b"")
         return _page_from(response, set_names)
 
-    def _fetch_page_twice(self, window: Window, token: str | None, set_names: Mapping[str, str]) -> Page:
-        """Quirk: a page cut off mid-stream (proxies, PHP time limits on big pages) usually
-        arrives whole the second time; a page broken twice fails the run, resumably."""
-        try:
-            return self._fetch_page(window, token, set_names)
-        except BrokenResponseError as exc:
-            log.warning("%s: %s; fetching the page once more", self.endpoint, exc)
-            return self._fetch_page(window, token, set_names)
-
     def pages(
         self, window: Window, token: str | None = None, set_names: Mapping[str, str] | None = None
     ) -> Iterator[Page]:
@@ -334,22 +260,21 @@ class OaiClient:
         current one, so network, XML parsing and database writes overlap.
         """
         names = set_names or {}
-        state = _WindowState()
+        state = WindowState()
 
         def start() -> Callable[[], Page]:  # the page at the current window and token
-            return _in_background(self._fetch_page_twice, window, token, names)
+            return _in_background(self._fetch_page, window, token, names)
 
         pending = start()
         while True:
             try:
                 page = pending()
             except BadResumptionToken as exc:
-                _restart_or_raise(state, exc, self.endpoint)
-                token = None
+                token = after_bad_token(state, exc, token, self.endpoint)
                 pending = start()
                 continue
             except TransientHTTPStatusError as exc:
-                if not _is_from_failure(exc, window, token):
+                if not is_from_failure(exc, window.from_, token):
                     raise
                 log.warning(
                     "%s: ListRecords with from= fails with HTTP 500; harvesting everything", self.endpoint
@@ -357,7 +282,10 @@ class OaiClient:
                 window = Window(window.metadata_prefix, None, None, window.set_spec)
                 pending = start()
                 continue
-            last = _window_should_end(state, page, self._max_empty_pages, self.endpoint)
+            state.retried_token = None
+            keys = {record.header.identifier for record in page.records}
+            size = page.complete_list_size
+            last = list_should_end(state, page.token, keys, size, self._max_empty_pages, self.endpoint)
             if not last:
                 token = page.token
                 pending = start()
@@ -407,15 +335,21 @@ def _page_from(response: _StrictResponse, set_names: Mapping[str, str]) -> Page:
         except BrokenResponseError as exc:
             log.warning("%s: record skipped: %s", response.url, exc)
             warnings.append(f"record skipped: {exc}")
-    token_el = tree.find(f"{OAI_NS}ListRecords/{OAI_NS}resumptionToken")
-    token = (token_el.text or "").strip() if token_el is not None else ""
-    size = token_el.get("completeListSize", "") if token_el is not None else ""
+    token, size = _token_of(tree.find(f"{OAI_NS}ListRecords/{OAI_NS}resumptionToken"))
     return Page(
         records=records,
-        token=token or None,
+        token=token,
         response_date=(tree.findtext(f"{OAI_NS}responseDate") or _now_datestamp()).strip(),
         url=response.url,
         content=response.content,
         warnings=tuple(warnings),
-        complete_list_size=int(size) if size.isdigit() else None,
+        complete_list_size=size,
     )
+
+
+def _token_of(element: Any) -> tuple[str | None, int | None]:
+    """A ``<resumptionToken>``'s token (None: the last page) and ``completeListSize``."""
+    if element is None:
+        return None, None
+    size = element.get("completeListSize", "").strip()
+    return (element.text or "").strip() or None, int(size) if size.isdigit() else None

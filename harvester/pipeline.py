@@ -21,10 +21,11 @@ from urllib.parse import urlsplit
 
 from .config import Settings, SourceSettings, parse_duration
 from .crawl import Crawl, crawl_journal
-from .errors import HarvesterError, NetworkError, OAIProtocolError, RetryLaterError
+from .errors import HarvesterError, NetworkError, OAIProtocolError, RetryLaterError, StopRequested
 from .http import HttpClient, Politeness
 from .job import HarvestRequest, HarvestResult, Interrupted
 from .oai import OaiClient, Page, RepositoryInfo, Window, incremental_from, parse_datestamp
+from .redact import host_of
 from .store import Store
 from .store.articles import PageCounts, RawPage
 from .store.feed import RunContext
@@ -254,7 +255,7 @@ def _finish(run: _Run, status: str, error: str | None) -> HarvestResult:
             error=error,
         )
     counts = result.counts
-    host = urlsplit(run.source.endpoint).netloc
+    host = host_of(run.source.endpoint)
     log.info(
         "%s (%s): %s: %d new, %d changed, %d unchanged, %d deleted; %d pages, %d requests%s",
         run.source.name,
@@ -323,7 +324,7 @@ def harvest_source(
                 )
                 crawl_journal(crawl)
             _reconcile(run, crawl)
-        except Interrupted as exc:
+        except (Interrupted, StopRequested) as exc:
             return _finish(run, "interrupted", str(exc))
         except HarvesterError as exc:
             _finish(run, "failed", str(exc))

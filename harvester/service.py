@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
 
@@ -34,6 +33,7 @@ from .metrics import Metrics
 from .mirror import mirror_after_harvest
 from .notify import Notifier
 from .pipeline import HarvestResult, harvest_source
+from .redact import host_of
 from .reload import diff_settings
 from .scheduler import new_scheduler, schedule_heartbeat, schedule_source, unschedule_source
 from .signals import on_hangup, stop_requested
@@ -64,9 +64,9 @@ class Daemon:
         self._load_settings = load_settings or (lambda: settings)
         self.notifier = Notifier(environ)
         self.metrics = Metrics()
-        self.politeness = Politeness(settings.http)
-        self.scheduler = new_scheduler(settings)
         self.stop = threading.Event()
+        self.politeness = Politeness(settings.http, stop=self.stop)
+        self.scheduler = new_scheduler(settings)
         watchdog = self.notifier.watchdog_seconds
         self.beat_seconds = min(watchdog / 2, BEAT_SECONDS) if watchdog else BEAT_SECONDS
         self._last_beat = time.monotonic()
@@ -81,8 +81,8 @@ class Daemon:
 
     def run(self) -> None:
         """Run until SIGTERM/SIGINT; running harvests commit their page in hand before exit."""
-        with stop_requested(lambda: self._commands.put("stop")) as stop, on_hangup(self._request_reload):
-            self.stop = stop
+        stopping = stop_requested(lambda: self._commands.put("stop"), stop=self.stop)
+        with stopping as stop, on_hangup(self._request_reload):
             self._schedule_all()
             health = self._health_server()
             threading.Thread(target=self._control, name="control", daemon=True).start()
@@ -216,7 +216,7 @@ class Daemon:
             skipped = True
             log.warning("%s: skipped this time: %s", name, exc, extra={"source": name})
         except HarvesterError as exc:
-            host = urlsplit(source.endpoint).netloc
+            host = host_of(source.endpoint)
             log.error("%s (%s): harvest failed: %s", name, host, exc, extra={"source": name, "host": host})  # noqa: TRY400
         else:
             mirror_after_harvest(source, settings, self.store, politeness=self.politeness, stop=self.stop)

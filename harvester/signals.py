@@ -16,11 +16,13 @@ log = logging.getLogger(__name__)
 
 
 @contextmanager
-def stop_requested(on_stop: Callable[[], None] | None = None) -> Iterator[threading.Event]:
-    """An event set by the first SIGTERM or SIGINT (then ``on_stop`` runs); a second signal
-    raises ``KeyboardInterrupt`` for an operator who will not wait.  Handlers are restored
-    on exit."""
-    stop = threading.Event()
+def stop_requested(
+    on_stop: Callable[[], None] | None = None, *, stop: threading.Event | None = None
+) -> Iterator[threading.Event]:
+    """An event (``stop``, or a new one) set by the first SIGTERM or SIGINT (then ``on_stop``
+    runs); a second signal raises ``KeyboardInterrupt`` for an operator who will not wait.
+    Handlers are restored on exit."""
+    stop = stop or threading.Event()
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         if stop.is_set():

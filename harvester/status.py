@@ -47,7 +47,7 @@ def _failing(runs: list[RunSummary], failures: int) -> bool:
 def source_statuses(settings: Settings, store: Store, failures: int, now: datetime) -> list[SourceStatus]:
     """Every configured source's status; ``failures`` is N (at least 1)."""
     with store.read() as conn:
-        history = recent_runs(conn, failures + 1)  # one more: a run in progress does not count
+        history = recent_runs(conn, failures + 1, now)  # one more: a run in progress does not count
         errors = last_errors(conn)
     statuses = []
     for source in settings.sources:
@@ -86,8 +86,9 @@ def describe(status: SourceStatus, failures: int, now: datetime) -> list[str]:
         head = f"{name}: healthy"
     if status.runs:
         run = status.runs[0]
+        result = "dead (its process is gone; the next run resumes)" if run.status == "dead" else run.status
         head += (
-            f"; last {run.kind} {_when(run.started_at, now)}: {run.status}, "
+            f"; last {run.kind} {_when(run.started_at, now)}: {result}, "
             f"{run.new} new, {run.changed} changed, {run.deleted} deleted"
         )
     elif status.source.enabled:

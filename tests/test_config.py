@@ -212,3 +212,20 @@ def test_files_path_beside_sqlite_or_in_the_state_directory(tmp_path: Path) -> N
     assert files_path(postgres, {"STATE_DIRECTORY": "/var/lib/o:/x"}) == Path("/var/lib/o/files")
     assert files_path(postgres, {"XDG_STATE_HOME": "/s"}) == Path("/s/ojs-harvester/files")
     assert files_path(postgres, {}) == Path("~/.local/state/ojs-harvester/files").expanduser()
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("[http]\ntimeout = 1e309", "http.timeout"),
+        ("[http]\ntimeout = nan", "http.timeout"),
+        ("[http]\nmax_retries = 100000000", "http.max_retries"),
+        ("[http]\nbackoff = 1e300", "http.backoff"),
+        ("[http]\nmax_retry_after = 1e12", "http.max_retry_after"),
+        ("[mirror]\ntimeout = inf", "mirror.timeout"),
+        ('[harvest]\noverlap = "99999999999999999999w"', "harvest.overlap"),
+    ],
+)
+def test_values_past_their_upper_bound_are_refused_with_the_key(tmp_path: Path, line: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_settings(str(_write(tmp_path, line + "\n")), environ={})

@@ -12,7 +12,8 @@ from replay import ReplaySite, samples_dir
 from harvester.config import HttpSettings
 from harvester.errors import BadResumptionToken, BadVerb, BrokenResponseError, CannotDisseminateFormat
 from harvester.http import HttpClient
-from harvester.oai import OaiClient, Window, _parse_strict, incremental_from, parse_datestamp, repair_payload
+from harvester.oai import OaiClient, Window, incremental_from, parse_datestamp, repair_payload
+from harvester.oai_quirks import parse_strict
 
 PAGE = b"""<?xml version="1.0" encoding="UTF-8"?>
 <OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2026-11-28T01:41:54Z</responseDate>
@@ -27,7 +28,7 @@ def _page_with_title(title: bytes) -> bytes:
 
 
 def test_well_formed_page_is_parsed_as_is() -> None:
-    content, tree, repairs = _parse_strict(_page_with_title(b"Plain"), "test")
+    content, tree, repairs = parse_strict(_page_with_title(b"Plain"), "test")
     assert repairs == ()
     assert content == _page_with_title(b"Plain")
     assert tree.findtext(".//{http://purl.org/dc/elements/1.1/}title") == "Plain"
@@ -42,7 +43,7 @@ def test_well_formed_page_is_parsed_as_is() -> None:
     ],
 )
 def test_broken_characters_are_repaired_and_reported(title: bytes, expected: str, repair: str) -> None:
-    _, tree, repairs = _parse_strict(_page_with_title(title), "test")
+    _, tree, repairs = parse_strict(_page_with_title(title), "test")
     assert tree.findtext(".//{http://purl.org/dc/elements/1.1/}title") == expected
     assert repair in repairs
 
@@ -55,7 +56,7 @@ def test_repair_leaves_legal_text_alone() -> None:
 @pytest.mark.parametrize("cut", [100, len(PAGE) // 2, len(PAGE) - 10])
 def test_truncated_page_is_an_error_never_a_short_page(cut: int) -> None:
     with pytest.raises(BrokenResponseError, match="broken XML"):
-        _parse_strict(PAGE[:cut], "http://x/oai (ListRecords)")
+        parse_strict(PAGE[:cut], "http://x/oai (ListRecords)")
 
 
 @pytest.mark.parametrize(

@@ -261,6 +261,26 @@ def test_health_listener_refuses_a_port_in_use() -> None:
             )
 
 
+def test_health_listener_closes_a_silent_connection() -> None:
+    server = HealthServer(
+        "127.0.0.1:0",
+        alive=lambda: (True, "ok"),
+        ready=lambda: (True, "ok"),
+        metrics=Metrics().exposition,
+        connection_timeout=0.5,
+    )
+    server.start()
+    try:
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as silent:
+            silent.sendall(b"GET /healthz HTTP/1.1\r\n")  # and never the end of the headers
+            silent.settimeout(30)
+            assert silent.recv(1024) == b""  # the listener hung up
+        assert _get(f"{server.url}/healthz")[::2] == (200, "ok\n")  # and still answers others
+    finally:
+        server.close()
+
+
 def test_metrics_sum_results_without_per_source_labels() -> None:
     metrics = Metrics()
     result = HarvestResult(

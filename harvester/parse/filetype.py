@@ -14,6 +14,7 @@ session, missing file) with its login page or an error page, often still as
 from __future__ import annotations
 
 import re
+import unicodedata
 from fnmatch import fnmatchcase
 from typing import Literal
 from urllib.parse import unquote_plus
@@ -26,6 +27,7 @@ __all__ = [
     "is_journal_page",
     "media_type",
     "refusal",
+    "safe_filename",
     "sniff",
     "type_allowed",
 ]
@@ -36,6 +38,7 @@ Kind = Literal["pdf", "zip", "html", "xml", "empty", "unknown"]
 HEAD_BYTES = 64 * 1024
 
 _PDF_WINDOW = 1024
+_MAX_NAME = 255  # characters of a file name kept (the end, so the extension stays)
 _EPUB_MARK = b"mimetypeapplication/epub+zip"  # the first, stored entry of every EPUB, at offset 30
 _HTML_TAGS = frozenset(
     b"html head body title meta link script style div p h1 h2 h3 h4 h5 h6 table br a span ul "
@@ -172,7 +175,8 @@ def type_allowed(mime: str, patterns: tuple[str, ...]) -> bool:
 
 
 def filename_from_disposition(value: str | None) -> str | None:
-    """The file name a Content-Disposition header gives, ``filename*`` first.
+    """The file name a Content-Disposition header gives, ``filename*`` first, made safe
+    (``safe_filename``): a server's name is a label to show, never a path.
 
     Quirk (OJS 3.3 and 3.4, recorded quirk 12): OJS PHP-``urlencode``s the name in both
     parameters, even inside the quotes of ``filename=``: ``+`` for a space, ``%C3%BC`` for ü.
@@ -184,11 +188,22 @@ def filename_from_disposition(value: str | None) -> str | None:
     if extended:
         charset = extended.group(1) or "utf-8"
         try:
-            return unquote_plus(extended.group(2).strip(), encoding=charset, errors="replace") or None
+            return safe_filename(unquote_plus(extended.group(2).strip(), encoding=charset, errors="replace"))
         except LookupError:
-            return unquote_plus(extended.group(2).strip()) or None
+            return safe_filename(unquote_plus(extended.group(2).strip()))
     plain = re.search(r'filename\s*=\s*(?:"([^"]*)"|([^;]+))', value, re.IGNORECASE)
     if plain:
         name = plain.group(1) if plain.group(1) is not None else plain.group(2).strip()
-        return unquote_plus(name) or None
+        return safe_filename(unquote_plus(name))
     return None
+
+
+def safe_filename(name: str) -> str | None:
+    """``name``'s last path segment (either slash), without control or format characters
+    (CR/LF, NUL, bidi overrides), trimmed to ``_MAX_NAME`` characters; None when nothing
+    usable is left (``..``, an empty name)."""
+    base = re.split(r"[/\\]", name)[-1]
+    cleaned = "".join(char for char in base if unicodedata.category(char) not in ("Cc", "Cf")).strip()
+    if cleaned in ("", ".", ".."):
+        return None
+    return cleaned[-_MAX_NAME:] if len(cleaned) > _MAX_NAME else cleaned

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from ..model import to_json
+from ..redact import mask
 from .bulk import insert_many, upsert
 from .feed import RunContext, change_row, retract_change, write_changes
 from .schema import article_history, article_keys, article_sources, articles, raw_pages
@@ -194,7 +195,7 @@ def raw_page_id(conn: Connection, page: PageWrites) -> int | None:
         insert(raw_pages).returning(raw_pages.c.id),
         {
             "run_id": page.ctx.run_id,
-            "url": page.raw.url,
+            "url": mask(page.raw.url),  # the request's URL: a password in it is masked
             "sha256": hashlib.sha256(page.raw.content).hexdigest(),
             # Level 1: a quarter of level 6's time on XML, for ~20% more bytes.
             "content": zlib.compress(page.raw.content, 1),

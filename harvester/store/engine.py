@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ..errors import StoreError
+from ..redact import mask
 from .schema import metadata
 from .views import create_views
 
@@ -55,8 +56,8 @@ def connect(url: str) -> Engine:
     """An engine for the URL, with the dialect's settings applied."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise StoreError(f"{url}: not a database URL (e.g. sqlite:///harvester.db)") from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise StoreError(f"{mask(url)}: not a database URL (e.g. sqlite:///harvester.db)") from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):

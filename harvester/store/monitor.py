@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, select
 
 from .engine import HEAD_REVISION, current_revision
-from .runs import as_utc
+from .runs import as_utc, is_stale
 from .schema import runs, sources
 
 __all__ = ["RunSummary", "last_errors", "last_successes", "recent_runs", "schema_current"]
@@ -39,8 +39,10 @@ def last_successes(conn: Connection) -> dict[str, datetime]:
     return {name: as_utc(at) for name, at in rows if at is not None}
 
 
-def recent_runs(conn: Connection, limit: int) -> dict[str, list[RunSummary]]:
-    """Per source name, its newest ``limit`` runs, newest first."""
+def recent_runs(conn: Connection, limit: int, now: datetime | None = None) -> dict[str, list[RunSummary]]:
+    """Per source name, its newest ``limit`` runs, newest first; a "running" run whose process
+    is gone (stale heartbeat, or no such process on this host) reads "dead"."""
+    now = now or datetime.now(UTC)
     rank = func.row_number().over(partition_by=runs.c.source_id, order_by=runs.c.id.desc()).label("rank")
     ranked = select(runs, rank).subquery()
     rows = conn.execute(
@@ -55,7 +57,7 @@ def recent_runs(conn: Connection, limit: int) -> dict[str, list[RunSummary]]:
         history.setdefault(row.name, []).append(
             RunSummary(
                 row.kind,
-                row.status,
+                "dead" if row.status == "running" and is_stale(row, now) else row.status,
                 as_utc(row.started_at),
                 finished,
                 row.new,

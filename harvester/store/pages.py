@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import Connection, select
 
 from ..model import to_json
+from ..redact import mask
 from .bulk import upsert
 from .runs import as_utc
 from .schema import web_pages
@@ -32,7 +33,8 @@ class WebPage:
 
 
 def load_pages(conn: Connection, source_id: int) -> dict[str, WebPage]:
-    """Every page the crawl of a source has seen, by URL."""
+    """Every page the crawl of a source has seen, by URL with any password masked (look a
+    page up with ``redact.mask(url)``)."""
     rows = conn.execute(select(web_pages).where(web_pages.c.source_id == source_id))
     return {
         row.url: WebPage(
@@ -51,13 +53,14 @@ def load_pages(conn: Connection, source_id: int) -> dict[str, WebPage]:
 
 
 def save_page(conn: Connection, source_id: int, page: WebPage) -> None:
-    """Record a page as checked (inside the transaction that stored what it held)."""
+    """Record a page as checked (inside the transaction that stored what it held), under its
+    URL with any password masked (``load_pages`` keys are masked URLs too)."""
     upsert(
         conn,
         web_pages,
         {
             "source_id": source_id,
-            "url": page.url,
+            "url": mask(page.url),
             "kind": page.kind,
             "etag": page.etag,
             "last_modified": page.last_modified,

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from ..config import SourceSettings
 from ..errors import SourceBusyError
+from ..redact import mask
 from ..signals import process_alive
 from .articles import PageCounts
 from .schema import checkpoints, harvest_state, journals, runs, sources
@@ -28,6 +29,7 @@ __all__ = [
     "complete_window",
     "ensure_source",
     "finish_run",
+    "is_stale",
     "load_checkpoint",
     "load_state",
     "record_page",
@@ -80,24 +82,25 @@ def ensure_source(conn: Connection, source: SourceSettings, now: datetime) -> So
     row = conn.execute(
         select(sources.c.id, sources.c.url, sources.c.endpoint).where(sources.c.name == source.name)
     ).first()
+    url, endpoint = mask(source.url), mask(source.endpoint)
     if row is None:
         source_id = conn.execute(
             insert(sources).returning(sources.c.id),
-            {"name": source.name, "url": source.url, "endpoint": source.endpoint, "created_at": now},
+            {"name": source.name, "url": url, "endpoint": endpoint, "created_at": now},
         ).scalar_one()
         journal_id = conn.execute(
-            insert(journals).returning(journals.c.id), {"source_id": source_id, "url": source.url}
+            insert(journals).returning(journals.c.id), {"source_id": source_id, "url": url}
         ).scalar_one()
         return SourceIds(source_id, journal_id)
-    if (row.url, row.endpoint) != (source.url, source.endpoint):
-        conn.execute(
-            update(sources).where(sources.c.id == row.id).values(url=source.url, endpoint=source.endpoint)
-        )
+    if (row.url, row.endpoint) != (url, endpoint):
+        conn.execute(update(sources).where(sources.c.id == row.id).values(url=url, endpoint=endpoint))
     journal_id = conn.execute(select(journals.c.id).where(journals.c.source_id == row.id)).scalar_one()
     return SourceIds(row.id, journal_id)
 
 
-def _is_stale(run: object, now: datetime) -> bool:
+def is_stale(run: object, now: datetime) -> bool:
+    """Whether a "running" run's process is gone: no heartbeat for ``STALE_AFTER``, or no
+    such process on this host."""
     heartbeat = as_utc(run.heartbeat_at)  # type: ignore[attr-defined]
     if now - heartbeat > STALE_AFTER:
         return True
@@ -115,7 +118,7 @@ def start_run(
         )
     ).all()
     for run in running:
-        if not _is_stale(run, now):
+        if not is_stale(run, now):
             raise SourceBusyError(f"source is being harvested by run {run.id} (pid {run.pid} on {run.host})")
         conn.execute(update(runs).where(runs.c.id == run.id).values(status="interrupted", finished_at=now))
     run_id: int = conn.execute(
@@ -165,12 +168,17 @@ def finish_run(
     errors: int,
     error: str | None,
 ) -> None:
-    """Close a run with its outcome."""
+    """Close a run with its outcome (the error with its secrets masked)."""
     conn.execute(
         update(runs)
         .where(runs.c.id == run_id)
         .values(
-            status=status, finished_at=now, heartbeat_at=now, requests=requests, errors=errors, error=error
+            status=status,
+            finished_at=now,
+            heartbeat_at=now,
+            requests=requests,
+            errors=errors,
+            error=mask(error) if error else error,
         )
     )
 
