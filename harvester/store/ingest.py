@@ -148,7 +148,7 @@ _NEW_ARTICLE: dict[str, Any] = (
     dict.fromkeys(
         ("issue_id", "doi", "url", "title", "abstract", "section", "pages", "language", "published")
     )
-    | {"authors": "[]", "keywords": "[]"}
+    | {"authors": "[]", "keywords": "[]", "references": "[]"}
     | dict.fromkeys(("titles", "subtitles", "abstracts", "keywords_by_language"), "{}")
 )
 
