@@ -3,17 +3,21 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ojs_site import OjsSite
 from replay import ReplaySite, samples_dir
 from test_cli import harvester
 from test_harvest import make_settings
 
 from harvester.config import SourceSettings
+from harvester.model import Reference
+from harvester.parse.html import parse_article_page
 from harvester.pipeline import harvest_source
 from harvester.store import Store
 from harvester.store.queries import current_articles
@@ -78,3 +82,55 @@ def test_references_are_exported_and_an_oai_only_harvest_has_none(
     by_id = {row["url"].rsplit("/", 1)[-1]: row for row in rows}
     cited = next(a for a in truth["articles"] if a["citations"])
     assert [r["text"] for r in by_id[str(cited["id"])]["references"]] == cited["citations"]
+
+
+# --- the test OJS site: a reference list rendered as the template does -------------------------
+
+CITED = [
+    "Ostrom, E. (1990). Governing the Commons. Cambridge University Press.",
+    "Fukuyama, F. (2013). What Is Governance? Governance, 26(3), 347–368. https://doi.org/10.1111/GOVE.12035.",
+    "Ansell, C. & Gash, A. (2008). Collaborative Governance. J-PART, 18(4). doi:10.1093/jopart/mum032",
+    "Smith, J. (1998). A table (1). Reprinted 2001 (10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-0).",
+]
+
+
+def test_a_reference_list_on_the_test_site_gives_each_reference_and_its_doi(store: Store) -> None:
+    with OjsSite.generate(journals=1, articles_per_journal=3, seed=5) as site:
+        journal = next(iter(site.journals.values()))
+        cited = journal.articles[0]
+        cited.references = list(CITED)
+        source = SourceSettings(name=journal.path, url=site.journal_url(journal.path), strategy="html")
+        assert harvest_source(source, make_settings(store.url), store).status == "ok"
+    with store.read() as conn:
+        rows = {row["url"]: row for row in current_articles(conn)}
+    assert rows[cited.url()]["references"] == [
+        {"text": CITED[0], "doi": None},
+        {"text": CITED[1], "doi": "10.1111/gove.12035"},
+        {"text": CITED[2], "doi": "10.1093/jopart/mum032"},
+        {"text": CITED[3], "doi": "10.1002/(sici)1097-4571(199806)49:8<693::aid-asi4>3.0.co;2-0"},
+    ]
+    assert all(row["references"] == [] for url, row in rows.items() if url != cited.url())
+
+
+def test_references_come_from_citation_reference_tags_when_the_theme_shows_none() -> None:
+    tags = "".join(f'<meta name="citation_reference" content="{html.escape(text)}"/>' for text in CITED[:2])
+    page = (
+        f'<html lang="en"><head><meta name="citation_title" content="T"/>{tags}</head>'
+        "<body><div class='custom-theme'><h1>T</h1></div></body></html>"
+    ).encode()
+    article = parse_article_page(page, "https://journal.example.org/index.php/j/article/view/5")
+    assert article.references == (Reference(CITED[0], None), Reference(CITED[1], "10.1111/gove.12035"))
+
+
+def test_raw_references_shown_one_per_line_are_one_reference_each() -> None:
+    # article_details.tpl with no parsed citations: {$publication->getData('citationsRaw')|escape|nl2br}
+    raw = "<br />\n".join(html.escape(text) for text in CITED[:3])
+    page = (
+        '<html lang="en"><head><meta name="citation_title" content="T"/></head><body>'
+        '<article class="obj_article_details"><h1 class="page_title">T</h1>'
+        '<section class="item references"><h2 class="label">References</h2>'
+        f'<div class="value">{raw}</div></section></article></body></html>'
+    ).encode()
+    article = parse_article_page(page, "https://journal.example.org/index.php/j/article/view/5")
+    assert [r.text for r in article.references] == CITED[:3]
+    assert [r.doi for r in article.references] == [None, "10.1111/gove.12035", "10.1093/jopart/mum032"]
