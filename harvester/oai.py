@@ -45,18 +45,28 @@ from .oai_quirks import (
 from .parse.oai_dc import parse_record
 
 __all__ = [
+    "OJS_TOOLKIT",
     "OaiClient",
     "Page",
     "RepositoryInfo",
     "Window",
     "format_datestamp",
     "parse_datestamp",
+    "provider_software",
     "repair_payload",
 ]
 
 log = logging.getLogger(__name__)
 
 OAI_NS = "{http://www.openarchives.org/OAI/2.0/}"
+# OJS's Identify toolkit description (pkp-lib classes/oai/OAI ``Identify`` with ojs classes/oai/
+# ojs/JournalOAI ``repositoryInfo``: 3_3_0-11, 3_5_0-1; OPS and OMP write their own titles).
+OJS_TOOLKIT = "Open Journal Systems"
+_TOOLKIT = "{http://oai.dlib.vt.edu/OAI/metadata/toolkit}"
+# EPrints describes itself with the OAI "eprints" description, no toolkit (eprints/eprints cgi/oai2
+# ``Identify``).  DSpace writes only an oai-identifier description (DSpace/DSpace dspace/config/
+# crosswalks/oai/description.xml), so nothing in its Identify names it.
+_EPRINTS = "{http://www.openarchives.org/OAI/1.1/eprints}eprints"
 # Some servers answer 406 to a bare "application/xml"; OJS ignores Accept altogether.
 ACCEPT = "text/xml, application/xml;q=0.9, */*;q=0.1"
 
@@ -71,7 +81,13 @@ class RepositoryInfo:
     earliest_datestamp: str | None
     deleted_record: str | None
     repository_identifier: str | None
-    software_version: str | None
+    software_version: str | None  # the toolkit description's version, of ``software``
+    software: str | None = None  # what Identify names the provider (``provider_software``)
+
+    @property
+    def ojs_version(self) -> str | None:
+        """The OJS version, only when the toolkit description is OJS's own."""
+        return self.software_version if self.software == OJS_TOOLKIT else None
 
 
 @dataclass(frozen=True)
@@ -170,6 +186,21 @@ class _PoliteSickle(Sickle):  # type: ignore[misc]
         return _StrictResponse(kwargs, response.url, content, tree, repairs)
 
 
+def _text(tree: Any, path: str) -> str | None:
+    found = tree.find(path)
+    return " ".join((found.text or "").split()) or None if found is not None else None
+
+
+def provider_software(tree: Any) -> str | None:
+    """The software an Identify response names: its toolkit description's title, "EPrints"
+    for an eprints description, else None (read only these; a bare ``<version>`` elsewhere in
+    a description says nothing of the software)."""
+    title = _text(tree, f".//{_TOOLKIT}toolkit/{_TOOLKIT}title")
+    if title:
+        return title
+    return "EPrints" if tree.find(f".//{_EPRINTS}") is not None else None
+
+
 class OaiClient:
     """The OAI-PMH verbs a harvester needs, for one endpoint."""
 
@@ -189,7 +220,8 @@ class OaiClient:
             earliest_datestamp=getattr(info, "earliestDatestamp", None),
             deleted_record=getattr(info, "deletedRecord", None),
             repository_identifier=getattr(info, "repositoryIdentifier", None),
-            software_version=getattr(info, "version", None),
+            software_version=_text(info.xml, f".//{_TOOLKIT}toolkit/{_TOOLKIT}version"),
+            software=provider_software(info.xml),
         )
 
     def list_metadata_formats(self) -> list[str]:

@@ -541,7 +541,8 @@ def _references_block(art: SimArticle) -> str:
     if not art.references:
         return ""
     paragraphs = "".join(f"\t\t\t\t\t\t\t<p>{_linked(c)} </p>\n" for c in art.references)
-    return _label_block("references", "References", f'\t\t\t\t\t<div class="value">\n{paragraphs}\t\t\t\t\t</div>\n')
+    value = f'\t\t\t\t\t<div class="value">\n{paragraphs}\t\t\t\t\t</div>\n'
+    return _label_block("references", "References", value)
 
 
 def _citation_block(art: SimArticle) -> str:

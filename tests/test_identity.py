@@ -30,7 +30,9 @@ def recorded(request: pytest.FixtureRequest) -> Iterator[tuple[ReplaySite, dict[
     root = samples_dir()
     site_dir = root / "sites" / request.param if root else None
     if site_dir is None or not site_dir.is_dir():
-        pytest.skip("recorded OJS sites not found (../shared/samples/sites); they are not part of the repository")
+        pytest.skip(
+            "recorded OJS sites not found (../shared/samples/sites); they are not part of the repository"
+        )
     truth = json.loads((Path(site_dir) / "truth.json").read_text(encoding="utf-8"))
     with ReplaySite(Path(site_dir)) as site:
         yield site, truth
@@ -40,7 +42,9 @@ def _source(site: ReplaySite, truth: dict[str, Any], strategy: str) -> SourceSet
     # 3.5: the OAI endpoint of a multilingual journal has a locale segment (OJS.md O5).
     primary = truth["journal"]["primary_locale"]
     oai_url = f"{site.journal_url}/{primary}/oai" if "_" not in primary else site.oai_url
-    return SourceSettings(name=truth["journal"]["path"], url=site.journal_url, oai_url=oai_url, strategy=strategy)
+    return SourceSettings(
+        name=truth["journal"]["path"], url=site.journal_url, oai_url=oai_url, strategy=strategy
+    )
 
 
 def _harvest(site: ReplaySite, truth: dict[str, Any], strategy: str, store: Store) -> None:
@@ -90,7 +94,7 @@ CITED = [
     "Ostrom, E. (1990). Governing the Commons. Cambridge University Press.",
     "Fukuyama, F. (2013). What Is Governance? Governance, 26(3), 347–368. https://doi.org/10.1111/GOVE.12035.",
     "Ansell, C. & Gash, A. (2008). Collaborative Governance. J-PART, 18(4). doi:10.1093/jopart/mum032",
-    "Smith, J. (1998). A table (1). Reprinted 2001 (10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-0).",
+    "Smith, J. (1998). Tables (1). Reprinted (10.1002/(SICI)1097-4571(199806)49:8<693::AID-ASI4>3.0.CO;2-0).",
 ]
 
 

@@ -66,7 +66,7 @@ def upgrade() -> None:
     """Add the columns (no stored version has references yet), then the views."""
     op.execute("DROP VIEW IF EXISTS current_articles")
     op.add_column("articles", sa.Column("references", sa.Text()))
-    op.execute(sa.text('UPDATE articles SET "references" = \'[]\''))
+    op.execute(sa.text("UPDATE articles SET \"references\" = '[]'"))
     for name, kind in _JOURNAL_COLUMNS:
         op.add_column("journals", sa.Column(name, kind))
     op.execute(f"CREATE VIEW current_articles AS {_CURRENT_ARTICLES}")
