@@ -21,6 +21,7 @@ __all__ = [
     "Galley",
     "IssuePage",
     "IssueRef",
+    "JournalFacts",
     "OaiRecord",
     "RecordHeader",
     "Reference",
@@ -154,6 +155,21 @@ class ArchivePage:
 
     issues: tuple[IssueRef, ...] = ()  # each with url and ojs_id, plus what the listing shows
     next_url: str | None = None  # the archive page to read after this one; None: this is the last
+    generator: str | None = None  # the page's generator meta tag ("Open Journal Systems 3.5.0.1")
+
+
+@dataclass(frozen=True)
+class JournalFacts:
+    """What one source says of the journal itself; None where it says nothing (see ``journal``)."""
+
+    title: str | None = None  # the journal's name in its primary locale
+    issn: str | None = None  # the one ISSN to show: online, else print, else the only one known
+    online_issn: str | None = None
+    print_issn: str | None = None
+    issns: tuple[str, ...] = ()  # every ISSN named
+    publisher: str | None = None
+    primary_locale: str | None = None  # language key, as ``locales`` writes it ("en-US", "es")
+    ojs_version: str | None = None
 
 
 @dataclass(frozen=True)

@@ -138,3 +138,42 @@ def test_raw_references_shown_one_per_line_are_one_reference_each() -> None:
     article = parse_article_page(page, "https://journal.example.org/index.php/j/article/view/5")
     assert [r.text for r in article.references] == CITED[:3]
     assert [r.doi for r in article.references] == [None, "10.1111/gove.12035", "10.1093/jopart/mum032"]
+
+
+# --- the journal's identity in every mode ------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", ["html", "oai", "oai+html"])
+def test_the_journal_row_is_the_journals_own_identity(
+    recorded: tuple[ReplaySite, dict[str, Any]], strategy: str, store: Store
+) -> None:
+    site, truth = recorded
+    journal = truth["journal"]
+    _harvest(site, truth, strategy, store)
+    with store.read() as conn:
+        row = conn.exec_driver_sql("SELECT * FROM current_journals").one()._mapping
+    primary = journal["primary_locale"]
+    assert row["title"] == journal["name"][primary]  # the 3.5 site's es-primary #311 must not win
+    assert (row["online_issn"], row["print_issn"]) == (journal["online_issn"], journal["print_issn"])
+    assert row["issn"] == journal["online_issn"]
+    assert json.loads(row["issns"]) == [journal["online_issn"], journal["print_issn"]]
+    assert row["publisher"] == journal["publisher"]  # 3.3 site: none, though dc:publisher names the journal
+    assert row["ojs_version"] == site.ojs_version
+    expected_locale = primary.replace("_", "-") if strategy != "oai" else None  # only the web feed says it
+    assert row["primary_locale"] == expected_locale
+
+
+def test_oai_and_pages_agree_into_one_journal_row(
+    recorded: tuple[ReplaySite, dict[str, Any]], store: Store
+) -> None:
+    site, truth = recorded
+    _harvest(site, truth, "oai", store)
+    with store.read() as conn:
+        after_oai = dict(conn.exec_driver_sql("SELECT * FROM current_journals").one()._mapping)
+    _harvest(site, truth, "html", store)
+    with store.read() as conn:
+        rows = conn.exec_driver_sql("SELECT * FROM current_journals").all()
+    assert len(rows) == 1
+    both = rows[0]._mapping
+    for name in ("title", "issn", "online_issn", "print_issn", "issns", "publisher", "ojs_version"):
+        assert both[name] == after_oai[name], name
