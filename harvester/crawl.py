@@ -31,6 +31,7 @@ from .job import HarvestResult, Interrupted
 from .journal import page_facts
 from .model import Article, JournalFacts
 from .parse.html import parse_archive_page, parse_article_page, parse_issue_page
+from .parse.html.common import load_page
 from .parse.html.urls import article_id, journal_page_url
 from .parse.journal_feed import parse_journal_feed
 from .redact import mask
@@ -216,7 +217,8 @@ def _archive_page(crawl: Crawl, url: str, known: WebPage | None, *, first: bool)
     page = fetched.page
     if fetched.content is not None:
         archive = parse_archive_page(fetched.content, fetched.url)
-        crawl.generator = crawl.generator or archive.generator
+        if first:  # the OJS version, as every page's generator tag names it
+            crawl.generator = load_page(fetched.content, fetched.url).meta.first("generator")
         links = tuple(issue.url for issue in archive.issues if issue.url)
         page = replace(page, links=links, next_url=archive.next_url)
     _commit(crawl, page)

@@ -155,7 +155,6 @@ class ArchivePage:
 
     issues: tuple[IssueRef, ...] = ()  # each with url and ojs_id, plus what the listing shows
     next_url: str | None = None  # the archive page to read after this one; None: this is the last
-    generator: str | None = None  # the page's generator meta tag ("Open Journal Systems 3.5.0.1")
 
 
 @dataclass(frozen=True)

@@ -62,8 +62,7 @@ def parse_archive_page(content: bytes, url: str) -> ArchivePage:
     for issue in issues:  # a theme may link an issue twice (cover and title): first wins
         if issue is not None:
             unique.setdefault(issue.url, issue)
-    generator = page.meta.first("generator")
-    return ArchivePage(issues=tuple(unique.values()), next_url=_next_url(page), generator=generator)
+    return ArchivePage(issues=tuple(unique.values()), next_url=_next_url(page))
 
 
 def _next_url(page: Page) -> str | None:
