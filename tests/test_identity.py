@@ -98,13 +98,16 @@ CITED = [
 ]
 
 
-def test_a_reference_list_on_the_test_site_gives_each_reference_and_its_doi(store: Store) -> None:
+def test_a_reference_list_on_the_test_site_gives_each_reference_and_its_doi(
+    store: Store, db_url: str
+) -> None:
     with OjsSite.generate(journals=1, articles_per_journal=3, seed=5) as site:
         journal = next(iter(site.journals.values()))
-        cited = journal.articles[0]
-        cited.references = list(CITED)
         source = SourceSettings(name=journal.path, url=site.journal_url(journal.path), strategy="html")
+        cited = site.edit(journal.path, journal.articles[0].id, references=CITED[:3])
         assert harvest_source(source, make_settings(store.url), store).status == "ok"
+        site.edit(journal.path, cited.id, references=CITED)  # a reference added: a new version
+        assert harvest_source(source, make_settings(store.url), store).counts.changed == 1
     with store.read() as conn:
         rows = {row["url"]: row for row in current_articles(conn)}
     assert rows[cited.url()]["references"] == [
@@ -114,6 +117,10 @@ def test_a_reference_list_on_the_test_site_gives_each_reference_and_its_doi(stor
         {"text": CITED[3], "doi": "10.1002/(sici)1097-4571(199806)49:8<693::aid-asi4>3.0.co;2-0"},
     ]
     assert all(row["references"] == [] for url, row in rows.items() if url != cited.url())
+    shown = harvester("history", cited.url(), db=db_url)
+    assert shown.returncode == 0, shown.stderr
+    assert "version 2 " in shown.stdout and "    references: [" in shown.stdout
+    assert "10.1002/(sici)1097-4571(199806)49:8<693::aid-asi4>3.0.co;2-0" in shown.stdout
 
 
 def test_references_come_from_citation_reference_tags_when_the_theme_shows_none() -> None:
