@@ -16,8 +16,10 @@ from test_cli import harvester
 from test_harvest import make_settings
 
 from harvester.config import SourceSettings
+from harvester.errors import PageError
 from harvester.model import Reference
 from harvester.parse.html import parse_article_page
+from harvester.parse.journal_feed import parse_journal_feed
 from harvester.pipeline import harvest_source
 from harvester.store import Store
 from harvester.store.queries import current_articles
@@ -184,3 +186,57 @@ def test_oai_and_pages_agree_into_one_journal_row(
     both = rows[0]._mapping
     for name in ("title", "issn", "online_issn", "print_issn", "issns", "publisher", "ojs_version"):
         assert both[name] == after_oai[name], name
+
+
+def test_a_journal_without_a_web_feed_keeps_what_oai_said_of_it(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The test site serves no web feed (a journal with the plugin off): the pages still give the
+    # name and citation_issn, and nothing OAI stored (both ISSNs and their kinds) is lost.
+    with OjsSite.generate(journals=1, articles_per_journal=3, seed=5) as site:
+        journal = next(iter(site.journals.values()))
+        journal.issn_online, journal.issn_print = "2410-1303", "1028-818X"
+        oai = SourceSettings(name=journal.path, url=site.journal_url(journal.path), strategy="oai")
+        assert harvest_source(oai, make_settings(store.url), store).status == "ok"
+        with caplog.at_level("INFO", logger="harvester.crawl"):
+            html_only = oai.model_copy(update={"strategy": "html"})
+            assert harvest_source(html_only, make_settings(store.url), store).status == "ok"
+    assert "no journal feed" in caplog.text and "WebFeedGatewayPlugin/rss" in caplog.text
+    with store.read() as conn:
+        row = conn.exec_driver_sql("SELECT * FROM current_journals").one()._mapping
+    assert (row["title"], row["issn"], row["online_issn"], row["print_issn"]) == (
+        journal.title,
+        "2410-1303",
+        "2410-1303",
+        "1028-818X",
+    )
+    assert json.loads(row["issns"]) == ["2410-1303", "1028-818X"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<html><body>Not Found</body></html>", b'<?xml version="1.0"?><rss version="2.0"><channel/></rss>'],
+    ids=["html-page", "rss2"],
+)
+def test_a_feed_that_is_not_rss_1_is_a_clear_page_error(body: bytes) -> None:
+    with pytest.raises(PageError, match=r"^https://j\.example/feed: not an RSS"):
+        parse_journal_feed(body, "https://j.example/feed")
+
+
+def test_the_recorded_feeds_name_publisher_primary_locale_and_print_issn() -> None:
+    root = samples_dir()
+    if root is None:
+        pytest.skip(
+            "recorded OJS sites not found (../shared/samples/sites); they are not part of the repository"
+        )
+    for name in SITES:
+        site_dir = root / "sites" / name
+        truth = json.loads((site_dir / "truth.json").read_text(encoding="utf-8"))["journal"]
+        rows = [
+            json.loads(line) for line in (site_dir / "index.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
+        feed = next(r for r in rows if r["path"].endswith("WebFeedGatewayPlugin/rss") and r["status"] == 200)
+        facts = parse_journal_feed((site_dir / feed["body"]).read_bytes(), feed["path"])
+        assert facts.title == truth["name"][truth["primary_locale"]]
+        assert (facts.publisher, facts.print_issn) == (truth["publisher"], truth["print_issn"])
+        assert facts.primary_locale == truth["primary_locale"].replace("_", "-")
