@@ -21,25 +21,22 @@ from lxml import etree
 
 from harvester.model import Reference
 from harvester.normalize import extract_doi
-from harvester.parse.html.common import Page, by_class, collapse, find, paragraphs
+from harvester.parse.html.common import Page, collapse, paragraphs
 
 __all__ = ["parse_references"]
 
-_BLOCK = f".//*[{by_class('item')} and {by_class('references')}]"
-_VALUE = f".//*[{by_class('value')}]"
 
-
-def _listed(details: etree._Element) -> list[str]:
+def _listed(page: Page, details: etree._Element) -> list[str]:
     """The reference texts of the theme's block: each paragraph or line is one reference."""
-    block = find(details, _BLOCK)
-    if block is None:
+    blocks = page.index.select("references", "item", within=details)
+    if not blocks:
         return []
-    value = find(block, _VALUE)
-    text = paragraphs(value if value is not None else block)
+    values = page.index.select("value", within=blocks[0])
+    text = paragraphs(values[0] if values else blocks[0])
     return text.split("\n\n") if text else []
 
 
 def parse_references(page: Page, details: etree._Element) -> tuple[Reference, ...]:
     """The article's references in the page's order (the theme's list, else the meta tags)."""
-    texts = _listed(details) or [t for t in map(collapse, page.meta.values("citation_reference")) if t]
+    texts = _listed(page, details) or [t for t in map(collapse, page.meta.values("citation_reference")) if t]
     return tuple(Reference(text, extract_doi(text)) for text in texts)
