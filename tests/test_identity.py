@@ -6,10 +6,12 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from ojs_site import OjsSite
 from replay import ReplaySite, samples_dir
 from test_cli import harvester
@@ -17,12 +19,16 @@ from test_harvest import make_settings
 
 from harvester.config import SourceSettings
 from harvester.errors import PageError
-from harvester.model import Reference
+from harvester.model import Article, OaiRecord, RecordHeader, Reference
 from harvester.parse.html import parse_article_page
 from harvester.parse.journal_feed import parse_journal_feed
 from harvester.pipeline import harvest_source
 from harvester.store import Store
-from harvester.store.queries import current_articles
+from harvester.store.engine import HEAD_REVISION, _alembic_config, current_revision
+from harvester.store.feed import RunContext
+from harvester.store.ingest import ingest_records
+from harvester.store.queries import article_versions, current_articles
+from harvester.store.runs import ensure_source
 
 SITES = ("jsas_ojs3.3.0-11", "ajpa_ojs3.5.0-1")
 
@@ -240,3 +246,29 @@ def test_the_recorded_feeds_name_publisher_primary_locale_and_print_issn() -> No
         assert facts.title == truth["name"][truth["primary_locale"]]
         assert (facts.publisher, facts.print_issn) == (truth["publisher"], truth["print_issn"])
         assert facts.primary_locale == truth["primary_locale"].replace("_", "-")
+
+
+def test_migration_0007_adds_references_and_the_journal_columns(store: Store) -> None:
+    article = Article(title="T", references=(Reference("Cited. doi:10.1000/1", "10.1000/1"),))
+    with store.write() as conn:
+        ids = ensure_source(conn, SourceSettings(name="j", url="https://j.org/"), datetime.now(UTC))
+        ctx = RunContext(ids.source_id, ids.journal_id, None, datetime.now(UTC))
+        ingest_records(conn, ctx, [OaiRecord(RecordHeader("oai:j.org:article/1", "2024-01-01"), article)])
+        command.downgrade(_alembic_config(conn), "0006")
+        assert "references" not in list(conn.exec_driver_sql("SELECT * FROM current_articles").keys())
+        assert "online_issn" not in list(conn.exec_driver_sql("SELECT * FROM journals").keys())
+    store.migrate()
+    with store.read() as conn:
+        assert current_revision(conn) == HEAD_REVISION
+        [row] = current_articles(conn)
+        journal = conn.exec_driver_sql("SELECT * FROM current_journals").one()._mapping
+        [version] = article_versions(conn, row["article_id"])
+    # Filled from the current version; seeing the article unchanged again writes no version.
+    assert row["references"] == version["record"]["references"]
+    assert row["references"] == [{"text": "Cited. doi:10.1000/1", "doi": "10.1000/1"}]
+    assert (journal["source"], journal["online_issn"], journal["primary_locale"]) == ("j", None, None)
+    with store.write() as conn:
+        again = ingest_records(
+            conn, ctx, [OaiRecord(RecordHeader("oai:j.org:article/1", "2024-01-01"), article)]
+        )
+    assert (again.new, again.changed, again.unchanged) == (0, 0, 1)

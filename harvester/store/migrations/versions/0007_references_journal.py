@@ -1,16 +1,18 @@
 """References and the journal's identity.
 
 Adds ``articles.references`` (a JSON array of ``{"text", "doi"}``, in the list's order),
-fills it from each article's current version (empty: no version stored one before), and
-appends it to the ``current_articles`` view.  Adds ``journals.online_issn``,
-``print_issn``, ``primary_locale`` and ``ojs_version`` and the ``current_journals`` view;
-the next harvest fills them.
+fills it from each article's current version (empty where that version has none, as every
+version stored before this revision), and appends it to the ``current_articles`` view.
+Adds ``journals.online_issn``, ``print_issn``, ``primary_locale`` and ``ojs_version`` and
+the ``current_journals`` view; the next harvest fills them.
 
 Revision ID: 0007
 Revises: 0006
 """
 
 from __future__ import annotations
+
+import json
 
 import sqlalchemy as sa
 from alembic import op
@@ -62,11 +64,32 @@ _CURRENT_ARTICLES_0006 = """
 """
 
 
+_CURRENT_RECORDS = sa.text(
+    "SELECT a.id, h.record FROM articles a "
+    "JOIN article_history h ON h.article_id = a.id AND h.version = a.version ORDER BY a.id"
+)
+_FILL = sa.text('UPDATE articles SET "references" = :refs WHERE id = :b_id')
+
+
+def _fill_from_current_versions() -> None:
+    """``references`` of every article from its current version's record."""
+    conn = op.get_bind()
+    batch: list[dict[str, object]] = []
+    for article_id, text in conn.execute(_CURRENT_RECORDS):
+        references = (json.loads(text) or {}).get("references") or []
+        batch.append({"b_id": article_id, "refs": json.dumps(references)})
+        if len(batch) >= 500:
+            conn.execute(_FILL, batch)
+            batch = []
+    if batch:
+        conn.execute(_FILL, batch)
+
+
 def upgrade() -> None:
-    """Add the columns (no stored version has references yet), then the views."""
+    """Add the columns, fill ``references``, then rebuild the views."""
     op.execute("DROP VIEW IF EXISTS current_articles")
     op.add_column("articles", sa.Column("references", sa.Text()))
-    op.execute(sa.text("UPDATE articles SET \"references\" = '[]'"))
+    _fill_from_current_versions()
     for name, kind in _JOURNAL_COLUMNS:
         op.add_column("journals", sa.Column(name, kind))
     op.execute(f"CREATE VIEW current_articles AS {_CURRENT_ARTICLES}")
