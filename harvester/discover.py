@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from .config import derive_oai_url
 from .errors import HarvesterError
 from .http import HttpClient, Response
-from .oai import OJS_TOOLKIT, OaiClient
+from .oai import OaiClient
 from .parse.html.site import (
     ListedJournal,
     SitePage,
@@ -41,6 +41,7 @@ from .parse.html.site import (
     read_site_page,
 )
 from .parse.html.urls import SITE_CONTEXT, OjsUrl, install_url, journal_base, parse_ojs_url, site_context_url
+from .parse.identify import OJS_TOOLKIT
 
 __all__ = [
     "DiscoveredJournal",
@@ -179,7 +180,7 @@ class _Identified:
     ok: bool
     said: str  # what Identify said, or why it failed
     name: str | None = None
-    software: str | None = None  # what Identify names the provider (``oai.provider_software``)
+    software: str | None = None  # what Identify names the provider (``parse.identify``)
     version: str | None = None  # from the OJS toolkit description only
 
     @property

@@ -42,31 +42,22 @@ from .oai_quirks import (
     parse_strict,
     repair_payload,
 )
+from .parse.identify import OJS_TOOLKIT, provider_software, toolkit_version
 from .parse.oai_dc import parse_record
 
 __all__ = [
-    "OJS_TOOLKIT",
     "OaiClient",
     "Page",
     "RepositoryInfo",
     "Window",
     "format_datestamp",
     "parse_datestamp",
-    "provider_software",
     "repair_payload",
 ]
 
 log = logging.getLogger(__name__)
 
 OAI_NS = "{http://www.openarchives.org/OAI/2.0/}"
-# OJS's Identify toolkit description (pkp-lib classes/oai/OAI ``Identify`` with ojs classes/oai/
-# ojs/JournalOAI ``repositoryInfo``: 3_3_0-11, 3_5_0-1; OPS and OMP write their own titles).
-OJS_TOOLKIT = "Open Journal Systems"
-_TOOLKIT = "{http://oai.dlib.vt.edu/OAI/metadata/toolkit}"
-# EPrints describes itself with the OAI "eprints" description, no toolkit (eprints/eprints cgi/oai2
-# ``Identify``).  DSpace writes only an oai-identifier description (DSpace/DSpace dspace/config/
-# crosswalks/oai/description.xml), so nothing in its Identify names it.
-_EPRINTS = "{http://www.openarchives.org/OAI/1.1/eprints}eprints"
 # Some servers answer 406 to a bare "application/xml"; OJS ignores Accept altogether.
 ACCEPT = "text/xml, application/xml;q=0.9, */*;q=0.1"
 
@@ -82,7 +73,7 @@ class RepositoryInfo:
     deleted_record: str | None
     repository_identifier: str | None
     software_version: str | None  # the toolkit description's version, of ``software``
-    software: str | None = None  # what Identify names the provider (``provider_software``)
+    software: str | None = None  # what Identify names the provider (``parse.identify``)
 
     @property
     def ojs_version(self) -> str | None:
@@ -186,21 +177,6 @@ class _PoliteSickle(Sickle):  # type: ignore[misc]
         return _StrictResponse(kwargs, response.url, content, tree, repairs)
 
 
-def _text(tree: Any, path: str) -> str | None:
-    found = tree.find(path)
-    return " ".join((found.text or "").split()) or None if found is not None else None
-
-
-def provider_software(tree: Any) -> str | None:
-    """The software an Identify response names: its toolkit description's title, "EPrints"
-    for an eprints description, else None (read only these; a bare ``<version>`` elsewhere in
-    a description says nothing of the software)."""
-    title = _text(tree, f".//{_TOOLKIT}toolkit/{_TOOLKIT}title")
-    if title:
-        return title
-    return "EPrints" if tree.find(f".//{_EPRINTS}") is not None else None
-
-
 class OaiClient:
     """The OAI-PMH verbs a harvester needs, for one endpoint."""
 
@@ -220,7 +196,7 @@ class OaiClient:
             earliest_datestamp=getattr(info, "earliestDatestamp", None),
             deleted_record=getattr(info, "deletedRecord", None),
             repository_identifier=getattr(info, "repositoryIdentifier", None),
-            software_version=_text(info.xml, f".//{_TOOLKIT}toolkit/{_TOOLKIT}version"),
+            software_version=toolkit_version(info.xml),
             software=provider_software(info.xml),
         )
 
