@@ -49,7 +49,7 @@ def recorded(request: pytest.FixtureRequest) -> Iterator[tuple[ReplaySite, dict[
 def _source(site: ReplaySite, truth: dict[str, Any], strategy: str) -> SourceSettings:
     # 3.5: the OAI endpoint of a multilingual journal has a locale segment (OJS.md O5).
     primary = truth["journal"]["primary_locale"]
-    oai_url = f"{site.journal_url}/{primary}/oai" if "_" not in primary else site.oai_url
+    oai_url = f"{site.journal_url}/{primary}/oai" if site.ojs_version.startswith("3.5") else site.oai_url
     return SourceSettings(
         name=truth["journal"]["path"], url=site.journal_url, oai_url=oai_url, strategy=strategy
     )
