@@ -74,7 +74,7 @@ def page_facts(feed: JournalFacts | None, article: Article | None, generator: st
     online, printed = (shown, fed) if shown and fed and shown != fed else (None, None)
     return JournalFacts(
         title=title or (feed.title if feed is not None else None),
-        issn=shown or fed,
+        issn=shown,  # the feed's alone may be the print one (a run that parsed no article page)
         online_issn=online,
         print_issn=printed,
         issns=tuple(dict.fromkeys(issn for issn in (shown, fed) if issn)),

@@ -178,6 +178,22 @@ def test_the_journal_row_is_the_journals_own_identity(
     assert row["primary_locale"] == expected_locale
 
 
+def test_a_second_html_run_over_unchanged_pages_keeps_the_journal_row(
+    recorded: tuple[ReplaySite, dict[str, Any]], store: Store
+) -> None:
+    # OJS sends no validators, so the second run sees the same bodies and parses no page:
+    # only the web feed is read again, and its ISSN (the print one) must not become ``issn``.
+    site, truth = recorded
+    _harvest(site, truth, "html", store)
+    with store.read() as conn:
+        first = dict(conn.exec_driver_sql("SELECT * FROM current_journals").one()._mapping)
+    _harvest(site, truth, "html", store)
+    with store.read() as conn:
+        second = dict(conn.exec_driver_sql("SELECT * FROM current_journals").one()._mapping)
+    assert second == first
+    assert first["issn"] == truth["journal"]["online_issn"]
+
+
 def test_oai_and_pages_agree_into_one_journal_row(
     recorded: tuple[ReplaySite, dict[str, Any]], store: Store
 ) -> None:

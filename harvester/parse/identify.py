@@ -6,7 +6,7 @@ Pure: the parsed Identify tree in, names out.  Only these descriptions are read;
 
 - OJS writes a ``toolkit`` description titled ``Open Journal Systems`` with its version
   (pkp-lib classes/oai/OAI ``Identify`` with ojs classes/oai/ojs/JournalOAI
-  ``repositoryInfo``, 3_3_0-11 and 3_5_0-1); OPS and OMP share that code under their own
+  ``repositoryInfo``, ojs-2_4_8-5, 3_3_0-11, 3_4_0-8, 3_5_0-1); OPS and OMP share that code under their own
   titles, and other toolkits use the same schema.
 - EPrints writes no toolkit but the OAI ``eprints`` description (eprints/eprints cgi/oai2
   ``Identify``).
