@@ -55,6 +55,12 @@ def _source(site: ReplaySite, truth: dict[str, Any], strategy: str) -> SourceSet
     )
 
 
+def _journal_row(store: Store) -> dict[str, Any]:
+    """The one row of ``current_journals``."""
+    with store.read() as conn:
+        return dict(conn.exec_driver_sql("SELECT * FROM current_journals").one()._mapping)
+
+
 def _harvest(site: ReplaySite, truth: dict[str, Any], strategy: str, store: Store) -> None:
     result = harvest_source(_source(site, truth, strategy), make_settings(store.url), store)
     assert result.status == "ok", result.error
@@ -165,8 +171,7 @@ def test_the_journal_row_is_the_journals_own_identity(
     site, truth = recorded
     journal = truth["journal"]
     _harvest(site, truth, strategy, store)
-    with store.read() as conn:
-        row = conn.exec_driver_sql("SELECT * FROM current_journals").one()._mapping
+    row = _journal_row(store)
     primary = journal["primary_locale"]
     assert row["title"] == journal["name"][primary]  # the 3.5 site's es-primary #311 must not win
     assert (row["online_issn"], row["print_issn"]) == (journal["online_issn"], journal["print_issn"])
@@ -185,12 +190,9 @@ def test_a_second_html_run_over_unchanged_pages_keeps_the_journal_row(
     # only the web feed is read again, and its ISSN (the print one) must not become ``issn``.
     site, truth = recorded
     _harvest(site, truth, "html", store)
-    with store.read() as conn:
-        first = dict(conn.exec_driver_sql("SELECT * FROM current_journals").one()._mapping)
+    first = _journal_row(store)
     _harvest(site, truth, "html", store)
-    with store.read() as conn:
-        second = dict(conn.exec_driver_sql("SELECT * FROM current_journals").one()._mapping)
-    assert second == first
+    assert _journal_row(store) == first
     assert first["issn"] == truth["journal"]["online_issn"]
 
 
@@ -199,13 +201,9 @@ def test_oai_and_pages_agree_into_one_journal_row(
 ) -> None:
     site, truth = recorded
     _harvest(site, truth, "oai", store)
-    with store.read() as conn:
-        after_oai = dict(conn.exec_driver_sql("SELECT * FROM current_journals").one()._mapping)
+    after_oai = _journal_row(store)
     _harvest(site, truth, "html", store)
-    with store.read() as conn:
-        rows = conn.exec_driver_sql("SELECT * FROM current_journals").all()
-    assert len(rows) == 1
-    both = rows[0]._mapping
+    both = _journal_row(store)  # one row (``.one()``)
     for name in ("title", "issn", "online_issn", "print_issn", "issns", "publisher", "ojs_version"):
         assert both[name] == after_oai[name], name
 
@@ -224,8 +222,7 @@ def test_a_journal_without_a_web_feed_keeps_what_oai_said_of_it(
             html_only = oai.model_copy(update={"strategy": "html"})
             assert harvest_source(html_only, make_settings(store.url), store).status == "ok"
     assert "no journal feed" in caplog.text and "WebFeedGatewayPlugin/rss" in caplog.text
-    with store.read() as conn:
-        row = conn.exec_driver_sql("SELECT * FROM current_journals").one()._mapping
+    row = _journal_row(store)
     assert (row["title"], row["issn"], row["online_issn"], row["print_issn"]) == (
         journal.title,
         "2410-1303",
@@ -277,11 +274,11 @@ def test_migration_0007_adds_references_and_the_journal_columns(store: Store) ->
     with store.read() as conn:
         assert current_revision(conn) == HEAD_REVISION
         [row] = current_articles(conn)
-        journal = conn.exec_driver_sql("SELECT * FROM current_journals").one()._mapping
         [version] = article_versions(conn, row["article_id"])
     # Filled from the current version; seeing the article unchanged again writes no version.
     assert row["references"] == version["record"]["references"]
     assert row["references"] == [{"text": "Cited. doi:10.1000/1", "doi": "10.1000/1"}]
+    journal = _journal_row(store)
     assert (journal["source"], journal["online_issn"], journal["primary_locale"]) == ("j", None, None)
     with store.write() as conn:
         again = ingest_records(
