@@ -525,7 +525,7 @@ def _main_entry(art: SimArticle) -> str:
 _CITATION_URL_RE = re.compile(r"(http|https|ftp)://[\d\w\.-]+\.[\w\.]{2,6}[^\s\]\[\<\>]*/?")
 
 
-def _linked(citation: str) -> str:
+def _with_links(citation: str) -> str:
     """A raw citation as ``getCitationWithLinks`` shows it: bare URLs linked, a trailing . or , left out."""
 
     def link(match: re.Match[str]) -> str:
@@ -540,7 +540,7 @@ def _references_block(art: SimArticle) -> str:
     article_details.tpl at 3_3_0-11, 3_4_0-8, 3_5_0-1; recorded jsas #1, ajpa #301)."""
     if not art.references:
         return ""
-    paragraphs = "".join(f"\t\t\t\t\t\t\t<p>{_linked(c)} </p>\n" for c in art.references)
+    paragraphs = "".join(f"\t\t\t\t\t\t\t<p>{_with_links(c)} </p>\n" for c in art.references)
     value = f'\t\t\t\t\t<div class="value">\n{paragraphs}\t\t\t\t\t</div>\n'
     return _label_block("references", "References", value)
 
