@@ -28,12 +28,17 @@ from .config import Settings, SourceSettings, parse_duration
 from .errors import PageError, PermanentHTTPStatusError, RefusedURLError, RobotsDisallowedError
 from .http import HttpClient
 from .job import HarvestResult, Interrupted
+from .journal import page_facts
+from .model import Article, JournalFacts
 from .parse.html import parse_archive_page, parse_article_page, parse_issue_page
+from .parse.html.common import load_page
 from .parse.html.urls import article_id, journal_page_url
+from .parse.journal_feed import parse_journal_feed
 from .redact import mask
 from .store import Store
 from .store.articles import PageCounts, RawPage
 from .store.feed import RunContext
+from .store.issues import update_journal
 from .store.page_ingest import ingest_article_page, ingest_issue_toc
 from .store.pages import WebPage, load_pages, save_page
 from .store.runs import SourceIds, record_page
@@ -67,6 +72,10 @@ class Crawl:
     listed: list[tuple[str, int | None]] = field(default_factory=list)
     complete: bool = True
     tocs: int = 0  # tables of contents read
+    # What the pages read in this run show of the journal itself (see ``journal.page_facts``).
+    feed: JournalFacts | None = None
+    generator: str | None = None
+    first_article: Article | None = None
 
 
 @dataclass(frozen=True)
@@ -208,6 +217,8 @@ def _archive_page(crawl: Crawl, url: str, known: WebPage | None, *, first: bool)
     page = fetched.page
     if fetched.content is not None:
         archive = parse_archive_page(fetched.content, fetched.url)
+        if first:  # the OJS version, as every page's generator tag names it
+            crawl.generator = load_page(fetched.content, fetched.url).meta.first("generator")
         links = tuple(issue.url for issue in archive.issues if issue.url)
         page = replace(page, links=links, next_url=archive.next_url)
     _commit(crawl, page)
@@ -279,14 +290,37 @@ def _article(crawl: Crawl, url: str, known: WebPage | None, *, recent: bool, now
     article = _parse(crawl, fetched, fetched.content, parse_article_page)
     if article is None:
         return
+    crawl.first_article = crawl.first_article or article
     raw = _raw(crawl, fetched)
     _commit(crawl, fetched.page, lambda conn, ctx: ingest_article_page(conn, ctx, article, raw))
+
+
+def _read_feed(crawl: Crawl) -> JournalFacts | None:
+    """The journal's RSS 1.0 feed (``parse.journal_feed``); None when the plugin is off or the
+    feed unreadable, which costs the run nothing but the facts only the feed gives."""
+    url = journal_page_url(crawl.source.url, "gateway", "plugin", "WebFeedGatewayPlugin", "rss")
+    try:
+        response = crawl.http.get(url)
+        crawl.checked += 1
+        return parse_journal_feed(response.content, response.url)
+    except (PageError, PermanentHTTPStatusError, RefusedURLError, RobotsDisallowedError) as exc:
+        log.info("%s: no journal feed (%s); publisher and primary locale not read", crawl.source.name, exc)
+        return None
+
+
+def _store_journal(crawl: Crawl) -> None:
+    """What this run's pages showed of the journal, into the journal row."""
+    facts = page_facts(crawl.feed, crawl.first_article, crawl.generator)
+    ctx = RunContext(crawl.ids.source_id, crawl.ids.journal_id, crawl.result.run_id, _now())
+    with crawl.store.write() as conn:
+        update_journal(conn, ctx, facts)
 
 
 def crawl_journal(crawl: Crawl) -> None:
     """Crawl one journal's pages into the store (see the module docstring for which pages)."""
     with crawl.store.read() as conn:
         pages = load_pages(conn, crawl.ids.source_id)
+    crawl.feed = _read_feed(crawl)
     issues = _archive(crawl, pages)
     now = _now()
     recent_issues = crawl.settings.harvest.recent_issues
@@ -294,6 +328,7 @@ def crawl_journal(crawl: Crawl) -> None:
         recent = index < recent_issues
         for article_url in _issue(crawl, issue_url, pages.get(mask(issue_url)), recent=recent, now=now):
             _article(crawl, article_url, pages.get(mask(article_url)), recent=recent, now=now)
+    _store_journal(crawl)
     log.info(
         "%s: pages: %d issues listed, %d pages checked, %d of them unchanged",
         crawl.source.name,

@@ -13,8 +13,11 @@ index listing several journals).  Three kinds of evidence are read, and no singl
    base whatever URL form the site uses;
 3. OAI-PMH Identify at ``BASE/oai`` (and at the site-wide ``…/index.php/index/oai``).
 
-A URL is OJS's when its generator tag says so, or its OAI endpoint answers, or an OJS URL
-shape comes with OJS theme markup.  ``sources_toml`` turns the result into config blocks.
+A URL is OJS's when its generator tag says so, or its OAI endpoint answers with OJS's toolkit
+description, or an OJS URL shape comes with OJS theme markup.  An OJS version is read only
+from OJS's own evidence (the generator tag, that toolkit description); an OAI endpoint of
+other software (DSpace, EPrints, a toolkit of another title) is named as such, never taken
+for OJS.  ``sources_toml`` turns the result into config blocks.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from .parse.html.site import (
     read_site_page,
 )
 from .parse.html.urls import SITE_CONTEXT, OjsUrl, install_url, journal_base, parse_ojs_url, site_context_url
+from .parse.identify import OJS_TOOLKIT
 
 __all__ = [
     "DiscoveredJournal",
@@ -62,7 +66,7 @@ class DiscoveredJournal:
     oai_ok: bool = False
     oai_error: str | None = None
     repository_name: str | None = None
-    strategy: str = "html"  # "oai+html" when OAI Identify answers
+    strategy: str = "html"  # "oai+html" when OJS's OAI Identify answers
 
 
 @dataclass
@@ -77,6 +81,8 @@ class Discovery:
     site_journals: list[ListedJournal] = field(default_factory=list)  # what the site index lists
     site_oai_url: str | None = None
     site_oai_ok: bool | None = None  # None: not tried
+    # An OAI-PMH endpoint that answered but is not OJS's: the software its Identify names.
+    other_oai: str | None = None
     evidence: list[str] = field(default_factory=list)
     generator: str | None = None  # the generator meta tag, whatever it names
     markup: str | None = None  # the first OJS theme marker seen
@@ -174,11 +180,16 @@ class _Identified:
     ok: bool
     said: str  # what Identify said, or why it failed
     name: str | None = None
-    version: str | None = None  # from the OJS toolkit description
+    software: str | None = None  # what Identify names the provider (``parse.identify``)
+    version: str | None = None  # from the OJS toolkit description only
 
     @property
     def outcome(self) -> str:
         return self.said if self.ok else f"does not answer ({self.said})"
+
+    @property
+    def is_ojs(self) -> bool:
+        return self.ok and self.software == OJS_TOOLKIT
 
 
 def _identify(endpoint: str, http: HttpClient) -> _Identified:
@@ -189,7 +200,12 @@ def _identify(endpoint: str, http: HttpClient) -> _Identified:
     said = f"answers, repository {info.name!r}" if info.name else "answers, no repository name"
     if info.base_url and info.base_url.rstrip("/") != endpoint.rstrip("/"):
         said += f", baseURL {info.base_url}"
-    return _Identified(ok=True, said=said, name=info.name, version=info.software_version)
+    if info.software is None:
+        said += ", software not named (no toolkit description): not OJS's endpoint"
+    else:
+        version = f" {info.software_version}" if info.software_version else ""
+        said += f", software {info.software}{version}" + ("" if info.ojs_version else ": not OJS")
+    return _Identified(True, said, info.name, info.software, info.ojs_version)
 
 
 def _check_journal(shape: OjsUrl, title: str | None, http: HttpClient, found: Discovery) -> DiscoveredJournal:
@@ -202,6 +218,9 @@ def _check_journal(shape: OjsUrl, title: str | None, http: HttpClient, found: Di
     if not identified.ok:
         journal.oai_error = identified.said
         return journal
+    if not identified.is_ojs:
+        journal.oai_error = _note_other(found, identified)
+        return journal
     journal.oai_ok, journal.strategy = True, "oai+html"
     journal.repository_name = identified.name
     journal.title = journal.title or identified.name
@@ -209,6 +228,12 @@ def _check_journal(shape: OjsUrl, title: str | None, http: HttpClient, found: Di
         found.version = identified.version
         found.evidence.append(f"OJS version {identified.version} from the OAI Identify toolkit description")
     return journal
+
+
+def _note_other(found: Discovery, identified: _Identified) -> str:
+    """Remember an answering endpoint of other software; why it is not used."""
+    found.other_oai = found.other_oai or identified.software or "software not named in Identify"
+    return f"not OJS's endpoint ({identified.software or 'no toolkit description'})"
 
 
 def _source_name(shape: OjsUrl) -> str:
@@ -234,7 +259,9 @@ def _check_site(
         return
     found.site_oai_url = derive_oai_url(context)
     identified = _identify(found.site_oai_url, http)
-    found.site_oai_ok = identified.ok
+    found.site_oai_ok = identified.is_ojs
+    if identified.ok and not identified.is_ojs:
+        _note_other(found, identified)
     found.evidence.append(f"site-wide OAI-PMH Identify at {found.site_oai_url}: {identified.outcome}")
     if identified.ok and not found.journals:
         _journals_from_sets(found, context, http)
@@ -300,7 +327,9 @@ def not_ojs_reason(found: Discovery) -> str | None:
         return None if found.journals else "an OJS site, but no journal found from this URL"
     reasons = [
         f"the generator tag names {found.generator}" if found.generator else "no OJS generator tag",
-        "an OAI-PMH endpoint answers" if found.site_oai_ok else "no OAI-PMH endpoint",
+        f"an OAI-PMH endpoint of other software answers ({found.other_oai})"
+        if found.other_oai
+        else ("an OAI-PMH endpoint answers" if found.site_oai_ok else "no OAI-PMH endpoint"),
         "an OJS-like URL but no OJS page markup" if found.url_shape else "no OJS URL shape",
     ]
     return f"not an OJS journal ({', '.join(reasons)})"
@@ -334,7 +363,7 @@ def format_discovery(found: Discovery) -> str:
     verdict = (
         (f"OJS {found.version}" if found.version else "OJS (version not shown)")
         if found.is_ojs
-        else "not OJS"
+        else (f"not OJS (an OAI-PMH repository of {found.other_oai})" if found.other_oai else "not OJS")
     )
     lines = [f"{found.url}: {verdict}", "evidence:", *(f"  - {line}" for line in found.evidence)]
     if found.site_url:

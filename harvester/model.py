@@ -21,8 +21,10 @@ __all__ = [
     "Galley",
     "IssuePage",
     "IssueRef",
+    "JournalFacts",
     "OaiRecord",
     "RecordHeader",
+    "Reference",
     "TocEntry",
     "content_hash",
     "encode_record",
@@ -56,6 +58,14 @@ class Galley:
     label: str | None = None
     mime_type: str | None = None
     download_url: str | None = None  # the file itself (OJS: /article/download/ID/GALLEY[/FILE])
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One work the article cites, as its reference list writes it, in the list's order."""
+
+    text: str
+    doi: str | None = None  # lower-case, bare "10.x/y", when the text names one
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,7 @@ class Article:
     issns: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
     how_to_cite: str | None = None  # the page's "How to Cite" text, as shown
+    references: tuple[Reference, ...] = ()  # the cited works, in order (pages; oai_dc has none)
 
 
 @dataclass(frozen=True)
@@ -147,6 +158,20 @@ class ArchivePage:
 
 
 @dataclass(frozen=True)
+class JournalFacts:
+    """What one source says of the journal itself; None where it says nothing (see ``journal``)."""
+
+    title: str | None = None  # the journal's name in its primary locale
+    issn: str | None = None  # the one ISSN to show: online, else print, else the only one known
+    online_issn: str | None = None
+    print_issn: str | None = None
+    issns: tuple[str, ...] = ()  # every ISSN named
+    publisher: str | None = None
+    primary_locale: str | None = None  # language key, as ``locales`` writes it ("en-US", "es")
+    ojs_version: str | None = None
+
+
+@dataclass(frozen=True)
 class RecordHeader:
     """The OAI-PMH header of a record."""
 
@@ -166,7 +191,7 @@ class OaiRecord:
 
 # Fields added after the first release are written only when set: records that lack them
 # keep the hash they were stored with, so an upgrade writes no spurious versions.
-_ARTICLE_ADDED = ("subtitle", "how_to_cite", "subtitles", "keywords_by_language")
+_ARTICLE_ADDED = ("subtitle", "how_to_cite", "subtitles", "keywords_by_language", "references")
 _AUTHOR_ADDED = ("bio", "given_names", "family_names", "affiliations")
 _GALLEY_ADDED = ("download_url",)
 _ISSUE_ADDED = ("url", "ojs_id")
@@ -185,6 +210,8 @@ def _fields(obj: Any, added: tuple[str, ...]) -> dict[str, Any]:
             del data[key]
         elif key in _LISTS_BY_LANGUAGE:
             data[key] = {lang: list(values) for lang, values in value.items()}
+        elif key == "references":
+            data[key] = [dict(vars(reference)) for reference in value]
     return data
 
 

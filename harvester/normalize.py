@@ -19,6 +19,7 @@ from urllib.parse import unquote
 __all__ = [
     "CreatorName",
     "clean_text",
+    "extract_doi",
     "iso_date",
     "language_code",
     "normalize_doi",
@@ -33,6 +34,10 @@ _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0
 _DOI_RE = re.compile(
     r"^(?:doi:\s*|info:doi/|(?:https?://)?(?:www\.|dx\.)?doi\.org/)?(10\.\d+(?:\.\d+)*/\S+)$",
     re.IGNORECASE,
+)
+# A DOI inside running text (a reference): resolver URL, "doi:" or bare, up to whitespace.
+_DOI_IN_TEXT_RE = re.compile(
+    r"(?:doi:\s*|(?:https?://)?(?:www\.|dx\.)?doi\.org/)?(10\.\d{4,9}(?:\.\d+)*/\S+)", re.IGNORECASE
 )
 _ORCID_RE = re.compile(
     r"^(?:(?:https?://)?(?:www\.|sandbox\.)?orcid\.org/|orcid:\s*)?"
@@ -133,6 +138,24 @@ def normalize_doi(s: str | None) -> str | None:
     if "://" in text or text.lower().startswith("doi.org"):
         doi = unquote(doi)
     return doi.lower()
+
+
+def extract_doi(s: str | None) -> str | None:
+    """The first DOI written in running text, bare and lower-case, or None.
+
+    A reference names its DOI as a resolver URL, ``doi:10.…`` or bare ``10.…``, at the end
+    of a sentence: the punctuation that closes it (``.``, ``,``, ``;``, ``)``, ``]``, quotes)
+    is not part of the DOI.  A ``)`` is kept when the DOI opened one (``10.1002/(SICI)…``).
+    """
+    match = _DOI_IN_TEXT_RE.search(s or "")
+    if match is None:
+        return None
+    doi = match.group(1)
+    while doi and doi[-1] in ".,;:'\"]>)":
+        if doi[-1] == ")" and doi.count("(") >= doi.count(")"):
+            break
+        doi = doi[:-1]
+    return normalize_doi(unquote(doi) if "%" in doi else doi)
 
 
 def normalize_orcid(s: str | None) -> str | None:

@@ -42,6 +42,7 @@ from .oai_quirks import (
     parse_strict,
     repair_payload,
 )
+from .parse.identify import OJS_TOOLKIT, provider_software, toolkit_version
 from .parse.oai_dc import parse_record
 
 __all__ = [
@@ -71,7 +72,13 @@ class RepositoryInfo:
     earliest_datestamp: str | None
     deleted_record: str | None
     repository_identifier: str | None
-    software_version: str | None
+    software_version: str | None  # the toolkit description's version, of ``software``
+    software: str | None = None  # what Identify names the provider (``parse.identify``)
+
+    @property
+    def ojs_version(self) -> str | None:
+        """The OJS version, only when the toolkit description is OJS's own."""
+        return self.software_version if self.software == OJS_TOOLKIT else None
 
 
 @dataclass(frozen=True)
@@ -189,7 +196,8 @@ class OaiClient:
             earliest_datestamp=getattr(info, "earliestDatestamp", None),
             deleted_record=getattr(info, "deletedRecord", None),
             repository_identifier=getattr(info, "repositoryIdentifier", None),
-            software_version=getattr(info, "version", None),
+            software_version=toolkit_version(info.xml),
+            software=provider_software(info.xml),
         )
 
     def list_metadata_formats(self) -> list[str]:

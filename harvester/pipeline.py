@@ -24,12 +24,14 @@ from .crawl import Crawl, crawl_journal
 from .errors import HarvesterError, NetworkError, OAIProtocolError, RetryLaterError, StopRequested
 from .http import HttpClient, Politeness
 from .job import HarvestRequest, HarvestResult, Interrupted
+from .journal import identify_facts
 from .oai import OaiClient, Page, RepositoryInfo, Window, incremental_from, parse_datestamp
 from .redact import host_of
 from .store import Store
 from .store.articles import PageCounts, RawPage
 from .store.feed import RunContext
 from .store.ingest import ingest_records
+from .store.issues import update_journal
 from .store.runs import (
     Checkpoint,
     HarvestState,
@@ -187,6 +189,12 @@ def _harvest_oai(run: _Run, request: HarvestRequest) -> bool:
             "%s: OAI-PMH does not answer (%s); reading the journal's pages only", run.source.name, exc
         )
         return True
+    journal = identify_facts(info)
+    if journal is not None:
+        with run.store.write() as conn:
+            update_journal(
+                conn, RunContext(run.ids.source_id, run.ids.journal_id, run.result.run_id, _now()), journal
+            )
     run.set_names = _set_names(run.oai, run.source)
     for set_spec in run.source.sets or ("",):
         run.oai_sweeps.append(_harvest_window(run, set_spec, request, info))

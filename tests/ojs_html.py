@@ -397,7 +397,9 @@ def _scholar_meta(art: SimArticle) -> str:
     out += "".join(_meta("citation_pdf_url", art.download_url(gid)) for gid in pdfs)
     # HTML galleys: their view page (recorded: 3.3.0-11 #13, 3.5.0-1 #307).
     pages = [gid for gid, mime in art.galleys if mime == "text/html"]
-    return out + "".join(_meta("citation_fulltext_html_url", art.galley_url(gid)) for gid in pages)
+    out += "".join(_meta("citation_fulltext_html_url", art.galley_url(gid)) for gid in pages)
+    # pkp/googleScholar (7c9dddc, pinned by 3_3_0-11): one tag per citation, its raw text, last.
+    return out + "".join(_meta("citation_reference", c) for c in art.references)
 
 
 def _citation_keywords(art: SimArticle, release: Release) -> str:
@@ -516,7 +518,31 @@ def _main_entry(art: SimArticle) -> str:
             '              <section class="item abstract">\n          <h2 class="label">Abstract</h2>\n'
             f"          {_abstract_html(art)}\n        </section>\n"
         )
-    return out + _bios_block(art.authors)
+    return out + _bios_block(art.authors) + _references_block(art)
+
+
+# pkp-lib classes/citation/Citation ``getCitationWithLinks`` (3_3_0-11 .inc.php; same in 3_4_0-8, 3_5_0-1).
+_CITATION_URL_RE = re.compile(r"(http|https|ftp)://[\d\w\.-]+\.[\w\.]{2,6}[^\s\]\[\<\>]*/?")
+
+
+def _with_links(citation: str) -> str:
+    """A raw citation as ``getCitationWithLinks`` shows it: bare URLs linked, a trailing . or , left out."""
+
+    def link(match: re.Match[str]) -> str:
+        url = match[0].rstrip(".,")
+        return f'<a href="{url}">{url}</a>{match[0][len(url) :]}'
+
+    return _CITATION_URL_RE.sub(link, _e(citation))
+
+
+def _references_block(art: SimArticle) -> str:
+    """The References section: one ``<p>`` per citation (templates/frontend/objects/
+    article_details.tpl at 3_3_0-11, 3_4_0-8, 3_5_0-1; recorded jsas #1, ajpa #301)."""
+    if not art.references:
+        return ""
+    paragraphs = "".join(f"\t\t\t\t\t\t\t<p>{_with_links(c)} </p>\n" for c in art.references)
+    value = f'\t\t\t\t\t<div class="value">\n{paragraphs}\t\t\t\t\t</div>\n'
+    return _label_block("references", "References", value)
 
 
 def _citation_block(art: SimArticle) -> str:

@@ -141,6 +141,7 @@ class SimArticle:
     file_revision: int = 0  # bump to change the bytes of the galley files
     file_size: int = 0  # pad PDF and EPUB galley files to this many bytes (large-file tests)
     modified: datetime = field(default_factory=_now)  # last change of what its pages show
+    references: list[str] = field(default_factory=list)  # raw citations, one per line of citationsRaw
     owner: SimJournal | None = field(default=None, repr=False, compare=False)
     _cache: dict[tuple[object, ...], bytes] = field(default_factory=dict, init=False, repr=False)
 

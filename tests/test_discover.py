@@ -26,9 +26,10 @@ from replay import ReplaySite, samples_dir
 
 from harvester.cli import main
 from harvester.config import HttpSettings, Settings, load_settings
-from harvester.discover import Discovery, discover, sources_toml
+from harvester.discover import Discovery, discover, format_discovery, not_ojs_reason, sources_toml
 from harvester.errors import NetworkError, PermanentHTTPStatusError, RobotsDisallowedError
 from harvester.http import HttpClient
+from harvester.oai import OaiClient
 from harvester.parse.html.urls import article_url, galley_download_url, parse_ojs_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -578,3 +579,122 @@ def test_help_and_readme() -> None:
     done = CliRunner().invoke(main, ["discover", "--help"])
     assert done.exit_code == 0 and "Usage:" in done.output and "--json" in done.output
     assert "harvester discover" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+# --- other OAI-PMH providers are named, never taken for OJS --------------------------------------
+
+# DSpace 7 (XOAI): repositoryName is ``dspace.name`` ("DSpace at My University" by default), deletedRecord
+# transient, second granularity, and one description, the oai-identifier of description.xml
+# (DSpace/DSpace dspace-oai/.../DSpaceRepositoryConfiguration.java, dspace/config/crosswalks/oai/
+# description.xml); no toolkit, nothing naming the software.
+DSPACE_IDENTIFY = """<?xml version="1.0" encoding="UTF-8"?>
+<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+ xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/ http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd">
+<responseDate>2026-01-01T00:00:00Z</responseDate><request verb="Identify">{endpoint}</request>
+<Identify><repositoryName>DSpace at My University</repositoryName><baseURL>{endpoint}</baseURL>
+<protocolVersion>2.0</protocolVersion><adminEmail>dspace-help@myu.edu</adminEmail>
+<earliestDatestamp>2019-05-02T10:11:12Z</earliestDatestamp><deletedRecord>transient</deletedRecord>
+<granularity>YYYY-MM-DDThh:mm:ssZ</granularity><compression>gzip</compression><compression>deflate</compression>
+<description><oai-identifier xmlns="http://www.openarchives.org/OAI/2.0/oai-identifier"
+ xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/oai-identifier http://www.openarchives.org/OAI/2.0/oai-identifier.xsd">
+<scheme>oai</scheme><repositoryIdentifier>repo.myu.edu</repositoryIdentifier><delimiter>:</delimiter>
+<sampleIdentifier>oai:repo.myu.edu:123456789/1</sampleIdentifier></oai-identifier></description>
+</Identify></OAI-PMH>"""
+
+# EPrints 3 (eprints/eprints cgi/oai2 ``Identify``): an oai-identifier description, then the OAI
+# "eprints" description (content, metadataPolicy, dataPolicy, submissionPolicy, comments), with the
+# texts of an unconfigured repository (the default cfg.d/oai.pl).
+EPRINTS_IDENTIFY = """<?xml version='1.0' encoding='UTF-8'?>
+<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+ xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/ http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd">
+  <responseDate>2026-01-01T00:00:00Z</responseDate>
+  <request verb="Identify">{endpoint}</request>
+  <Identify>
+    <repositoryName>Test Repository</repositoryName>
+    <baseURL>{endpoint}</baseURL>
+    <protocolVersion>2.0</protocolVersion>
+    <adminEmail>admin@eprints.example</adminEmail>
+    <earliestDatestamp>2015-03-02T09:00:00Z</earliestDatestamp>
+    <deletedRecord>persistent</deletedRecord>
+    <granularity>YYYY-MM-DDThh:mm:ssZ</granularity>
+    <description>
+      <oai-identifier xmlns="http://www.openarchives.org/OAI/2.0/oai-identifier"
+        xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/oai-identifier http://www.openarchives.org/OAI/2.0/oai-identifier.xsd">
+        <scheme>oai</scheme>
+        <repositoryIdentifier>eprints.example</repositoryIdentifier>
+        <delimiter>:</delimiter>
+        <sampleIdentifier>oai:eprints.example:1</sampleIdentifier>
+      </oai-identifier>
+    </description>
+    <description>
+      <eprints xmlns="http://www.openarchives.org/OAI/1.1/eprints"
+        xsi:schemaLocation="http://www.openarchives.org/OAI/1.1/eprints http://www.openarchives.org/OAI/1.1/eprints.xsd">
+        <content>
+          <text>OAI Site description has not been configured.</text>
+        </content>
+        <metadataPolicy>
+          <text>No metadata policy defined. This server has not yet been fully configured.</text>
+        </metadataPolicy>
+        <dataPolicy>
+          <text>No data policy defined. This server has not yet been fully configured.</text>
+        </dataPolicy>
+      </eprints>
+    </description>
+  </Identify>
+</OAI-PMH>"""
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [(DSPACE_IDENTIFY, "software not named in Identify"), (EPRINTS_IDENTIFY, "EPrints")],
+    ids=["dspace", "eprints"],
+)
+def test_another_oai_provider_is_named_and_never_reported_as_ojs(
+    local: LocalSite, http: HttpClient, body: str, named: str
+) -> None:
+    endpoint = f"{local.base}/index.php/repo/oai"
+    local.add("/index.php/repo/oai?verb=Identify", body.format(endpoint=endpoint))
+    found = discover(endpoint, http)
+    assert (found.is_ojs, found.version, found.other_oai, found.journals) == (False, None, named, [])
+    summary = format_discovery(found)
+    assert summary.startswith(f"{endpoint}: not OJS (an OAI-PMH repository of {named})")
+    assert "OJS 2.5.0" not in summary
+    assert f"an OAI-PMH endpoint of other software answers ({named})" in (not_ojs_reason(found) or "")
+
+
+def test_a_toolkit_of_another_title_gives_no_ojs_version(local: LocalSite, http: HttpClient) -> None:
+    # The toolkit description other software writes too (pkp-lib OAI Identify writes its application's
+    # title there; Open Preprint Systems and Open Monograph Press share the code).
+    endpoint = f"{local.base}/index.php/press/oai"
+    other = identify(endpoint, "A Press", "3.4.0.5").replace("Open Journal Systems", "Open Monograph Press")
+    local.add("/index.php/press/oai?verb=Identify", other)
+    info = OaiClient(endpoint, http).identify()
+    assert (info.software, info.software_version, info.ojs_version) == (
+        "Open Monograph Press",
+        "3.4.0.5",
+        None,
+    )
+    found = discover(endpoint, http)
+    assert (found.is_ojs, found.version, found.other_oai) == (False, None, "Open Monograph Press")
+
+
+@pytest.mark.parametrize(
+    ("site", "oai_path", "version"),
+    [
+        ("jsas_ojs3.3.0-11", "/index.php/jsas/oai", "3.3.0.11"),
+        ("ajpa_ojs3.5.0-1", "/index.php/ajpa/en/oai", "3.5.0.1"),
+    ],
+)
+def test_recorded_ojs_identify_names_ojs_and_its_version(
+    http: HttpClient, site: str, oai_path: str, version: str
+) -> None:
+    root = samples_dir()
+    if root is None or not (root / "sites" / site).is_dir():
+        pytest.skip(
+            "recorded OJS sites not found (../shared/samples/sites); they are not part of the repository"
+        )
+    with ReplaySite(root / "sites" / site) as replay:
+        info = OaiClient(replay.base_url + oai_path, http).identify()
+        found = discover(replay.base_url + oai_path, http)
+    assert (info.software, info.ojs_version) == ("Open Journal Systems", version)
+    assert (found.is_ojs, found.version, found.other_oai) == (True, version, None)

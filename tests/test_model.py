@@ -5,7 +5,16 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from harvester.model import Article, Author, Galley, IssueRef, content_hash, encode_record, record_json
+from harvester.model import (
+    Article,
+    Author,
+    Galley,
+    IssueRef,
+    Reference,
+    content_hash,
+    encode_record,
+    record_json,
+)
 
 FULL = Article(
     title="Remembering 1947",
@@ -53,6 +62,12 @@ FULL = Article(
     issns=("2410-1303", "1028-818X"),
     types=("info:eu-repo/semantics/article",),
     how_to_cite="Siddiqui, A. (2022). Remembering 1947. JSAS, 1(1), 1-23.",
+    references=(
+        Reference("Butalia, U. (1998). The Other Side of Silence. New Delhi: Viking."),
+        Reference(
+            "Fukuyama, F. (2013). Governance, 26(3). https://doi.org/10.1111/gove.12035", "10.1111/gove.12035"
+        ),
+    ),
 )
 
 # An OAI record as the first release stored it, and the hash it was stored with.
@@ -91,7 +106,7 @@ def test_fields_added_later_keep_old_hashes() -> None:
     # first release are left out of the record while unset.
     data = record_json(FIRST_RELEASE)
     assert "subtitle" not in data and "how_to_cite" not in data
-    assert "subtitles" not in data and "keywords_by_language" not in data
+    assert "subtitles" not in data and "keywords_by_language" not in data and "references" not in data
     assert "bio" not in data["authors"][0] and "download_url" not in data["galleys"][0]
     assert not {"given_names", "family_names", "affiliations"} & set(data["authors"][0])
     assert "url" not in data["issue"] and "ojs_id" not in data["issue"]

@@ -162,6 +162,7 @@ def article_columns(data: dict[str, Any] | None, issue_id: int | None) -> dict[s
         "subtitles": to_json(data.get("subtitles") or {}),
         "abstracts": to_json(data["abstracts"]),
         "keywords_by_language": to_json(data.get("keywords_by_language") or {}),
+        "references": to_json(data.get("references") or []),
         "section": data["section"],
         "pages": data["pages"],
         "language": data["language"],

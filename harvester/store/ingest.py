@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
+from ..journal import record_facts
 from ..merge import merge_records
 from ..model import OaiRecord, encode_record, record_json, to_json
 from .articles import (
@@ -148,7 +149,7 @@ _NEW_ARTICLE: dict[str, Any] = (
     dict.fromkeys(
         ("issue_id", "doi", "url", "title", "abstract", "section", "pages", "language", "published")
     )
-    | {"authors": "[]", "keywords": "[]"}
+    | {"authors": "[]", "keywords": "[]", "references": "[]"}
     | dict.fromkeys(("titles", "subtitles", "abstracts", "keywords_by_language"), "{}")
 )
 
@@ -206,7 +207,9 @@ def ingest_records(
         conn, ctx, (a.issue for a in live if a.issue and a.issue.identified)
     )
     page.changes += issue_changes
-    update_journal(conn, ctx, live)
+    journal = record_facts(live)
+    if journal is not None:
+        update_journal(conn, ctx, journal, keep_title=True)
     new: list[tuple[OaiRecord, list[tuple[str, str]], int | None]] = []
     seen: list[tuple[list[tuple[str, str]], int]] = []
     for record, keys in keyed:

@@ -1,15 +1,15 @@
-"""Issues and the journal row, as the records of a page name them."""
+"""Issues and the journal row, as the records and pages of a run name them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, insert, select, update
 
 from ..merge import merge_issue
-from ..model import Article, IssuePage, IssueRef, encode_record, to_json
+from ..model import IssuePage, IssueRef, JournalFacts, encode_record, to_json
 from .feed import RunContext, change_row, retract_change
 from .schema import issue_history, issues, journals
 
@@ -171,25 +171,38 @@ def ingest_issue_page(conn: Connection, ctx: RunContext, page: IssuePage) -> tup
     return issue_id, changes
 
 
-def update_journal(conn: Connection, ctx: RunContext, live: Sequence[Article]) -> None:
-    """Journal title, ISSNs and publisher as the newest record states them."""
-    for article in live:
-        if article.issue and article.issue.journal_title:
-            values = {
-                "title": article.issue.journal_title,
-                "issn": article.issns[0] if article.issns else None,
-                "issns": to_json(article.issns),
-                "publisher": article.publisher,
-            }
-            current = conn.execute(
-                select(journals.c.title, journals.c.issn, journals.c.issns, journals.c.publisher).where(
-                    journals.c.id == ctx.journal_id
-                )
-            ).one()
-            if dict(current._mapping) != values:
-                conn.execute(
-                    update(journals)
-                    .where(journals.c.id == ctx.journal_id)
-                    .values(values | {"updated_at": ctx.fetched_at})
-                )
-            return
+# The journal columns a fact fills, beside ``issns``.
+_JOURNAL_COLUMNS = (
+    "title",
+    "issn",
+    "online_issn",
+    "print_issn",
+    "publisher",
+    "primary_locale",
+    "ojs_version",
+)
+
+
+def update_journal(
+    conn: Connection, ctx: RunContext, facts: JournalFacts, *, keep_title: bool = False
+) -> None:
+    """Store what ``facts`` states of the journal (see ``journal``); what it leaves None stays.
+
+    ``keep_title``: the name is only a fallback for a journal stored without one (an OAI
+    record's journal name is in the article's language, not the journal's primary one).
+    A list of ISSNs that adds nothing to the stored one leaves it as it is.
+    """
+    row = conn.execute(select(journals).where(journals.c.id == ctx.journal_id)).one()
+    values = {name: getattr(facts, name) for name in _JOURNAL_COLUMNS if getattr(facts, name) is not None}
+    if keep_title and row.title is not None:
+        values.pop("title", None)
+    stored = tuple(orjson.loads(row.issns)) if row.issns else ()
+    if facts.issns and not set(facts.issns) <= set(stored):
+        values["issns"] = to_json(facts.issns)
+    changed = {name: value for name, value in values.items() if getattr(row, name) != value}
+    if changed:
+        conn.execute(
+            update(journals)
+            .where(journals.c.id == ctx.journal_id)
+            .values(changed | {"updated_at": ctx.fetched_at})
+        )

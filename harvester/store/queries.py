@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 #: Columns of ``current_articles`` that hold JSON text: arrays, then objects by language.
-JSON_COLUMNS = ("authors", "keywords")
+JSON_COLUMNS = ("authors", "keywords", "references")
 JSON_OBJECT_COLUMNS = ("titles", "subtitles", "abstracts", "keywords_by_language")
 
 

@@ -72,6 +72,10 @@ journals = Table(
     Column("publisher", Text),
     Column("url", Text),
     Column("updated_at", Timestamp),
+    Column("online_issn", String(9)),
+    Column("print_issn", String(9)),
+    Column("primary_locale", String(16)),
+    Column("ojs_version", String(32)),
 )
 
 issues = Table(
@@ -128,6 +132,7 @@ articles = Table(
     Column("subtitles", Text),
     Column("abstracts", Text),
     Column("keywords_by_language", Text),  # {language key: [keyword, ...]}
+    Column("references", Text),  # JSON array of {"text", "doi"}, in the list's order
     Column("section", Text),
     Column("pages", Text),
     Column("language", String(16)),

@@ -17,7 +17,7 @@ VIEWS: dict[str, str] = {
                j.title AS journal_title, j.issn, i.volume, i.number, i.year,
                i.title AS issue_title, a.deleted, a.version, a.first_seen, a.updated_at,
                a.withdrawn_at, a.withdrawn_evidence,
-               a.titles, a.subtitles, a.abstracts, a.keywords_by_language
+               a.titles, a.subtitles, a.abstracts, a.keywords_by_language, a."references"
         FROM articles a
         JOIN sources s ON s.id = a.source_id
         JOIN journals j ON j.id = a.journal_id
@@ -31,6 +31,12 @@ VIEWS: dict[str, str] = {
                i.version, i.first_seen, i.updated_at
         FROM issues i
         JOIN journals j ON j.id = i.journal_id
+        JOIN sources s ON s.id = j.source_id
+    """,
+    "current_journals": """
+        SELECT j.id AS journal_id, s.name AS source, j.title, j.issn, j.online_issn, j.print_issn,
+               j.issns, j.publisher, j.primary_locale, j.ojs_version, j.url, j.updated_at
+        FROM journals j
         JOIN sources s ON s.id = j.source_id
     """,
     "article_versions": """

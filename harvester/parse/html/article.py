@@ -52,6 +52,7 @@ from harvester.parse.html.common import (
     require,
 )
 from harvester.parse.html.galleys import parse_galleys
+from harvester.parse.html.references import parse_references
 from harvester.parse.html.site import generator_version
 from harvester.parse.html.urls import absolute_url, article_id, article_url, issue_id, issue_url
 from harvester.parse.issue_label import parse_issue_label
@@ -160,6 +161,7 @@ def parse_article_page(content: bytes, url: str) -> Article:
         issue=_issue(ctx),
         issns=_issns(ctx),
         how_to_cite=inner_text(next(iter(ctx.page.index.with_id("citationOutput", ctx.details)), None)),
+        references=parse_references(page, ctx.details),
     )
 
 
