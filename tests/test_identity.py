@@ -261,13 +261,13 @@ def test_the_recorded_feeds_name_publisher_primary_locale_and_print_issn() -> No
         assert facts.primary_locale == truth["primary_locale"].replace("_", "-")
 
 
-def test_migration_0009_adds_references_and_the_journal_columns(store: Store) -> None:
+def test_migration_0007_adds_references_and_the_journal_columns(store: Store) -> None:
     article = Article(title="T", references=(Reference("Cited. doi:10.1000/1", "10.1000/1"),))
     with store.write() as conn:
         ids = ensure_source(conn, SourceSettings(name="j", url="https://j.org/"), datetime.now(UTC))
         ctx = RunContext(ids.source_id, ids.journal_id, None, datetime.now(UTC))
         ingest_records(conn, ctx, [OaiRecord(RecordHeader("oai:j.org:article/1", "2024-01-01"), article)])
-        command.downgrade(_alembic_config(conn), "0008")
+        command.downgrade(_alembic_config(conn), "0006")
         assert "references" not in list(conn.exec_driver_sql("SELECT * FROM current_articles").keys())
         assert "online_issn" not in list(conn.exec_driver_sql("SELECT * FROM journals").keys())
     store.migrate()

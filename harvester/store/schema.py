@@ -147,7 +147,7 @@ articles = Table(
     Column("withdrawn_evidence", Text),
     Column("oai_sweep", Integer),  # the run that started the last full OAI list showing it
     Index("ix_articles_source_oai", "source_id", "oai_identifier"),
-    Index("ix_articles_updated", "updated_at", "id"),  # OAI-PMH lists in change order (0008)
+    Index("ix_articles_updated", "updated_at", "id"),  # OAI-PMH lists in change order (0006)
 )
 
 # Every other way we know an article by: ("doi", "10.x/y"), ("url", "host/path"),

@@ -6,11 +6,8 @@ version stored before this revision), and appends it to the ``current_articles``
 Adds ``journals.online_issn``, ``print_issn``, ``primary_locale`` and ``ojs_version`` and
 the ``current_journals`` view; the next harvest fills them.
 
-Numbered after ``0008`` (merged first, on ``0006``) so that the chain stays linear and a
-database already at ``0008`` upgrades with this revision alone.
-
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -20,8 +17,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -53,8 +50,8 @@ _CURRENT_JOURNALS = """
     JOIN sources s ON s.id = j.source_id
 """
 
-# As 0006 defined it (0008 changes no view).
-_CURRENT_ARTICLES_0008 = """
+# As 0005 defined it (0006 changes no view).
+_CURRENT_ARTICLES_0006 = """
     SELECT a.id AS article_id, s.name AS source, a.oai_identifier, a.doi, a.url, a.title,
            a.authors, a.abstract, a.keywords, a.section, a.pages, a.language, a.published,
            j.title AS journal_title, j.issn, i.volume, i.number, i.year,
@@ -101,11 +98,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to 0008: the new columns and ``current_journals`` go (versions keep references)."""
+    """Back to 0006: the new columns and ``current_journals`` go (versions keep references)."""
     op.execute("DROP VIEW IF EXISTS current_journals")
     op.execute("DROP VIEW IF EXISTS current_articles")
     # Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+), as 0002 does.
     for name, _ in reversed(_JOURNAL_COLUMNS):
         op.drop_column("journals", name)
     op.drop_column("articles", "references")
-    op.execute(f"CREATE VIEW current_articles AS {_CURRENT_ARTICLES_0008}")
+    op.execute(f"CREATE VIEW current_articles AS {_CURRENT_ARTICLES_0006}")

@@ -6,7 +6,7 @@ them to the ``current_articles`` view (existing columns unchanged).  Stored reco
 their hashes: the fields the record gains are left out of it while unset (see
 ``model.record_json``).
 
-Revision ID: 0006
+Revision ID: 0005
 Revises: 0004
 """
 
@@ -17,7 +17,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

@@ -4,16 +4,16 @@ OAI-PMH lists page through ``current_articles`` in ``(updated_at, article_id)`` 
 keyset cursor and filter by ``from``/``until`` on ``updated_at``; with this index a page costs
 the same at the start and at the end of a large repository.
 
-Revision ID: 0008
-Revises: 0006
+Revision ID: 0006
+Revises: 0005
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0008"
-down_revision = "0006"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
