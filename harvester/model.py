@@ -2,7 +2,7 @@
 
 Parsers produce these; the store consumes them.  They are pure, frozen dataclasses with
 normalised fields (see ``normalize``), so two sightings of the same article compare equal
-exactly when their content is the same.  ``record_json`` and ``content_hash`` define the
+exactly when their content is the same.  ``record_json`` and ``encode_record`` define the
 normalised record a version stores.
 """
 
@@ -26,7 +26,6 @@ __all__ = [
     "RecordHeader",
     "Reference",
     "TocEntry",
-    "content_hash",
     "encode_record",
     "record_json",
     "to_json",
@@ -237,11 +236,6 @@ def encode_record(record: dict[str, Any]) -> tuple[str, str]:
     # orjson: compact, sorted keys, UTF-8 as is; ten times the stdlib's speed on this path.
     canonical = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
     return canonical.decode("utf-8"), hashlib.sha256(canonical).hexdigest()
-
-
-def content_hash(record: dict[str, Any]) -> str:
-    """sha256 of the canonical JSON of a record."""
-    return encode_record(record)[1]
 
 
 def to_json(value: Any) -> str:
