@@ -34,13 +34,21 @@ def samples_dir() -> Path | None:
     return path if path.is_dir() else None
 
 
-def recorded_response(site: str, path: str, query: str = "") -> tuple[int, dict[str, str], bytes]:
-    """Status, headers and body OJS sent for one recorded GET of ``shared/samples/sites/<site>``;
-    a skip when the samples are absent."""
+def recorded_site_dir(site: str) -> Path:
+    """``shared/samples/sites/<site>``; the calling test skips when the samples are absent."""
     root = samples_dir()
     site_dir = root / "sites" / site if root else None
     if site_dir is None or not site_dir.is_dir():
-        pytest.skip(f"recorded OJS site {site} not found (../shared/samples/sites)")
+        pytest.skip(
+            f"recorded OJS site {site} not found (../shared/samples/sites is not part of the repository)"
+        )
+    return site_dir
+
+
+def recorded_response(site: str, path: str, query: str = "") -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body OJS sent for one recorded GET of ``shared/samples/sites/<site>``;
+    a skip when the samples are absent."""
+    site_dir = recorded_site_dir(site)
     for line in (site_dir / "index.jsonl").read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         if (row["method"], row["path"], row["query"]) == ("GET", path, query):

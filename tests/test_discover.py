@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 from configs import write_config
 from ojs_site import OjsSite
-from replay import ReplaySite, samples_dir
+from replay import ReplaySite, recorded_site_dir
 
 from harvester.cli import main
 from harvester.config import HttpSettings, Settings, load_settings
@@ -247,12 +247,7 @@ def loads(tmp_path: Path, found: Discovery) -> Settings:
 
 @pytest.fixture
 def recorded() -> Iterator[ReplaySite]:
-    root = samples_dir()
-    site_dir = root / "sites" / RECORDED if root else None
-    if site_dir is None or not site_dir.is_dir():
-        pytest.skip(
-            "recorded OJS sites not found (../shared/samples/sites); they are not part of the repository"
-        )
+    site_dir = recorded_site_dir(RECORDED)
     with ReplaySite(site_dir) as site:
         yield site
 
@@ -688,12 +683,7 @@ def test_a_toolkit_of_another_title_gives_no_ojs_version(local: LocalSite, http:
 def test_recorded_ojs_identify_names_ojs_and_its_version(
     http: HttpClient, site: str, oai_path: str, version: str
 ) -> None:
-    root = samples_dir()
-    if root is None or not (root / "sites" / site).is_dir():
-        pytest.skip(
-            "recorded OJS sites not found (../shared/samples/sites); they are not part of the repository"
-        )
-    with ReplaySite(root / "sites" / site) as replay:
+    with ReplaySite(recorded_site_dir(site)) as replay:
         info = OaiClient(replay.base_url + oai_path, http).identify()
         found = discover(replay.base_url + oai_path, http)
     assert (info.software, info.ojs_version) == ("Open Journal Systems", version)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from alembic import command
 from ojs_site import OjsSite
-from replay import ReplaySite, samples_dir
+from replay import ReplaySite, recorded_site_dir
 from test_cli import harvester
 from test_harvest import make_settings
 
@@ -35,12 +35,7 @@ SITES = ("jsas_ojs3.3.0-11", "ajpa_ojs3.5.0-1")
 
 @pytest.fixture(params=SITES)
 def recorded(request: pytest.FixtureRequest) -> Iterator[tuple[ReplaySite, dict[str, Any]]]:
-    root = samples_dir()
-    site_dir = root / "sites" / request.param if root else None
-    if site_dir is None or not site_dir.is_dir():
-        pytest.skip(
-            "recorded OJS sites not found (../shared/samples/sites); they are not part of the repository"
-        )
+    site_dir = recorded_site_dir(request.param)
     truth = json.loads((Path(site_dir) / "truth.json").read_text(encoding="utf-8"))
     with ReplaySite(Path(site_dir)) as site:
         yield site, truth
@@ -243,13 +238,8 @@ def test_a_feed_that_is_not_rss_1_is_a_clear_page_error(body: bytes) -> None:
 
 
 def test_the_recorded_feeds_name_publisher_primary_locale_and_print_issn() -> None:
-    root = samples_dir()
-    if root is None:
-        pytest.skip(
-            "recorded OJS sites not found (../shared/samples/sites); they are not part of the repository"
-        )
     for name in SITES:
-        site_dir = root / "sites" / name
+        site_dir = recorded_site_dir(name)
         truth = json.loads((site_dir / "truth.json").read_text(encoding="utf-8"))["journal"]
         rows = [
             json.loads(line) for line in (site_dir / "index.jsonl").read_text(encoding="utf-8").splitlines()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from replay import ReplaySite, samples_dir
+from replay import ReplaySite, recorded_site_dir
 
 from harvester.config import HttpSettings
 from harvester.errors import BadResumptionToken, BadVerb, BrokenResponseError, CannotDisseminateFormat
@@ -81,10 +81,7 @@ def test_incremental_window_starts_an_overlap_before_the_mark() -> None:
 
 @pytest.fixture
 def oai() -> Iterator[OaiClient]:
-    root = samples_dir()
-    site_dir = root / "sites" / "jsas_ojs3.3.0-11" if root else None
-    if site_dir is None or not site_dir.is_dir():
-        pytest.skip("recorded OJS sites not found (../shared/samples/sites)")
+    site_dir = recorded_site_dir("jsas_ojs3.3.0-11")
     with ReplaySite(Path(site_dir)) as site, HttpClient(HttpSettings(requests_per_second=200)) as http:
         yield OaiClient(site.oai_url, http)
 

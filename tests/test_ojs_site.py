@@ -24,7 +24,7 @@ import pytest
 from lxml import etree
 from ojs_html import as_json
 from ojs_site import GRANULARITY_DAYS, OjsSite, SimArticle
-from replay import ReplaySite, samples_dir
+from replay import ReplaySite, recorded_site_dir
 
 from harvester.normalize import normalize_orcid
 
@@ -296,10 +296,7 @@ def test_server_misbehaviour_switches(site: OjsSite) -> None:
 
 
 def test_replay_serves_recorded_identify_with_rewritten_origin() -> None:
-    root = samples_dir()
-    site_dir = root / "sites" / "jsas_ojs3.3.0-11" if root else None
-    if site_dir is None or not site_dir.is_dir():
-        pytest.skip("recorded OJS sites not found (expected ../shared/samples/sites/ next to the repository)")
+    site_dir = recorded_site_dir("jsas_ojs3.3.0-11")
     with ReplaySite(site_dir) as replay:
         status, _, body = fetch(replay.oai_url, verb="Identify")
         assert status == 200
@@ -813,10 +810,7 @@ def test_command_line_serves_pages_too() -> None:
 
 def test_the_page_readers_also_read_recorded_ojs_pages() -> None:
     """The XPaths the simulated pages satisfy work on real OJS 3.3.0-11 pages: same structure."""
-    root = samples_dir()
-    site_dir = root / "sites" / "jsas_ojs3.3.0-11" if root else None
-    if site_dir is None or not site_dir.is_dir():
-        pytest.skip("recorded OJS sites not found (expected ../shared/samples/sites/ next to the repository)")
+    site_dir = recorded_site_dir("jsas_ojs3.3.0-11")
     truth = json.loads((site_dir / "truth.json").read_text())
     entries = [json.loads(line) for line in (site_dir / "index.jsonl").read_text().splitlines()]
     bodies = {e["path"]: (site_dir / e["body"]).read_bytes() for e in entries if e["status"] == 200}

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from replay import ReplaySite, samples_dir
+from replay import ReplaySite, recorded_site_dir
 from test_harvest import make_settings
 
 from harvester.config import SourceSettings
@@ -22,12 +22,7 @@ from harvester.store.queries import current_articles
 
 @pytest.fixture
 def recorded() -> Iterator[tuple[ReplaySite, dict[str, Any]]]:
-    root = samples_dir()
-    site_dir = root / "sites" / "jsas_ojs3.3.0-11" if root else None
-    if site_dir is None or not site_dir.is_dir():
-        pytest.skip(
-            "recorded OJS sites not found (../shared/samples/sites); they are not part of the repository"
-        )
+    site_dir = recorded_site_dir("jsas_ojs3.3.0-11")
     truth = json.loads((Path(site_dir) / "truth.json").read_text(encoding="utf-8"))
     with ReplaySite(Path(site_dir)) as site:
         yield site, truth
@@ -44,10 +39,7 @@ STRATEGIES = ["auto", "oai", "html", "oai+html"]
 @pytest.fixture(params=SITES)
 def any_recorded(request: pytest.FixtureRequest) -> Iterator[tuple[ReplaySite, dict[str, Any]]]:
     """Each recorded real site (3.3.0-11 and 3.5.0-1), served again, with its truth.json."""
-    root = samples_dir()
-    site_dir = root / "sites" / request.param if root else None
-    if site_dir is None or not site_dir.is_dir():
-        pytest.skip(f"recorded OJS site {request.param} not found (../shared/samples/sites)")
+    site_dir = recorded_site_dir(request.param)
     truth = json.loads((site_dir / "truth.json").read_text(encoding="utf-8"))
     with ReplaySite(site_dir) as site:
         yield site, truth
