@@ -304,9 +304,13 @@ class Page:
 
     url: str
     root: etree._Element
-    meta: MetaTags
     lang: str | None
     index: ClassIndex
+
+    @property
+    def meta(self) -> MetaTags:
+        """The page's named meta tags (read by the index's walk)."""
+        return self.index.meta
 
 
 def _decode(content: bytes, charset: str | None) -> str:
@@ -389,8 +393,7 @@ def parse_page(content: bytes, url: str, charset: str | None = None) -> Page:
     if root is None:
         raise PageError(url, "not an HTML page")
     html = find(root, "/html") if root.tag != "html" else root
-    index = ClassIndex(root)
-    return Page(url, root, index.meta, _lang(html) if html is not None else None, index)
+    return Page(url, root, _lang(html) if html is not None else None, ClassIndex(root))
 
 
 def load_page(content: bytes, url: str) -> Page:
