@@ -344,11 +344,12 @@ class HttpClient:
     ) -> None:
         self.close()
 
-    def _allowed(self, url: str) -> str:
-        """``url`` if this client may fetch it: on its site, and allowed by robots.txt."""
+    def _allowed(self, url: str, *, robots: bool = True) -> str:
+        """``url`` if this client may fetch it: on its site, and (``robots``) allowed by robots.txt."""
         if self._site is not None:
             self._site.check(url)
-        self._check_robots(url)
+        if robots:
+            self._check_robots(url)
         return url
 
     def _check_robots(self, url: str) -> None:
@@ -465,11 +466,7 @@ class HttpClient:
                 return reply
             reply.close()
             hop_url = _request_url(urljoin(reply.url, reply.headers["Location"]), None)
-            if budget.truncate:
-                if self._site is not None:
-                    self._site.check(hop_url)
-            else:
-                self._allowed(hop_url)
+            self._allowed(hop_url, robots=not budget.truncate)  # robots.txt's own fetch: the site only
         raise PermanentHTTPStatusError(f"{url}: more than {_MAX_REDIRECTS} redirects", 310, url)
 
     def _send(self, url: str, headers: Mapping[str, str] | None) -> requests.Response:
