@@ -233,7 +233,6 @@ class OaiClient:
             except BadResumptionToken as exc:
                 token = after_bad_token(state, exc, token, where)
                 continue
-            state.retried_token = None
             listed = tree.find(f"{OAI_NS}{verb}")
             children = listed if listed is not None else []
             token_tag = f"{OAI_NS}resumptionToken"
@@ -290,7 +289,6 @@ class OaiClient:
                 window = Window(window.metadata_prefix, None, None, window.set_spec)
                 pending = start()
                 continue
-            state.retried_token = None
             keys = {record.header.identifier for record in page.records}
             size = page.complete_list_size
             last = list_should_end(state, page.token, keys, size, self._max_empty_pages, self.endpoint)

@@ -124,7 +124,9 @@ def list_should_end(
     Quirk: looping servers would page forever: a token that repeats; fresh tokens over the
     same records, or over no records (a run of ``max_stale`` pages bringing nothing new); far
     more pages than ``completeListSize`` (``size``) implies.  The list ends with a warning.
+    A page arrived, so a token retried after ``badResumptionToken`` has answered.
     """
+    state.retried_token = None
     if token is None:
         return True
     state.pages += 1
