@@ -13,7 +13,7 @@ import logging
 import sys
 import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -27,6 +27,7 @@ from .redact import mask
 
 if TYPE_CHECKING:
     from .config import Settings, SourceSettings
+    from .http import Politeness
     from .pipeline import HarvestRequest, HarvestResult
     from .store import Store
 
@@ -138,37 +139,55 @@ def _resolve_sources(settings: Settings, names: tuple[str, ...], all_sources: bo
     return chosen
 
 
-def _run_all(app: _App, sources: list[SourceSettings], request: HarvestRequest) -> None:
+def _each_source(
+    app: _App,
+    settings: Settings,
+    sources: list[SourceSettings],
+    work: Callable[[SourceSettings, Store, Politeness, threading.Event], str],
+    failed_as: str = "",
+) -> None:
+    """``work`` for each source in turn, its summary line echoed, until a stop (SIGTERM: the
+    exchanges in flight are cut too); a failed source is one error line (``failed_as`` after
+    its name) and the exit code 1, the others still run."""
     from .http import Politeness
-    from .pipeline import harvest_source
-    from .progress import progress_reporter
     from .signals import stop_requested
 
-    settings = app.settings()
     store = app.store(settings)
-    politeness = Politeness(settings.http, stop=threading.Event())  # a stop cuts what is in flight
+    politeness = Politeness(settings.http, stop=threading.Event())
     failed = 0
     with stop_requested(stop=politeness.stop) as stop:
         for source in sources:
             if stop.is_set():
                 break
             try:
-                with progress_reporter(source.name) as progress:
-                    result = harvest_source(
-                        source, settings, store, request, politeness=politeness, stop=stop, progress=progress
-                    )
-                _echo_result(result)
+                click.echo(work(source, store, politeness, stop))
             except HarvesterError as exc:
                 failed += 1
-                _error(f"{source.name}: {exc}")
+                _error(f"{source.name}: {failed_as}{exc}")
     store.close()
     if failed:
         sys.exit(1)
 
 
-def _echo_result(result: HarvestResult) -> None:
+def _run_all(app: _App, names: tuple[str, ...], all_sources: bool, request: HarvestRequest) -> None:
+    from .pipeline import harvest_source
+    from .progress import progress_reporter
+
+    settings = app.settings()
+
+    def harvest(source: SourceSettings, store: Store, politeness: Politeness, stop: threading.Event) -> str:
+        with progress_reporter(source.name) as progress:
+            result = harvest_source(
+                source, settings, store, request, politeness=politeness, stop=stop, progress=progress
+            )
+        return _result_line(result)
+
+    _each_source(app, settings, _resolve_sources(settings, names, all_sources), harvest)
+
+
+def _result_line(result: HarvestResult) -> str:
     counts = result.counts
-    click.echo(
+    return (
         f"{result.source}: {result.status}: {counts.new} new, {counts.changed} changed, "
         f"{counts.unchanged} unchanged, {counts.deleted} deleted "
         f"({result.pages} pages, {result.requests} requests)"
@@ -183,7 +202,7 @@ def harvest(app: _App, sources: tuple[str, ...], all_sources: bool) -> None:
     """Harvest sources incrementally now (names from the config, or journal URLs)."""
     from .pipeline import HarvestRequest
 
-    _run_all(app, _resolve_sources(app.settings(), sources, all_sources), HarvestRequest())
+    _run_all(app, sources, all_sources, HarvestRequest())
 
 
 @main.command()
@@ -198,9 +217,7 @@ def backfill(app: _App, source: str, from_: str | None, until: str | None) -> No
     for value in (from_, until):
         if value and not _is_date(value):
             raise ConfigError(f"{value!r} is not a date (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)")
-    _run_all(
-        app, _resolve_sources(app.settings(), (source,), False), HarvestRequest("backfill", from_, until)
-    )
+    _run_all(app, (source,), False, HarvestRequest("backfill", from_, until))
 
 
 def _is_date(value: str) -> bool:
@@ -389,9 +406,7 @@ def serve(app: _App, host: str | None, port: int | None) -> None:
 @click.pass_obj
 def mirror(app: _App, sources: tuple[str, ...], all_sources: bool) -> None:
     """Download the galley files of harvested sources now (default: those with mirror_galleys)."""
-    from .http import Politeness
     from .mirror import mirror_source
-    from .signals import stop_requested
 
     settings = app.settings()
     if sources or all_sources:
@@ -400,21 +415,13 @@ def mirror(app: _App, sources: tuple[str, ...], all_sources: bool) -> None:
         chosen = [source for source in settings.sources if source.enabled and source.mirror_galleys]
         if not chosen:
             raise ConfigError("no enabled source has mirror_galleys = true; name the sources to mirror")
-    store = app.store(settings)
-    politeness = Politeness(settings.http, stop=threading.Event())
-    failed = 0
-    with stop_requested(stop=politeness.stop) as stop:
-        for source in chosen:
-            if stop.is_set():
-                break
-            try:
-                click.echo(mirror_source(source, settings, store, politeness=politeness, stop=stop).summary())
-            except HarvesterError as exc:
-                failed += 1
-                _error(f"{source.name}: mirror stopped: {exc}")
-    store.close()
-    if failed:
-        sys.exit(1)
+
+    def mirror_one(
+        source: SourceSettings, store: Store, politeness: Politeness, stop: threading.Event
+    ) -> str:
+        return mirror_source(source, settings, store, politeness=politeness, stop=stop).summary()
+
+    _each_source(app, settings, chosen, mirror_one, failed_as="mirror stopped: ")
 
 
 @main.command(name="verify-files")
