@@ -74,6 +74,10 @@ def _where(query: Select[Any], where: ArticleFilter) -> Select[Any]:
     return query
 
 
+# Every column of the view, and ``updated_at`` typed (``_decoded`` reads it back as ``changed_at``).
+_ROWS = select(literal_column("current_articles.*"), _view.c.updated_at.label("changed_at"))
+
+
 def _decoded(row: Any) -> dict[str, Any]:
     record = dict(row._mapping)
     record["updated_at"] = as_utc(record.pop("changed_at"))
@@ -84,9 +88,7 @@ def changed_articles(
     conn: Connection, where: ArticleFilter, after: tuple[datetime, int] | None, limit: int
 ) -> list[dict[str, Any]]:
     """Up to ``limit`` decoded rows after the cursor ``(updated_at, article_id)``, in that order."""
-    query = _where(
-        select(literal_column("current_articles.*"), _view.c.updated_at.label("changed_at")), where
-    )
+    query = _where(_ROWS, where)
     if after is not None:
         stamp, article_id = after
         query = query.where(
@@ -106,10 +108,7 @@ def count_changed(conn: Connection, where: ArticleFilter) -> int:
 
 def article_by_id(conn: Connection, article_id: int) -> dict[str, Any] | None:
     """One decoded row of ``current_articles``, or None."""
-    query = select(literal_column("current_articles.*"), _view.c.updated_at.label("changed_at")).where(
-        _view.c.article_id == article_id
-    )
-    row = conn.execute(query).first()
+    row = conn.execute(_ROWS.where(_view.c.article_id == article_id)).first()
     return _decoded(row) if row else None
 
 
