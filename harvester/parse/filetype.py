@@ -206,4 +206,4 @@ def safe_filename(name: str) -> str | None:
     cleaned = "".join(char for char in base if unicodedata.category(char) not in ("Cc", "Cf")).strip()
     if cleaned in ("", ".", ".."):
         return None
-    return cleaned[-_MAX_NAME:] if len(cleaned) > _MAX_NAME else cleaned
+    return cleaned[-_MAX_NAME:]
