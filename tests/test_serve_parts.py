@@ -18,8 +18,8 @@ NOW = datetime(2026, 12, 7, 10, 0, 0, 123456, tzinfo=UTC)
 
 def _row(**changes: Any) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "title": "Water",
-        "titles": {"en": "Water", "fr-CA": "L'eau"},
+        "title": "Water: A History",  # the store keeps full titles (the subtitle too)
+        "titles": {"en": "Water: A History", "fr-CA": "L'eau"},
         "subtitles": {"en": "A History"},
         "authors": [
             {"name": "Ana Silva", "given": "Ana", "family": "Silva"},
@@ -51,7 +51,7 @@ def test_dublin_core_keeps_every_language_and_falls_back_without_one() -> None:
     assert elements["description"] == [("Plain.\x0b", None)]
     assert elements["source"] == [("Journal of Water; Vol. 4 (2024); 5-9", None), ("1234-5678", None)]
     assert elements["identifier"] == [("https://j.example/article/view/3", None), ("10.1/x", None)]
-    assert dict(dublin_core(_row(titles={}, doi=None)))["title"] == [("Water", None)]
+    assert dict(dublin_core(_row(titles={}, doi=None)))["title"] == [("Water: A History", None)]
 
 
 def test_written_oai_dc_has_xml_lang_and_no_xml_illegal_characters() -> None:

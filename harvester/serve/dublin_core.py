@@ -43,15 +43,6 @@ def _by_language(values: dict[str, str], fallback: str | None) -> list[Value]:
     return [(fallback, None)] if fallback else []
 
 
-def _titles(row: dict[str, Any]) -> list[Value]:
-    subtitles = row["subtitles"]
-    full = {
-        lang: f"{title}: {subtitles[lang]}" if subtitles.get(lang) else title
-        for lang, title in row["titles"].items()
-    }
-    return _by_language(full, row["title"])
-
-
 def _creator(given: str | None, family: str | None, name: str) -> str:
     if family and given:
         return f"{family}, {given}"
@@ -98,7 +89,7 @@ def _plain(*values: str | None) -> list[Value]:
 def dublin_core(row: dict[str, Any]) -> list[tuple[str, list[Value]]]:
     """The oai_dc elements of a live ``current_articles`` row, in schema order."""
     return [
-        ("title", _titles(row)),
+        ("title", _by_language(row["titles"], row["title"])),
         ("creator", list(_creators(row))),
         ("subject", _subjects(row)),
         ("description", _by_language(row["abstracts"], row["abstract"])),
