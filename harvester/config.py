@@ -273,7 +273,7 @@ class SourceSettings(_Frozen):
     def _check_schedule(cls, value: str) -> str:
         if _DURATION.match(value):
             return value
-        from .scheduler import cron_trigger
+        from .daemon.scheduler import cron_trigger
 
         try:
             cron_trigger(value)

@@ -728,7 +728,7 @@ class OjsSite:
         ``archive_page_size``: issues per archive page (OJS default 4 here, as recorded).
         ``archive_past_end``: the status of an archive page past the last one, the release's unless
         given: 200 with an empty list (up to 3.3.0-19 and 3.4.0-7) or 404 (3.3.0-20+, 3.4.0-8+, 3.5;
-        pkp-lib#10596, see ``harvester.crawl._archive_page``). ``themed_archive``: archive pages in a
+        pkp-lib#10596, see ``harvester.harvest.crawl._archive_page``). ``themed_archive``: archive pages in a
         theme's own markup, without OJS's pagination (``ojs_html.archive_page``).
         ``validators``: send ETag/Last-Modified and answer conditional requests with 304; False is
         real OJS, which sends neither. ``non_ojs_path``: e.g. ``"/blog/"``, a non-OJS site.

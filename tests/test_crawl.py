@@ -22,9 +22,9 @@ from test_harvest import make_settings
 
 from harvester.config import SourceSettings
 from harvester.errors import NetworkError, PageError
-from harvester.job import HarvestRequest
-from harvester.merge import merge_records
-from harvester.pipeline import harvest_source
+from harvester.harvest.job import HarvestRequest
+from harvester.harvest.pipeline import harvest_source
+from harvester.parse.merge import merge_records
 from harvester.store import Store
 
 JOURNAL = "jsas"

@@ -26,11 +26,11 @@ from replay import ReplaySite, recorded_site_dir
 
 from harvester.cli import main
 from harvester.config import HttpSettings, Settings, load_settings
-from harvester.discover import Discovery, discover, format_discovery, not_ojs_reason, sources_toml
 from harvester.errors import NetworkError, PermanentHTTPStatusError, RobotsDisallowedError
-from harvester.http import HttpClient
-from harvester.oai import OaiClient
-from harvester.parse.html.urls import article_url, galley_download_url, parse_ojs_url
+from harvester.fetch.client import HttpClient
+from harvester.harvest.discover import Discovery, discover, format_discovery, not_ojs_reason, sources_toml
+from harvester.harvest.oai import OaiClient
+from harvester.ojs.urls import article_url, galley_download_url, parse_ojs_url
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDED = "jsas_ojs3.3.0-11"

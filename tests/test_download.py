@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from test_http import Reply, Script, make_settings, scripted_server
 
-from harvester.download import DownloadStopped, download
 from harvester.errors import ResponseTooLargeError, RobotsDisallowedError
-from harvester.http import HttpClient
+from harvester.fetch.client import HttpClient
+from harvester.fetch.download import DownloadStopped, download
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from harvester.errors import FileStoreError
-from harvester.files import FileStore, hash_file
+from harvester.mirror.files import FileStore, hash_file
 
 
 def _write(files: FileStore, body: bytes) -> Path:

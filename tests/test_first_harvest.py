@@ -18,8 +18,8 @@ from sqlalchemy import text
 from test_harvest import make_settings
 
 from harvester.config import SourceSettings
-from harvester.job import HarvestRequest
-from harvester.pipeline import harvest_source
+from harvester.harvest.job import HarvestRequest
+from harvester.harvest.pipeline import harvest_source
 from harvester.store import Store
 
 JOURNAL = "jsas"

@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from harvester.config import DatabaseSettings, HarvestSettings, HttpSettings, Settings, SourceSettings
 from harvester.errors import BrokenResponseError, RetryLaterError
-from harvester.pipeline import HarvestRequest, HarvestResult, harvest_source
+from harvester.harvest.pipeline import HarvestRequest, HarvestResult, harvest_source
 from harvester.store import Store
 from harvester.store.queries import current_articles
 

@@ -24,8 +24,8 @@ from lxml import etree
 from replay import recorded_response, samples_dir
 
 from harvester.model import Article, OaiRecord
-from harvester.normalize import normalize_orcid
 from harvester.parse.html import parse_article_page
+from harvester.parse.normalize import normalize_orcid
 from harvester.parse.oai_dc import parse_record
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"

@@ -6,9 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harvester.model import Author
-from harvester.parse.html.authors import split_name
-from harvester.parse.html.common import find, full_date, inner_text, load_page, paragraphs
-from harvester.parse.html.urls import (
+from harvester.ojs.urls import (
     absolute_url,
     article_id,
     article_url,
@@ -18,6 +16,8 @@ from harvester.parse.html.urls import (
     issue_url,
     parse_ojs_url,
 )
+from harvester.parse.html.authors import split_name
+from harvester.parse.html.common import find, full_date, inner_text, load_page, paragraphs
 from harvester.parse.issue_label import IssueLabel, parse_issue_label
 
 BASE = "https://jsas.example.org/index.php/jsas"

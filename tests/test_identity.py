@@ -19,10 +19,10 @@ from test_harvest import make_settings
 
 from harvester.config import SourceSettings
 from harvester.errors import PageError
+from harvester.harvest.pipeline import harvest_source
 from harvester.model import Article, OaiRecord, RecordHeader, Reference
 from harvester.parse.html import parse_article_page
 from harvester.parse.journal_feed import parse_journal_feed
-from harvester.pipeline import harvest_source
 from harvester.store import Store
 from harvester.store.engine import HEAD_REVISION, _alembic_config, current_revision
 from harvester.store.feed import RunContext
@@ -213,7 +213,7 @@ def test_a_journal_without_a_web_feed_keeps_what_oai_said_of_it(
         journal.issn_online, journal.issn_print = "2410-1303", "1028-818X"
         oai = SourceSettings(name=journal.path, url=site.journal_url(journal.path), strategy="oai")
         assert harvest_source(oai, make_settings(store.url), store).status == "ok"
-        with caplog.at_level("INFO", logger="harvester.crawl"):
+        with caplog.at_level("INFO", logger="harvester.harvest.crawl"):
             html_only = oai.model_copy(update={"strategy": "html"})
             assert harvest_source(html_only, make_settings(store.url), store).status == "ok"
     assert "no journal feed" in caplog.text and "WebFeedGatewayPlugin/rss" in caplog.text

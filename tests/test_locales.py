@@ -26,12 +26,12 @@ from test_cli import harvester
 from test_harvest import make_settings
 
 from harvester.config import SourceSettings
-from harvester.locales import in_language, locale_tag, rekey, widen
-from harvester.merge import merge_records
+from harvester.harvest.pipeline import harvest_source
 from harvester.model import Article, Author, OaiRecord, RecordHeader, record_json
+from harvester.ojs.locales import in_language, locale_tag, rekey, widen
 from harvester.parse.html import parse_article_page
+from harvester.parse.merge import merge_records
 from harvester.parse.oai_dc import parse_record
-from harvester.pipeline import harvest_source
 from harvester.store import Store
 from harvester.store.engine import HEAD_REVISION, _alembic_config, current_revision
 from harvester.store.feed import RunContext

@@ -1,7 +1,7 @@
 """One article however it was seen: OAI records and article pages merged into one row.
 
 Store-level tests on real SQLite and PostgreSQL (the ``store`` fixture), plus the pure
-precedence rules of ``harvester.merge``.
+precedence rules of ``harvester.parse.merge``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import Connection
 
 from harvester.config import SourceSettings
-from harvester.merge import merge_issue, merge_records
 from harvester.model import (
     Article,
     Author,
@@ -26,6 +25,7 @@ from harvester.model import (
     TocEntry,
     record_json,
 )
+from harvester.parse.merge import merge_issue, merge_records
 from harvester.store import Store
 from harvester.store.articles import PageCounts
 from harvester.store.feed import RunContext

@@ -24,8 +24,8 @@ from test_harvest import make_settings
 
 from harvester.config import MirrorSettings, Settings, SourceSettings
 from harvester.errors import RetryLaterError
-from harvester.mirror import MirrorResult, mirror_source
-from harvester.pipeline import harvest_source
+from harvester.harvest.pipeline import harvest_source
+from harvester.mirror.galleys import MirrorResult, mirror_source
 from harvester.store import Store
 
 JOURNAL = "jsas"
@@ -244,7 +244,7 @@ def test_a_long_retry_after_stops_the_run_and_keeps_what_was_stored(
 
 
 def test_the_daemon_mirrors_after_a_harvest_when_asked(site: OjsSite, store: Store, tmp_path: Path) -> None:
-    from harvester.service import Daemon
+    from harvester.daemon.service import Daemon
 
     def daemon_run(source: SourceSettings) -> None:
         settings = settings_for(store, tmp_path / "files").model_copy(update={"sources": (source,)})

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from harvester.errors import RefusedURLError
-from harvester.netguard import SitePolicy
+from harvester.fetch.netguard import SitePolicy
 
 PUBLIC_JOURNAL = "https://93.184.216.34/index.php/j"
 

@@ -11,9 +11,9 @@ from replay import ReplaySite, recorded_site_dir
 
 from harvester.config import HttpSettings
 from harvester.errors import BadResumptionToken, BadVerb, BrokenResponseError, CannotDisseminateFormat
-from harvester.http import HttpClient
-from harvester.oai import OaiClient, Window, incremental_from, parse_datestamp, repair_payload
-from harvester.oai_quirks import parse_strict
+from harvester.fetch.client import HttpClient
+from harvester.harvest.oai import OaiClient, Window, incremental_from, parse_datestamp, repair_payload
+from harvester.harvest.oai_quirks import parse_strict
 
 PAGE = b"""<?xml version="1.0" encoding="UTF-8"?>
 <OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2026-11-28T01:41:54Z</responseDate>

@@ -16,9 +16,9 @@ from urllib.parse import parse_qs
 import pytest
 from lxml import etree
 
-from harvester import normalize as nz
 from harvester.errors import BrokenResponseError
 from harvester.model import Article, Galley, IssueRef, OaiRecord, RecordHeader, record_json
+from harvester.parse import normalize as nz
 from harvester.parse.oai_dc import SourceParts, parse_record, parse_source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "oai"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harvester.errors import BadResumptionToken
-from harvester.oai_quirks import MAX_RESTARTS, WindowState, after_bad_token, list_should_end
+from harvester.harvest.oai_quirks import MAX_RESTARTS, WindowState, after_bad_token, list_should_end
 
 
 def test_far_more_pages_than_complete_list_size_implies_ends_the_list(

@@ -26,7 +26,7 @@ from ojs_html import as_json
 from ojs_site import GRANULARITY_DAYS, OjsSite, SimArticle
 from replay import ReplaySite, recorded_site_dir
 
-from harvester.normalize import normalize_orcid
+from harvester.parse.normalize import normalize_orcid
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 DC = "{http://purl.org/dc/elements/1.1/}"

@@ -14,8 +14,8 @@ from replay import ReplaySite, recorded_site_dir
 from test_harvest import make_settings
 
 from harvester.config import SourceSettings
-from harvester.locales import locale_tag
-from harvester.pipeline import HarvestRequest, harvest_source
+from harvester.harvest.pipeline import HarvestRequest, harvest_source
+from harvester.ojs.locales import locale_tag
 from harvester.store import Store
 from harvester.store.queries import current_articles
 
@@ -270,7 +270,7 @@ def test_recorded_site_galley_files_match_their_ground_truth(
     """Galleys from the article pages (html) or from OAI's dc:relation view URLs only (oai):
     either way every file is found through its viewer and stored with the site's bytes."""
     from harvester.config import MirrorSettings
-    from harvester.mirror import mirror_source
+    from harvester.mirror.galleys import mirror_source
 
     site, truth = any_recorded
     source = SourceSettings(name="recorded", url=site.journal_url, strategy=strategy)  # type: ignore[arg-type]

@@ -24,10 +24,10 @@ from test_harvest import make_settings
 from test_ojs_site import get, path_of
 
 from harvester.config import SourceSettings
-from harvester.job import HarvestRequest
+from harvester.harvest.job import HarvestRequest
+from harvester.harvest.pipeline import HarvestResult, harvest_source
 from harvester.model import Article
 from harvester.parse.html import parse_article_page
-from harvester.pipeline import HarvestResult, harvest_source
 from harvester.store import Store
 
 JOURNAL = "jsas"

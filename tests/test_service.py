@@ -21,15 +21,15 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from harvester.config import Settings, SourceSettings
+from harvester.daemon.health import HealthServer
+from harvester.daemon.metrics import Metrics
+from harvester.daemon.notify import Notifier
+from harvester.daemon.reload import diff_settings
+from harvester.daemon.scheduler import cron_trigger, first_run, next_due, trigger_for
+from harvester.daemon.service import Daemon
 from harvester.errors import ConfigError
-from harvester.health import HealthServer
+from harvester.harvest.pipeline import HarvestResult
 from harvester.logs import JsonFormatter
-from harvester.metrics import Metrics
-from harvester.notify import Notifier
-from harvester.pipeline import HarvestResult
-from harvester.reload import diff_settings
-from harvester.scheduler import cron_trigger, first_run, next_due, trigger_for
-from harvester.service import Daemon
 from harvester.store import Store
 from harvester.store.ingest import PageCounts
 from harvester.store.runs import ensure_source, start_run
@@ -201,12 +201,14 @@ def test_a_bad_cron_line_is_refused_with_what_is_wrong(line: str, problem: str) 
 
 
 def test_json_log_lines_carry_the_structured_fields() -> None:
-    record = logging.LogRecord("harvester.pipeline", logging.INFO, __file__, 1, "%s: ok", ("jsas",), None)
+    record = logging.LogRecord(
+        "harvester.harvest.pipeline", logging.INFO, __file__, 1, "%s: ok", ("jsas",), None
+    )
     record.source, record.host, record.counts = "jsas", "journal.example.org", {"new": 3}
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "jsas: ok"
     assert line["level"] == "INFO"
-    assert line["logger"] == "harvester.pipeline"
+    assert line["logger"] == "harvester.harvest.pipeline"
     assert line["source"] == "jsas" and line["host"] == "journal.example.org" and line["counts"] == {"new": 3}
     assert datetime.fromisoformat(line["ts"]).tzinfo is not None
     try:

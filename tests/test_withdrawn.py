@@ -23,8 +23,8 @@ from test_harvest import make_settings
 
 from harvester.config import SourceSettings
 from harvester.errors import HarvesterError
-from harvester.job import HarvestRequest, HarvestResult
-from harvester.pipeline import harvest_source
+from harvester.harvest.job import HarvestRequest, HarvestResult
+from harvester.harvest.pipeline import harvest_source
 from harvester.store import Store
 
 JOURNAL = "jsas"

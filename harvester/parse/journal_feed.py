@@ -19,9 +19,9 @@ from __future__ import annotations
 from lxml import etree
 
 from harvester.errors import PageError
-from harvester.locales import locale_tag
 from harvester.model import JournalFacts
-from harvester.normalize import clean_text, normalize_issn
+from harvester.ojs.locales import locale_tag
+from harvester.parse.normalize import clean_text, normalize_issn
 
 __all__ = ["parse_journal_feed"]
 

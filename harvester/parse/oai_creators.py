@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from harvester.align import positions_in
 from harvester.model import Author
-from harvester.normalize import split_creator
+from harvester.parse.align import positions_in
+from harvester.parse.normalize import split_creator
 
 __all__ = ["parse_creators"]
 

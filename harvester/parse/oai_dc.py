@@ -31,16 +31,16 @@ from typing import Any, NamedTuple, TypeVar
 from lxml import etree
 
 from harvester.errors import BrokenResponseError
-from harvester.locales import locale_tag
 from harvester.model import Article, Galley, IssueRef, OaiRecord, RecordHeader
-from harvester.normalize import (
+from harvester.ojs.locales import locale_tag
+from harvester.parse.issue_label import parse_issue_label
+from harvester.parse.normalize import (
     clean_text,
     iso_date,
     language_code,
     normalize_doi,
     normalize_issn,
 )
-from harvester.parse.issue_label import parse_issue_label
 from harvester.parse.oai_creators import parse_creators
 
 __all__ = ["DC_NS", "OAI_DC_NS", "OAI_NS", "SourceParts", "parse_record", "parse_source"]

@@ -31,7 +31,7 @@ OAI_DC = ("oai_dc", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", NS_OAI_DC)
 _DRIVER_TYPES = ("info:eu-repo/semantics/article", "info:eu-repo/semantics/publishedVersion")
 
 # XML 1.0 forbids C0 controls but tab, LF and CR: the OAI path strips them before parsing
-# (``harvester.oai``), text read from pages may still hold one, and lxml refuses to write it.
+# (``harvester.harvest.oai``), text read from pages may still hold one, and lxml refuses to write it.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 Value = tuple[str, str | None]  # (text, language key or None)

@@ -22,9 +22,9 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
-from ..journal import record_facts
-from ..merge import merge_records
+from ..harvest.journal import record_facts
 from ..model import OaiRecord, encode_record, record_json, to_json
+from ..parse.merge import merge_records
 from .articles import (
     PageCounts,
     PageWrites,

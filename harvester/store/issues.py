@@ -8,8 +8,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, insert, select, update
 
-from ..merge import merge_issue
 from ..model import IssuePage, IssueRef, JournalFacts, encode_record, to_json
+from ..parse.merge import merge_issue
 from .feed import RunContext, change_row, retract_change
 from .schema import issue_history, issues, journals
 

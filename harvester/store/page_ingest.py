@@ -20,8 +20,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, insert, select, update
 
-from ..merge import merge_records
 from ..model import Article, IssuePage, IssueRef, encode_record, record_json
+from ..parse.merge import merge_records
 from .articles import (
     PageCounts,
     PageWrites,

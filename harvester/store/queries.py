@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, text
 
 from ..errors import NotFoundError
-from ..normalize import normalize_doi
+from ..parse.normalize import normalize_doi
 from .articles import url_key
 from .runs import as_utc
 from .schema import article_history, article_keys, articles, change_log, runs, sources

@@ -17,7 +17,7 @@ the ">" link only while ``$page < $pageCount``), so a page in their markup witho
 is the last.  A theme with markup of its own does not say: the next page is then the next
 number, and the crawl stops where that page lists nothing new or is a 404.  A page past the
 last one is a 200 with no issues up to 3.3.0-19 and 3.4.0-7 (it parses to an empty page)
-and a 404 from 3.3.0-20, 3.4.0-8 and in 3.5 (see ``harvester.crawl``).
+and a 404 from 3.3.0-20, 3.4.0-8 and in 3.5 (see ``harvester.harvest.crawl``).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from __future__ import annotations
 from lxml import etree
 
 from harvester.model import ArchivePage, IssueRef
+from harvester.ojs.urls import absolute_url, issue_id, issue_url, parse_ojs_url
 from harvester.parse.html.common import Page, by_class, find, find_all, inner_text, load_page, require
-from harvester.parse.html.urls import absolute_url, issue_id, issue_url, parse_ojs_url
 from harvester.parse.issue_label import parse_issue_label
 
 __all__ = ["parse_archive_page"]

@@ -36,9 +36,9 @@ from collections.abc import Iterable
 
 from lxml import etree
 
-from harvester.locales import in_language, locale_tag, rekey, widen
 from harvester.model import Article, IssueRef
-from harvester.normalize import clean_text, language_code, normalize_doi, normalize_issn
+from harvester.ojs.locales import in_language, locale_tag, rekey, widen
+from harvester.ojs.urls import absolute_url, article_id, article_url, issue_id, issue_url
 from harvester.parse.html.authors import AuthorLocales, parse_authors
 from harvester.parse.html.common import (
     Page,
@@ -54,8 +54,8 @@ from harvester.parse.html.common import (
 from harvester.parse.html.galleys import parse_galleys
 from harvester.parse.html.references import parse_references
 from harvester.parse.html.site import generator_version
-from harvester.parse.html.urls import absolute_url, article_id, article_url, issue_id, issue_url
 from harvester.parse.issue_label import parse_issue_label
+from harvester.parse.normalize import clean_text, language_code, normalize_doi, normalize_issn
 
 __all__ = ["parse_article_page"]
 

@@ -35,10 +35,10 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from harvester.align import fold, pairs_by_key
 from harvester.model import Author
-from harvester.normalize import clean_text, normalize_orcid, split_creator
+from harvester.parse.align import fold, pairs_by_key
 from harvester.parse.html.common import Page, by_class, find, find_all, first_by_class, inner_text, paragraphs
+from harvester.parse.normalize import clean_text, normalize_orcid, split_creator
 
 __all__ = ["AuthorLocales", "parse_authors", "split_name"]
 

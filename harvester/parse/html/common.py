@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 from lxml import etree
 
 from harvester.errors import PageError
-from harvester.normalize import clean_text, iso_date
+from harvester.parse.normalize import clean_text, iso_date
 
 __all__ = [
     "HTML_PARSER",

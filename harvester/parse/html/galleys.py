@@ -19,9 +19,9 @@ from __future__ import annotations
 from lxml import etree
 
 from harvester.model import Galley
-from harvester.normalize import clean_text
+from harvester.ojs.urls import absolute_url, galley_download_url, galley_view_url
 from harvester.parse.html.common import Page, inner_text
-from harvester.parse.html.urls import absolute_url, galley_download_url, galley_view_url
+from harvester.parse.normalize import clean_text
 
 __all__ = ["parse_galleys"]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from lxml import etree
 
 from harvester.model import IssuePage, IssueRef, TocEntry
+from harvester.ojs.urls import absolute_url, article_id, article_url, issue_id, issue_url
 from harvester.parse.html.common import (
     Page,
     by_class,
@@ -28,7 +29,6 @@ from harvester.parse.html.common import (
     paragraphs,
     require,
 )
-from harvester.parse.html.urls import absolute_url, article_id, article_url, issue_id, issue_url
 from harvester.parse.issue_label import IssueLabel, parse_issue_label
 
 __all__ = ["parse_issue_page"]

@@ -20,8 +20,8 @@ from __future__ import annotations
 from lxml import etree
 
 from harvester.model import Reference
-from harvester.normalize import extract_doi
 from harvester.parse.html.common import Page, collapse, paragraphs
+from harvester.parse.normalize import extract_doi
 
 __all__ = ["parse_references"]
 

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from harvester.errors import PageError
+from harvester.ojs.urls import OjsUrl, absolute_url, parse_ojs_url
 from harvester.parse.html.common import Page, by_class, collapse, find, find_all, inner_text, parse_page
-from harvester.parse.html.urls import OjsUrl, absolute_url, parse_ojs_url
 
 __all__ = [
     "ListedJournal",

@@ -23,8 +23,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from lxml import etree
 
+from harvester.ojs.urls import absolute_url, galley_view_url, parse_ojs_url
 from harvester.parse.html.common import Page, by_class, find_all, load_page
-from harvester.parse.html.urls import absolute_url, galley_view_url, parse_ojs_url
 
 __all__ = ["viewer_file_url"]
 

@@ -21,7 +21,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .config import Settings, SourceSettings, parse_duration
+from ..config import Settings, SourceSettings, parse_duration
 
 __all__ = [
     "cron_trigger",

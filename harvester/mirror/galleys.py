@@ -30,9 +30,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .config import Settings, SourceSettings, files_path, parse_duration
-from .download import Download, DownloadStopped, download
-from .errors import (
+from ..config import Settings, SourceSettings, files_path, parse_duration
+from ..errors import (
     FileStoreError,
     HarvesterError,
     NetworkError,
@@ -46,10 +45,13 @@ from .errors import (
     StopRequested,
     TransientError,
 )
-from .files import FileStore, TempFile
-from .http import HttpClient, Politeness
-from .netguard import SitePolicy
-from .parse.filetype import (
+from ..fetch.client import HttpClient
+from ..fetch.conditional import request_headers, validators
+from ..fetch.download import Download, DownloadStopped, download
+from ..fetch.netguard import SitePolicy
+from ..fetch.politeness import Politeness
+from ..ojs.urls import galley_download_url
+from ..parse.filetype import (
     file_type,
     filename_from_disposition,
     is_journal_page,
@@ -58,10 +60,9 @@ from .parse.filetype import (
     sniff,
     type_allowed,
 )
-from .parse.html.urls import galley_download_url
-from .parse.html.viewer import viewer_file_url
-from .store import Store
-from .store.galleys import (
+from ..parse.html.viewer import viewer_file_url
+from ..store import Store
+from ..store.galleys import (
     Check,
     GalleyRef,
     GalleyState,
@@ -72,6 +73,7 @@ from .store.galleys import (
     record_check,
     source_id_of,
 )
+from .files import FileStore, TempFile
 
 __all__ = ["MirrorResult", "mirror_after_harvest", "mirror_source"]
 
@@ -162,12 +164,7 @@ def _conditional(run: _Run, state: GalleyState | None) -> dict[str, str]:
     """Validators of the stored file, sent only while that file is on disk."""
     if state is None or not _file_present(run, state):
         return {}
-    headers = {}
-    if state.etag:
-        headers["If-None-Match"] = state.etag
-    if state.last_modified:
-        headers["If-Modified-Since"] = state.last_modified
-    return headers
+    return request_headers(state.etag, state.last_modified)
 
 
 # --- 3. resolve and 4. download ---------------------------------------------------------------
@@ -224,15 +221,11 @@ def _resolve(run: _Run, ref: GalleyRef, temp: TempFile) -> Download:
 # --- 5. verify and 6. store -------------------------------------------------------------------
 
 
-def _validators(got: Download) -> tuple[str | None, str | None]:
-    return (got.headers.get("ETag"), got.headers.get("Last-Modified"))
-
-
 def _verified(run: _Run, ref: GalleyRef, state: GalleyState | None, got: Download, temp: TempFile) -> Check:
     """Refuse what is not the promised file; keep the rest (once per distinct content)."""
     if got.not_modified and state is not None and state.sha256:
-        validators = _validators(got)
-        return Check("ok", got.url, validators=validators if any(validators) else None)
+        sent = validators(got.headers)
+        return Check("ok", got.url, validators=sent if any(sent) else None)
     if got.sha256 is None:
         return Check("failed", None, f"{got.url}: unexpected answer HTTP {got.status}")
     served = got.headers.get("Content-Type")
@@ -245,7 +238,7 @@ def _verified(run: _Run, ref: GalleyRef, state: GalleyState | None, got: Downloa
     path = run.files.place(temp, got.sha256, got.size)
     name = filename_from_disposition(got.headers.get("Content-Disposition"))
     stored = StoredFile(got.sha256, got.size, mime, str(path), name)
-    return Check("ok", got.url, stored=stored, validators=_validators(got))
+    return Check("ok", got.url, stored=stored, validators=validators(got.headers))
 
 
 def _at_known_url(run: _Run, ref: GalleyRef, state: GalleyState | None, temp: TempFile) -> Check | None:

@@ -25,21 +25,21 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
 
-from .config import Settings
-from .errors import HarvesterError, SourceBusyError
+from ..config import Settings
+from ..errors import HarvesterError, SourceBusyError
+from ..fetch.politeness import Politeness
+from ..harvest.pipeline import HarvestResult, harvest_source
+from ..mirror.galleys import mirror_after_harvest
+from ..redact import host_of
+from ..signals import on_hangup, stop_requested
+from ..store import Store
+from ..store.monitor import last_successes, recent_runs, schema_current
 from .health import HealthServer
-from .http import Politeness
 from .metrics import Metrics
-from .mirror import mirror_after_harvest
 from .notify import Notifier
-from .pipeline import HarvestResult, harvest_source
-from .redact import host_of
 from .reload import diff_settings
 from .scheduler import new_scheduler, schedule_heartbeat, schedule_source, unschedule_source
-from .signals import on_hangup, stop_requested
 from .status import ago
-from .store import Store
-from .store.monitor import last_successes, recent_runs, schema_current
 
 __all__ = ["Daemon", "run_daemon"]
 

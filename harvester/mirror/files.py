@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import FileStoreError
-from .signals import process_alive
+from ..errors import FileStoreError
+from ..signals import process_alive
 
 __all__ = ["FileStore", "TempFile", "hash_file"]
 

@@ -28,11 +28,11 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from urllib.parse import urlsplit
 
-from .config import derive_oai_url
-from .errors import HarvesterError
-from .http import HttpClient, Response
-from .oai import OaiClient
-from .parse.html.site import (
+from ..config import derive_oai_url
+from ..errors import HarvesterError
+from ..fetch.client import HttpClient, Response
+from ..ojs.urls import SITE_CONTEXT, OjsUrl, install_url, journal_base, parse_ojs_url, site_context_url
+from ..parse.html.site import (
     ListedJournal,
     SitePage,
     generator_version,
@@ -40,8 +40,8 @@ from .parse.html.site import (
     is_other_pkp_app,
     read_site_page,
 )
-from .parse.html.urls import SITE_CONTEXT, OjsUrl, install_url, journal_base, parse_ojs_url, site_context_url
-from .parse.identify import OJS_TOOLKIT
+from ..parse.identify import OJS_TOOLKIT
+from .oai import OaiClient
 
 __all__ = [
     "DiscoveredJournal",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .config import Settings, SourceSettings
+from ..config import Settings, SourceSettings
 
 __all__ = ["RESTART_KEYS", "SettingsChange", "diff_settings"]
 

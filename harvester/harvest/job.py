@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import HarvesterError
-from .store.articles import PageCounts
+from ..errors import HarvesterError
+from ..store.articles import PageCounts
 
 __all__ = ["HarvestRequest", "HarvestResult", "Interrupted"]
 

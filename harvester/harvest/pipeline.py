@@ -19,20 +19,17 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from .config import Settings, SourceSettings, parse_duration
-from .crawl import Crawl, crawl_journal
-from .errors import HarvesterError, NetworkError, OAIProtocolError, RetryLaterError, StopRequested
-from .http import HttpClient, Politeness
-from .job import HarvestRequest, HarvestResult, Interrupted
-from .journal import identify_facts
-from .oai import OaiClient, Page, RepositoryInfo, Window, incremental_from, parse_datestamp
-from .redact import host_of
-from .store import Store
-from .store.articles import PageCounts, RawPage
-from .store.feed import RunContext
-from .store.ingest import ingest_records
-from .store.issues import update_journal
-from .store.runs import (
+from ..config import Settings, SourceSettings, parse_duration
+from ..errors import HarvesterError, NetworkError, OAIProtocolError, RetryLaterError, StopRequested
+from ..fetch.client import HttpClient
+from ..fetch.politeness import Politeness
+from ..redact import host_of
+from ..store import Store
+from ..store.articles import PageCounts, RawPage
+from ..store.feed import RunContext
+from ..store.ingest import ingest_records
+from ..store.issues import update_journal
+from ..store.runs import (
     Checkpoint,
     HarvestState,
     SourceIds,
@@ -45,7 +42,11 @@ from .store.runs import (
     save_checkpoint,
     start_run,
 )
-from .store.sweeps import Sweep, listed_keys, mark_oai_sweep, reconcile
+from ..store.sweeps import Sweep, listed_keys, mark_oai_sweep, reconcile
+from .crawl import Crawl, crawl_journal
+from .job import HarvestRequest, HarvestResult, Interrupted
+from .journal import identify_facts
+from .oai import OaiClient, Page, RepositoryInfo, Window, incremental_from, parse_datestamp
 
 __all__ = ["HarvestRequest", "HarvestResult", "Interrupted", "harvest_source"]
 

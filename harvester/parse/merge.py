@@ -34,8 +34,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..ojs.locales import in_language, rekey
 from .align import fold, pairs_by_key
-from .locales import in_language, rekey
 
 __all__ = ["merge_issue", "merge_records"]
 

@@ -23,7 +23,7 @@ from sickle import Sickle
 from sickle.models import Identify
 from sickle.response import OAIResponse
 
-from .errors import (
+from ..errors import (
     BadResumptionToken,
     BrokenResponseError,
     HarvesterError,
@@ -31,8 +31,10 @@ from .errors import (
     TransientHTTPStatusError,
     oai_error_for_code,
 )
-from .http import HttpClient
-from .model import OaiRecord
+from ..fetch.client import HttpClient
+from ..model import OaiRecord
+from ..parse.identify import OJS_TOOLKIT, provider_software, toolkit_version
+from ..parse.oai_dc import parse_record
 from .oai_quirks import (
     WindowState,
     after_bad_token,
@@ -42,8 +44,6 @@ from .oai_quirks import (
     parse_strict,
     repair_payload,
 )
-from .parse.identify import OJS_TOOLKIT, provider_software, toolkit_version
-from .parse.oai_dc import parse_record
 
 __all__ = [
     "OaiClient",

@@ -15,9 +15,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from .errors import HarvesterError
-from .http import HttpClient
-from .parse.filetype import HEAD_BYTES
+from ..errors import HarvesterError
+from ..parse.filetype import HEAD_BYTES
+from .client import HttpClient
 
 __all__ = ["Download", "DownloadStopped", "download"]
 

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Proc
 from prometheus_client.exposition import choose_encoder
 
 if TYPE_CHECKING:
-    from .pipeline import HarvestResult
+    from ..harvest.pipeline import HarvestResult
 
 __all__ = ["Metrics"]
 

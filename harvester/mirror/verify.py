@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..store import Store
+from ..store.galleys import StoredBlob, galleys_using, stored_blobs
 from .files import hash_file
-from .store import Store
-from .store.galleys import StoredBlob, galleys_using, stored_blobs
 
 __all__ = ["BadFile", "VerifyReport", "verify_files"]
 

@@ -19,20 +19,29 @@ import contextlib
 import ipaddress
 import socket
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from .errors import RefusedURLError
+from ..errors import PermanentError, RefusedURLError, ResponseTooLargeError
 
-__all__ = ["BoundedSession", "Deadline", "SitePolicy", "cut_all"]
+__all__ = [
+    "BoundedSession",
+    "Deadline",
+    "SitePolicy",
+    "cut_all",
+    "decoded_chunks",
+    "reject_declared_size",
+    "request_url",
+]
 
 _current = threading.local()  # the Deadline of the exchange this thread is in, if any
 _live: set[Deadline] = set()  # every exchange in flight, for ``cut_all``
@@ -200,3 +209,40 @@ def _addresses(host: str) -> list[str]:
 def _private(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     return not ip.is_global or ip.is_multicast
+
+
+_CHUNK = 64 * 1024
+
+
+def decoded_chunks(reply: requests.Response) -> Iterator[bytes]:
+    """Decoded body chunks, each from at most one socket read, so the deadline is checked often.
+
+    ``iter_content`` would block until a whole chunk arrived, letting a server that trickles
+    bytes hold us far past the deadline; ``read1`` returns whatever one read produced.
+    """
+    raw = cast("urllib3.BaseHTTPResponse", reply.raw)
+    while chunk := raw.read1(_CHUNK, decode_content=True):
+        yield chunk
+
+
+def reject_declared_size(url: str, headers: Mapping[str, str], limit: int, truncate: bool) -> None:
+    """Refuse before reading when an uncompressed body announces more than ``limit`` bytes."""
+    encoding = headers.get("Content-Encoding", "identity").strip().lower()
+    length = headers.get("Content-Length", "").strip()
+    if not truncate and encoding in ("", "identity") and length.isdigit() and int(length) > limit:
+        raise ResponseTooLargeError(f"{url}: response of {length} bytes is larger than the {limit}-byte cap")
+
+
+def request_url(url: str, params: Mapping[str, str] | None) -> str:
+    """``url`` with ``params`` encoded into its query, as it will be sent; http(s) only."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise RefusedURLError(f"{url}: refused: not an http(s) URL")
+    if not params:
+        return url
+    prepared = requests.PreparedRequest()
+    try:
+        prepared.prepare_url(url, dict(params))
+    except requests.RequestException as exc:
+        raise PermanentError(f"{url}: invalid URL: {exc}") from None
+    return cast(str, prepared.url)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .config import Settings, SourceSettings
+from ..config import Settings, SourceSettings
+from ..store import Store
+from ..store.monitor import RunSummary, last_errors, recent_runs
 from .scheduler import next_due
-from .store import Store
-from .store.monitor import RunSummary, last_errors, recent_runs
 
 __all__ = ["SourceStatus", "ago", "describe", "source_statuses"]
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from lxml import etree
 
-from .errors import BadResumptionToken, BrokenResponseError, HarvesterError, TransientHTTPStatusError
+from ..errors import BadResumptionToken, BrokenResponseError, HarvesterError, TransientHTTPStatusError
 
 __all__ = [
     "MAX_RESTARTS",

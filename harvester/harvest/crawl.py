@@ -24,24 +24,25 @@ from typing import TypeVar
 
 from sqlalchemy import Connection
 
-from .config import Settings, SourceSettings, parse_duration
-from .errors import PageError, PermanentHTTPStatusError, RefusedURLError, RobotsDisallowedError
-from .http import HttpClient
+from ..config import Settings, SourceSettings, parse_duration
+from ..errors import PageError, PermanentHTTPStatusError, RefusedURLError, RobotsDisallowedError
+from ..fetch.client import HttpClient
+from ..fetch.conditional import request_headers, validators
+from ..model import Article, JournalFacts
+from ..ojs.urls import article_id, journal_page_url
+from ..parse.html import parse_archive_page, parse_article_page, parse_issue_page
+from ..parse.html.common import load_page
+from ..parse.journal_feed import parse_journal_feed
+from ..redact import mask
+from ..store import Store
+from ..store.articles import PageCounts, RawPage
+from ..store.feed import RunContext
+from ..store.issues import update_journal
+from ..store.page_ingest import ingest_article_page, ingest_issue_toc
+from ..store.pages import WebPage, load_pages, save_page
+from ..store.runs import SourceIds, record_page
 from .job import HarvestResult, Interrupted
 from .journal import page_facts
-from .model import Article, JournalFacts
-from .parse.html import parse_archive_page, parse_article_page, parse_issue_page
-from .parse.html.common import load_page
-from .parse.html.urls import article_id, journal_page_url
-from .parse.journal_feed import parse_journal_feed
-from .redact import mask
-from .store import Store
-from .store.articles import PageCounts, RawPage
-from .store.feed import RunContext
-from .store.issues import update_journal
-from .store.page_ingest import ingest_article_page, ingest_issue_toc
-from .store.pages import WebPage, load_pages, save_page
-from .store.runs import SourceIds, record_page
 
 __all__ = ["Crawl", "crawl_journal"]
 
@@ -91,25 +92,18 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _conditional(known: WebPage | None) -> dict[str, str]:
-    headers = {}
-    if known and known.etag:
-        headers["If-None-Match"] = known.etag
-    if known and known.last_modified:
-        headers["If-Modified-Since"] = known.last_modified
-    return headers
-
-
 def _fetch(crawl: Crawl, url: str, kind: str, known: WebPage | None) -> _Fetched:
     """GET a page, conditionally when seen before; its body only if it changed."""
-    response = crawl.http.get(url, headers=_conditional(known))
+    response = crawl.http.get(
+        url, headers=request_headers(known.etag, known.last_modified) if known else None
+    )
     crawl.checked += 1
     now = _now()
     if response.status == 304 and known is not None:
         crawl.unchanged += 1
         return _Fetched(replace(known, checked_at=now), None, url)
     digest = hashlib.sha256(response.content).hexdigest()
-    etag, last_modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
+    etag, last_modified = validators(response.headers)
     if known is not None and known.sha256 == digest:
         crawl.unchanged += 1
         page = replace(known, checked_at=now, etag=etag, last_modified=last_modified)

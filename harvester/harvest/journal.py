@@ -32,9 +32,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .model import Article, JournalFacts
+from ..model import Article, JournalFacts
+from ..parse.html.site import generator_version
 from .oai import RepositoryInfo
-from .parse.html.site import generator_version
 
 __all__ = ["identify_facts", "page_facts", "record_facts"]
 

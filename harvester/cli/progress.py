@@ -9,9 +9,9 @@ from contextlib import contextmanager
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .oai import Page
-from .pipeline import ProgressCallback
-from .store.articles import PageCounts
+from ..harvest.oai import Page
+from ..harvest.pipeline import ProgressCallback
+from ..store.articles import PageCounts
 
 __all__ = ["progress_reporter"]
 

@@ -1,0 +1,18 @@
+"""The ``harvester`` command: thin click commands over library functions.
+
+Every library error surfaces as one line on stderr and a non-zero exit (2 for bad
+configuration, 1 otherwise); ``-v`` adds the traceback.  Each command imports the stages it
+runs when it runs: ``harvester --help`` and ``harvester status --help`` load click and
+nothing of SQLAlchemy, Sickle, lxml or pydantic.
+
+``app`` holds the group and what every command shares; one module per command group registers
+its commands on it: ``harvest`` (harvest, backfill, run, discover), ``report`` (status,
+sources, history), ``publish`` (export, serve), ``mirror`` (mirror, verify-files), ``db``.
+"""
+
+from __future__ import annotations
+
+from . import db, harvest, mirror, publish, report  # noqa: F401  (each registers its commands)
+from .app import main
+
+__all__ = ["main"]
