@@ -19,7 +19,8 @@ from lxml import etree
 from harvester.errors import BrokenResponseError
 from harvester.model import Article, Galley, IssueRef, OaiRecord, RecordHeader, record_json
 from harvester.parse import normalize as nz
-from harvester.parse.oai_dc import SourceParts, parse_record, parse_source
+from harvester.parse.oai_dc import parse_record
+from harvester.parse.oai_source import SourceParts, parse_source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "oai"
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"

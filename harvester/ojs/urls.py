@@ -41,6 +41,7 @@ __all__ = [
     "issue_url",
     "journal_base",
     "journal_page_url",
+    "oai_article_id",
     "parse_ojs_url",
     "site_context_url",
 ]
@@ -256,6 +257,17 @@ def article_id(url: str | None) -> int | None:
     """The numeric OJS submission id in an article or galley URL (None for a URL path)."""
     route = _article_route(url)
     return _numeric(route.args[0]) if route else None
+
+
+# 3_3_0-11 classes/oai/ojs/JournalOAI.inc.php and 3_4_0-8 classes/oai/ojs/JournalOAI.php
+# (articleIdToIdentifier): ``'oai:' . repositoryId . ':' . 'article/' . $articleId``.
+_OAI_ARTICLE_ID = re.compile(r":article/(\d+)$")
+
+
+def oai_article_id(identifier: str) -> int | None:
+    """The OJS submission id in an OAI identifier ``oai:REPOSITORY_ID:article/ID``."""
+    match = _OAI_ARTICLE_ID.search(identifier)
+    return int(match[1]) if match else None
 
 
 def _galley_route(url: str | None) -> OjsUrl | None:

@@ -31,19 +31,19 @@ from typing import Any, NamedTuple, TypeVar
 from lxml import etree
 
 from harvester.errors import BrokenResponseError
-from harvester.model import Article, Galley, IssueRef, OaiRecord, RecordHeader
+from harvester.model import Article, Galley, OaiRecord, RecordHeader
 from harvester.ojs.locales import locale_tag
-from harvester.parse.issue_label import parse_issue_label
+from harvester.ojs.urls import article_id, oai_article_id
 from harvester.parse.normalize import (
     clean_text,
     iso_date,
     language_code,
     normalize_doi,
-    normalize_issn,
 )
 from harvester.parse.oai_creators import parse_creators
+from harvester.parse.oai_source import issue_pages_issns
 
-__all__ = ["DC_NS", "OAI_DC_NS", "OAI_NS", "SourceParts", "parse_record", "parse_source"]
+__all__ = ["DC_NS", "OAI_DC_NS", "OAI_NS", "parse_record"]
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -58,8 +58,6 @@ _SET_SPEC = f"{{{OAI_NS}}}setSpec"
 _DC = f"{{{OAI_DC_NS}}}dc"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
-_OAI_ARTICLE_ID = re.compile(r":article/(\d+)$")
-_URL_ARTICLE_ID = re.compile(r"/article/view/(\d+)(?:[/?#]|$)")
 _HTTP = ("http://", "https://")
 _DOI_HOSTS = re.compile(r"^https?://(?:www\.|dx\.)?doi\.org/", re.IGNORECASE)
 
@@ -99,17 +97,6 @@ _DC_FIELDS = {f"{{{DC_NS}}}{name}": index for index, name in enumerate(_Fields._
 _language_code = lru_cache(maxsize=256)(language_code)
 _iso_date = lru_cache(maxsize=1024)(iso_date)
 _clean_recurring = lru_cache(maxsize=4096)(clean_text)
-
-
-class SourceParts(NamedTuple):
-    """What one ``dc:source`` line tells: journal, issue and pages (None where it is silent)."""
-
-    journal_title: str | None
-    volume: str | None
-    number: str | None
-    year: int | None
-    issue_title: str | None
-    pages: str | None
 
 
 def parse_record(record: etree._Element, set_names: Mapping[str, str] | None = None) -> OaiRecord:
@@ -206,7 +193,7 @@ def _article(fields: _Fields, header: RecordHeader, set_names: Mapping[str, str]
     descriptions = [(lang, clean_text(raw)) for lang, raw in fields.description]
     url, doi = _landing_url_and_doi(fields.identifier)
     rights, license_url = _rights(tuple(fields.rights))
-    issue, pages, issns = _source(fields.source, primary)
+    issue, pages, issns = issue_pages_issns(fields.source, primary)
     return Article(
         title=titles[0][1] if titles else None,
         titles=_by_language(titles),
@@ -314,11 +301,9 @@ def _landing_url_and_doi(identifiers: list[str]) -> tuple[str | None, str | None
 
 
 def _ojs_id(oai_identifier: str, url: str | None) -> int | None:
-    """The OJS submission id: from ``oai:REPO:article/ID``, else ``/article/view/ID``."""
-    match = _OAI_ARTICLE_ID.search(oai_identifier)
-    if match is None and url is not None:
-        match = _URL_ARTICLE_ID.search(url)
-    return int(match.group(1)) if match else None
+    """The OJS submission id: from ``oai:REPO:article/ID``, else from the landing URL."""
+    found = oai_article_id(oai_identifier)
+    return found if found is not None else article_id(url)
 
 
 def _galleys(relations: list[str], formats: list[str]) -> tuple[Galley, ...]:
@@ -353,65 +338,3 @@ def _section(set_specs: tuple[str, ...], set_names: Mapping[str, str] | None) ->
     """The set name of the section set ("journal:SECTION"), if ListSets named it."""
     specs = [spec for spec in set_specs if ":" in spec]
     return set_names.get(specs[0]) if set_names and specs else None
-
-
-def _source(values: list[_Value], primary: str | None) -> tuple[IssueRef | None, str | None, tuple[str, ...]]:
-    """(issue, pages, ISSNs) from the ``dc:source`` lines.
-
-    OJS writes one "Journal; issue; pages" line per journal locale (tagged), then untagged
-    lines for the online and the print ISSN, then any issue pub-id (a bare DOI, skipped).
-    The line in the primary language is read, else the first one.
-    """
-    issns: dict[str, None] = {}
-    lines: list[_Value] = []
-    for lang, raw in values:
-        text, issn, untagged_line = _source_value(raw)
-        if issn is not None:
-            issns[issn] = None
-        elif text is not None and (lang is not None or untagged_line):
-            lines.append((lang, text))
-    if not lines:
-        return None, None, tuple(issns)
-    chosen = next((text for lang, text in lines if primary and lang == primary), lines[0][1])
-    issue, pages = _issue_and_pages(chosen)
-    return issue, pages, tuple(issns)
-
-
-@lru_cache(maxsize=1024)
-def _source_value(raw: str) -> tuple[str | None, str | None, bool]:
-    """(cleaned text, ISSN, is a source line even untagged) of one raw ``dc:source`` text.
-
-    Cached, like ``_issue_and_pages``: ISSN lines recur on all of a journal's records, and
-    an issue's line on its articles' (unless it carries their pages).
-    """
-    text = clean_text(raw)
-    if text is None:
-        return None, None, False
-    issn = normalize_issn(text)
-    return text, issn, issn is None and ";" in text and normalize_doi(text) is None
-
-
-@lru_cache(maxsize=1024)
-def _issue_and_pages(line: str) -> tuple[IssueRef | None, str | None]:
-    """The issue (None when the line names nothing) and pages of a ``dc:source`` line."""
-    parts = parse_source(line)
-    fields = (parts.journal_title, parts.volume, parts.number, parts.year, parts.issue_title)
-    issue = IssueRef(*fields) if any(field is not None for field in fields) else None
-    return issue, parts.pages
-
-
-def parse_source(text: str) -> SourceParts:
-    """Read an OJS ``dc:source`` line: "Journal; Vol. 12 No. 1 (2024): Issue title; 1-23".
-
-    The first ';'-separated part is the journal title, the last is the pages when there are
-    three or more parts (OJS omits "; pages" when the article has none), and what is
-    between is the issue identification, read by ``parse_issue_label``.  A journal title that
-    itself contains ';' is not supported.
-    """
-    parts = [part.strip() for part in " ".join(text.split()).split(";")]
-    pages = None
-    if len(parts) >= 3:
-        pages = parts[-1] or None
-        parts = [parts[0], "; ".join(parts[1:-1])]
-    volume, number, year, title = parse_issue_label(parts[1] if len(parts) > 1 else "")
-    return SourceParts(parts[0] or None, volume, number, year, title, pages)

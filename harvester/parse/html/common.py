@@ -21,13 +21,13 @@ import codecs
 import functools
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 from lxml import etree
 
 from harvester.errors import PageError
-from harvester.parse.normalize import clean_text, iso_date
+from harvester.parse.html.index import ClassIndex, Meta, MetaTags, element_lang
+from harvester.parse.normalize import iso_date
 
 __all__ = [
     "HTML_PARSER",
@@ -194,110 +194,6 @@ def full_date(text: str | None) -> str | None:
     return iso_date(f"{match[3]}-{match[2]:0>2}-{match[1]:0>2}") if match else None
 
 
-class Meta(NamedTuple):
-    """One ``<meta name content>`` tag; ``lang`` from xml:lang or lang, '_' written '-'."""
-
-    name: str
-    content: str
-    lang: str | None
-
-
-class MetaTags:
-    """The page's named meta tags in document order, looked up by name case-insensitively."""
-
-    def __init__(self, items: list[Meta]) -> None:
-        """Keep ``items`` in document order, and by name."""
-        self.items = tuple(items)
-        self._named: dict[str, list[Meta]] = {}
-        for meta in items:
-            self._named.setdefault(meta.name.casefold(), []).append(meta)
-
-    def all(self, name: str) -> list[Meta]:
-        """Every tag called ``name``, empty ones included (positions matter for DC.Format)."""
-        return list(self._named.get(name.casefold(), ()))
-
-    def values(self, name: str) -> list[str]:
-        """The non-empty contents of the tags called ``name``, stripped, in order."""
-        return [meta.content.strip() for meta in self.all(name) if meta.content.strip()]
-
-    def first(self, name: str) -> str | None:
-        """The first non-empty content of ``name``."""
-        found = self.values(name)
-        return found[0] if found else None
-
-    def text(self, *names: str) -> str | None:
-        """The first non-empty content of the first name that has one, via ``clean_text``."""
-        for name in names:
-            for value in self.values(name):
-                cleaned = clean_text(value)
-                if cleaned:
-                    return cleaned
-        return None
-
-    def has_prefix(self, *prefixes: str) -> bool:
-        """Whether any tag's name starts with one of ``prefixes`` (compared case-insensitively)."""
-        folded = tuple(prefix.casefold() for prefix in prefixes)
-        return any(name.startswith(folded) for name in self._named)
-
-
-def _lang(element: etree._Element) -> str | None:
-    value = element.get("{http://www.w3.org/XML/1998/namespace}lang") or element.get("xml:lang")
-    value = value or element.get("lang")
-    return (value.strip().replace("_", "-") or None) if value else None
-
-
-def _meta(element: etree._Element) -> Meta:
-    return Meta(str(element.get("name")).strip(), element.get("content") or "", _lang(element))
-
-
-def _inside(element: etree._Element, container: etree._Element) -> bool:
-    return any(ancestor is container for ancestor in element.iterancestors())
-
-
-class ClassIndex:
-    """A page's elements by class token and by id, in document order, and its named meta
-    tags, from one walk.
-
-    OJS themes name every part of a page by class (``.item.keywords``, ``.obj_galley_link``)
-    and OJS 2 by id.  An XPath class test walks the whole tree for each question, and an
-    article page asks about forty; the index answers them from one walk.
-    """
-
-    def __init__(self, root: etree._Element) -> None:
-        """Walk ``root`` once."""
-        self._classes: dict[str, list[etree._Element]] = {}
-        self._ids: dict[str, list[etree._Element]] = {}
-        metas: list[Meta] = []
-        for element in root.iter():
-            names = element.get("class")
-            if names:
-                for name in set(names.split()):
-                    self._classes.setdefault(name, []).append(element)
-            ident = element.get("id")
-            if ident:
-                self._ids.setdefault(ident, []).append(element)
-            if element.tag == "meta" and element.get("name") is not None:
-                metas.append(_meta(element))
-        self.meta = MetaTags(metas)
-
-    def select(
-        self, *names: str, within: etree._Element | None = None, tag: str | None = None
-    ) -> list[etree._Element]:
-        """The elements with every class of ``names`` (and tag ``tag``), below ``within`` if given."""
-        first, *rest = names
-        return [
-            element
-            for element in self._classes.get(first, ())
-            if (tag is None or element.tag == tag)
-            and all(name in (element.get("class") or "").split() for name in rest)
-            and (within is None or _inside(element, within))
-        ]
-
-    def with_id(self, ident: str, within: etree._Element | None = None) -> list[etree._Element]:
-        """The elements with id ``ident`` (OJS 2 repeats some), below ``within`` if given."""
-        return [element for element in self._ids.get(ident, ()) if within is None or _inside(element, within)]
-
-
 @dataclass(frozen=True)
 class Page:
     """A parsed page: its URL, root element, meta tags, ``<html lang>`` and class index."""
@@ -393,7 +289,7 @@ def parse_page(content: bytes, url: str, charset: str | None = None) -> Page:
     if root is None:
         raise PageError(url, "not an HTML page")
     html = find(root, "/html") if root.tag != "html" else root
-    return Page(url, root, _lang(html) if html is not None else None, ClassIndex(root))
+    return Page(url, root, element_lang(html) if html is not None else None, ClassIndex(root))
 
 
 def load_page(content: bytes, url: str) -> Page:
