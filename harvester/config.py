@@ -13,13 +13,11 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -29,6 +27,16 @@ from pydantic import (
 
 from . import __version__
 from .errors import ConfigError
+from .values import (
+    ByteSize,
+    Duration,
+    HttpUrl,
+    MimeTypes,
+    http_url,
+    is_duration,
+    parse_duration,
+    split_listen,
+)
 
 __all__ = [
     "CONFIG_SEARCH_PATH",
@@ -44,68 +52,14 @@ __all__ = [
     "files_path",
     "find_config_file",
     "load_settings",
-    "parse_duration",
-    "parse_size",
     "source_from_url",
-    "split_listen",
 ]
 
 #: Where the configuration is looked for when neither ``--config`` nor ``$HARVESTER_CONFIG``
 #: names a file.
 CONFIG_SEARCH_PATH = (Path("config/harvester.toml"), Path("/etc/ojs-harvester/harvester.toml"))
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_MAX_DURATION = 100 * 365 * 86400
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(|B|KB|MB|GB)\s*$", re.IGNORECASE)
-_UNIT_BYTES = {"": 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
-_MIME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$")
-
-
-def parse_duration(text: str) -> timedelta:
-    """``"90s"``, ``"30m"``, ``"6h"``, ``"1d"``, ``"2w"`` as a timedelta."""
-    match = _DURATION.match(text)
-    if not match:
-        raise ValueError(f"{text!r} is not a duration like '30m', '6h' or '1d'")
-    seconds = float(match[1]) * _UNIT_SECONDS[match[2]]
-    if seconds > _MAX_DURATION:  # dates this far back or ahead overflow
-        raise ValueError(f"{text!r} is longer than 100 years")
-    return timedelta(seconds=seconds)
-
-
-def parse_size(value: int | str) -> int:
-    """A byte count: an integer, or ``"200MB"``, ``"512KB"``, ``"1.5GB"`` (binary units: 1 MB = 2**20)."""
-    if isinstance(value, int):
-        return value
-    match = _SIZE.match(str(value))
-    if not match:
-        raise ValueError(f"{value!r} is not a size like 200MB, 512KB or a number of bytes")
-    return int(float(match[1]) * _UNIT_BYTES[match[2].upper()])
-
-
-def _mime_types(value: tuple[str, ...]) -> tuple[str, ...]:
-    bad = [item for item in value if not _MIME_PATTERN.match(item)]
-    if bad:
-        raise ValueError(f"not MIME types like 'application/pdf' or 'image/*': {', '.join(map(repr, bad))}")
-    return value
-
-
-def _duration(value: str) -> str:
-    parse_duration(value)
-    return value
-
-
-def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{value!r} is not an http(s) URL")
-    return value.rstrip("/")
-
-
-Duration = Annotated[str, AfterValidator(_duration)]
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
-ByteSize = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
 
 
 class _Frozen(BaseModel):
@@ -143,23 +97,23 @@ class HttpSettings(_Frozen):
 class HarvestSettings(_Frozen):
     """``[harvest]``: how incremental windows are chosen and checked."""
 
-    overlap: Duration = "1h"
-    full_sweep: Duration = "7d"
+    overlap: Duration = timedelta(hours=1)
+    full_sweep: Duration = timedelta(days=7)
     max_empty_pages: int = Field(3, ge=1, le=1000)
     keep_raw: bool = True
     # The HTML crawl: the archive and the newest ``recent_issues`` issues (their tables of
     # contents and article pages) are checked on every run; older pages when last checked
     # ``revisit`` ago, so corrections to old articles are still found.
     recent_issues: int = Field(2, ge=0)
-    revisit: Duration = "7d"
+    revisit: Duration = timedelta(days=7)
 
 
 class SchedulerSettings(_Frozen):
     """``[scheduler]``: the daemon's worker pool and timing."""
 
     workers: int = Field(4, ge=1)
-    jitter: Duration = "5m"
-    misfire_grace_time: Duration = "1h"
+    jitter: Duration = timedelta(minutes=5)
+    misfire_grace_time: Duration = timedelta(hours=1)
 
 
 class ServiceSettings(_Frozen):
@@ -173,15 +127,6 @@ class ServiceSettings(_Frozen):
         if value is not None:
             split_listen(value)
         return value
-
-
-def split_listen(value: str) -> tuple[str, int]:
-    """``"127.0.0.1:9308"`` or ``"[::1]:9308"`` as (host, port)."""
-    host, colon, port = value.rpartition(":")
-    host = host.removeprefix("[").removesuffix("]")
-    if not colon or not host or not port.isdigit() or int(port) > 65535:
-        raise ValueError(f"{value!r} is not HOST:PORT, like '127.0.0.1:9308'")
-    return host, int(port)
 
 
 _REPOSITORY_ID = re.compile(
@@ -200,7 +145,7 @@ class ServeSettings(_Frozen):
     repository_name: str = "OJS journals mirrored by ojs-harvester"
     admin_email: str = Field("ops@example.org", pattern=r"^[^@\s]+@[^@\s]+$")
     page_size: int = Field(100, ge=1, le=10000)
-    token_lifetime: Duration = "1d"  # noqa: S105 (a duration, not a password)
+    token_lifetime: Duration = timedelta(days=1)
     threads: int = Field(4, ge=1, le=64)
 
     @field_validator("repository_id")
@@ -237,10 +182,10 @@ class MirrorSettings(_Frozen):
 
     path: str | None = None  # default: see ``files_path``
     max_file_size: ByteSize = 200 * 1024 * 1024
-    allowed_types: Annotated[tuple[str, ...], AfterValidator(_mime_types)] = DEFAULT_FILE_TYPES
+    allowed_types: MimeTypes = DEFAULT_FILE_TYPES
     # A galley mirrored from a server that sends no ETag/Last-Modified (OJS) can only be checked
     # by downloading it again: that happens when it was last checked this long ago.
-    recheck: Duration = "30d"
+    recheck: Duration = timedelta(days=30)
     timeout: float = Field(600.0, gt=0, le=86400, allow_inf_nan=False)  # seconds for one whole file
     # Galley files are fetched only on the journal's own hosts and these (a CDN, say).
     allowed_hosts: tuple[str, ...] = ()
@@ -271,15 +216,21 @@ class SourceSettings(_Frozen):
     @field_validator("schedule")
     @classmethod
     def _check_schedule(cls, value: str) -> str:
-        if _DURATION.match(value):
+        if is_duration(value):
+            parse_duration(value)
             return value
-        from .daemon.scheduler import cron_trigger
+        from .cron import cron_trigger
 
         try:
             cron_trigger(value)
         except ValueError as exc:
             raise ValueError(f"{value!r} is neither an interval like '6h' nor a cron line ({exc})") from exc
         return value
+
+    @property
+    def interval(self) -> timedelta | None:
+        """The schedule as an interval; None when it is a cron line."""
+        return parse_duration(self.schedule) if is_duration(self.schedule) else None
 
     @property
     def endpoint(self) -> str:
@@ -342,7 +293,7 @@ def files_path(settings: Settings, environ: Mapping[str, str] | None = None) -> 
 def source_from_url(url: str) -> SourceSettings:
     """A one-off source for a journal URL that is not in the config."""
     try:
-        clean = _http_url(url)
+        clean = http_url(url)
     except ValueError as exc:
         raise ConfigError(f"{url}: {exc}") from None
     parts = urlsplit(clean)

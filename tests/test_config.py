@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,12 +15,10 @@ from harvester.config import (
     Settings,
     files_path,
     load_settings,
-    parse_duration,
-    parse_size,
     source_from_url,
-    split_listen,
 )
 from harvester.errors import ConfigError
+from harvester.values import parse_duration, parse_size, split_listen
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,6 +103,15 @@ def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("30m", 1800), ("6h", 21600), ("1d", 86400)])
 def test_durations(text: str, seconds: int) -> None:
     assert parse_duration(text).total_seconds() == seconds
+
+
+def test_durations_are_read_once_into_timedeltas(tmp_path: Path) -> None:
+    text = '[harvest]\noverlap = "90m"\n[mirror]\nrecheck = "2w"\n[[sources]]\nname = "a"\nurl = "https://x.org/index.php/a"\n'
+    settings = load_settings(str(_write(tmp_path, text)), environ={})
+    assert settings.harvest.overlap == timedelta(minutes=90)
+    assert settings.mirror.recheck == timedelta(weeks=2)
+    assert settings.harvest.full_sweep == timedelta(days=7)  # a default is a timedelta too
+    assert settings.sources[0].interval == timedelta(hours=6)
 
 
 def test_cron_schedule_accepted(tmp_path: Path) -> None:

@@ -21,11 +21,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from harvester.config import Settings, SourceSettings
+from harvester.cron import cron_trigger
 from harvester.daemon.health import HealthServer
 from harvester.daemon.metrics import Metrics
 from harvester.daemon.notify import Notifier
 from harvester.daemon.reload import diff_settings
-from harvester.daemon.scheduler import cron_trigger, first_run, next_due, trigger_for
+from harvester.daemon.scheduler import first_run, next_due, trigger_for
 from harvester.daemon.service import Daemon
 from harvester.errors import ConfigError
 from harvester.harvest.pipeline import HarvestResult

@@ -21,8 +21,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ..config import split_listen
 from ..errors import ConfigError
+from ..values import split_listen
 
 __all__ = ["CONNECTION_TIMEOUT", "Check", "Exposition", "HealthServer"]
 

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from ..config import Settings, SourceSettings, parse_duration
+from ..config import Settings, SourceSettings
+from ..cron import cron_trigger
 
 __all__ = [
-    "cron_trigger",
     "first_run",
     "new_scheduler",
     "next_due",
@@ -35,76 +34,22 @@ __all__ = [
 ]
 
 _HEARTBEAT = "service:heartbeat"
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # cron's numbering: 0 (and 7) is Sunday
 
 
 def _job_id(name: str) -> str:
     return f"harvest:{name}"
 
 
-def _seconds(duration: str) -> int:
-    return int(parse_duration(duration).total_seconds())
-
-
-def _weekday(token: str) -> int:
-    name = token.strip().lower()[:3]
-    if name in _WEEKDAYS:
-        return _WEEKDAYS.index(name)
-    if not token.isdigit() or int(token) > 7:
-        raise ValueError(f"day of week {token!r} is not 0-7 or sun-sat")
-    return int(token) % 7
-
-
-def _cron_weekdays(field: str) -> str:
-    """A crontab day-of-week field as APScheduler day names.
-
-    APScheduler 3 counts weekdays from Monday = 0 where cron counts from Sunday = 0 (its
-    ``CronTrigger.from_crontab`` docstring, issue 286), so the days a cron line names are
-    expanded here and handed over by name: "1-5" is Monday to Friday, as in cron.
-    """
-    if field == "*":
-        return field
-    days: set[int] = set()
-    for part in field.split(","):
-        span, _, step = part.partition("/")
-        first, _, last = ("0-6" if span == "*" else span).partition("-")
-        start, end = _weekday(first), _weekday(last) if last else None
-        if end is None:
-            end = 6 if step else start
-        elif end < start or last.strip() == "7":
-            end += 7
-        days.update(day % 7 for day in range(start, end + 1, int(step or 1)))
-    return ",".join(_WEEKDAYS[day] for day in sorted(days))
-
-
-def cron_trigger(line: str, jitter: int | None = None) -> CronTrigger:
-    """A trigger for a crontab line (minute hour day month weekday, in UTC), with jitter.
-
-    Built from the fields rather than by ``CronTrigger.from_crontab``, which takes no jitter
-    and reads weekdays the APScheduler way."""
-    fields = line.split()
-    if len(fields) != 5:
-        raise ValueError(f"a cron line has 5 fields (minute hour day month weekday), not {len(fields)}")
-    minute, hour, day, month, weekday = fields
-    return CronTrigger(
-        minute=minute,
-        hour=hour,
-        day=day,
-        month=month,
-        day_of_week=_cron_weekdays(weekday),
-        timezone=UTC,
-        jitter=jitter,
-    )
+def _seconds(duration: timedelta) -> int:
+    return int(duration.total_seconds())
 
 
 def trigger_for(source: SourceSettings, settings: Settings, *, jitter: bool = True) -> BaseTrigger:
     """The source's schedule: an interval ("6h") or a cron line, with the configured jitter."""
     spread = (_seconds(settings.scheduler.jitter) or None) if jitter else None
-    try:
-        interval = parse_duration(source.schedule)
-    except ValueError:
+    if source.interval is None:
         return cron_trigger(source.schedule, spread)
-    return IntervalTrigger(seconds=int(interval.total_seconds()), timezone=UTC, jitter=spread)
+    return IntervalTrigger(seconds=_seconds(source.interval), timezone=UTC, jitter=spread)
 
 
 def first_run(trigger: BaseTrigger, last: datetime | None, now: datetime) -> datetime:

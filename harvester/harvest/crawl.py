@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection
 
-from ..config import Settings, SourceSettings, parse_duration
+from ..config import Settings, SourceSettings
 from ..errors import PageError, PermanentHTTPStatusError, RefusedURLError, RobotsDisallowedError
 from ..fetch.client import HttpClient
 from ..fetch.conditional import request_headers, validators
@@ -115,7 +115,7 @@ def _fetch(crawl: Crawl, url: str, kind: str, known: WebPage | None) -> _Fetched
 def _due(crawl: Crawl, known: WebPage | None, *, always: bool, now: datetime) -> bool:
     if always or crawl.everything or known is None:
         return True
-    return now - known.checked_at >= parse_duration(crawl.settings.harvest.revisit)
+    return now - known.checked_at >= crawl.settings.harvest.revisit
 
 
 Writer = Callable[[Connection, RunContext], PageCounts]

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from ..config import Settings, SourceSettings, parse_duration
+from ..config import Settings, SourceSettings
 from ..errors import HarvesterError, NetworkError, OAIProtocolError, RetryLaterError, StopRequested
 from ..fetch.client import HttpClient
 from ..fetch.politeness import Politeness
@@ -84,7 +84,7 @@ def _now() -> datetime:
 def _sweep_due(state: HarvestState | None, settings: Settings, now: datetime) -> bool:
     if state is None or state.last_full_sweep is None:
         return True
-    return now - state.last_full_sweep >= parse_duration(settings.harvest.full_sweep)
+    return now - state.last_full_sweep >= settings.harvest.full_sweep
 
 
 def _new_checkpoint(run: _Run, set_spec: str, request: HarvestRequest, info: RepositoryInfo) -> Checkpoint:
@@ -103,7 +103,7 @@ def _new_checkpoint(run: _Run, set_spec: str, request: HarvestRequest, info: Rep
         state = load_state(conn, run.ids.source_id, set_spec)
     if state is None or _sweep_due(state, run.settings, _now()):
         return replace(base, sweep_run=run.result.run_id)
-    overlap = parse_duration(run.settings.harvest.overlap)
+    overlap = run.settings.harvest.overlap
     return replace(
         base, window_from=incremental_from(state.high_water, overlap, info.granularity), full_sweep=False
     )

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..config import Settings, SourceSettings, files_path, parse_duration
+from ..config import Settings, SourceSettings, files_path
 from ..errors import (
     FileStoreError,
     HarvesterError,
@@ -157,7 +157,7 @@ def _due(run: _Run, state: GalleyState | None) -> bool:
         return True
     if state.etag or state.last_modified or state.checked_at is None:
         return True
-    return run.now - state.checked_at >= parse_duration(run.settings.mirror.recheck)
+    return run.now - state.checked_at >= run.settings.mirror.recheck
 
 
 def _conditional(run: _Run, state: GalleyState | None) -> dict[str, str]:

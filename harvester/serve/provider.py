@@ -32,7 +32,7 @@ from oaipmh.error import (
     NoSetHierarchyError,
 )
 
-from ..config import ServeSettings, parse_duration
+from ..config import ServeSettings
 from ..store import Store
 from ..store.serving import (
     ArticleFilter,
@@ -111,7 +111,7 @@ class Repository:
         self.settings = settings
         self.store = store
         self._codec = codec
-        self._lifetime = parse_duration(settings.token_lifetime)
+        self._lifetime = settings.token_lifetime
         self._prefix = f"oai:{settings.repository_id}:"
 
     # Identify, ListMetadataFormats, ListSets
