@@ -506,3 +506,17 @@ def test_pacer_defer_pushes_the_next_slot() -> None:
     pacer.defer("a", clock.now + 7.0)
     assert pacer.wait("a") == pytest.approx(7.0)
     assert pacer.wait("b") == 0
+
+
+def test_pacer_hold_refuses_the_host_until_its_time_without_sleeping() -> None:
+    clock = FakeClock()
+    pacer = HostPacer(0.5, 10.0, clock=clock, sleep=clock.sleep)
+    retry_at = datetime(2030, 1, 1, tzinfo=UTC)
+    pacer.hold("a", 3600.0, RetryLaterError("a: busy", retry_at))
+    with pytest.raises(RetryLaterError, match="wait until 2030-01-01 00:00:00 UTC") as caught:
+        pacer.wait("a")
+    assert caught.value.retry_at == retry_at
+    assert clock.now == 100.0  # refused at once: no thread sleeps for an hour
+    assert pacer.wait("b") == 0  # other hosts go on
+    clock.now += 3600.0
+    assert pacer.wait("a") == 0

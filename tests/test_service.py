@@ -3,18 +3,21 @@ the health listener and the metrics, on real sockets and a real database."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import logging
 import os
 import socket
 import sys
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
@@ -335,3 +338,48 @@ def test_a_source_held_by_another_run_is_skipped_not_failed(store: Store) -> Non
     text = daemon.metrics.exposition()[0].decode()
     assert 'ojs_harvester_runs_total{status="failed"} 0.0' in text
     assert "ojs_harvester_harvests_running 0.0" in text
+
+
+class _Busy(http.server.BaseHTTPRequestHandler):
+    """Every page answers 503 with a Retry-After of two hours (robots.txt: none)."""
+
+    requests: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        if self.path == "/robots.txt":
+            self.send_error(404)
+            return
+        _Busy.requests.append(self.path)
+        self.send_response(503)
+        self.send_header("Retry-After", "7200")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def busy_host() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Busy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Busy.requests.clear()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_host_asking_to_wait_defers_its_source_and_is_held_back(store: Store, busy_host: str) -> None:
+    source = _source("busy", url=f"{busy_host}/index.php/busy", strategy="oai")
+    daemon = Daemon(_settings(source), store, environ={})
+    daemon._schedule_all()
+    asked = datetime.now(UTC)
+    daemon._harvest("busy")
+    job = daemon.scheduler.get_job("harvest:busy")
+    assert job is not None
+    assert job.next_run_time >= asked + timedelta(seconds=7190)  # the scheduler waits as asked
+    sent = len(_Busy.requests)
+    assert sent == 1
+    daemon._harvest("busy")  # run again within the wait (a manual run, another source on the host)
+    assert len(_Busy.requests) == sent  # the pacer held the host: nothing was sent
+    assert daemon.status_text().startswith("1 source, 0 harvesting, 1 failing")

@@ -24,6 +24,7 @@ from ..config import Settings, SourceSettings
 from ..cron import cron_trigger
 
 __all__ = [
+    "defer_source",
     "first_run",
     "new_scheduler",
     "next_due",
@@ -98,6 +99,13 @@ def schedule_source(
         misfire_grace_time=_seconds(settings.scheduler.misfire_grace_time),
         next_run_time=first_run(trigger, last, now),
     )
+
+
+def defer_source(scheduler: BlockingScheduler, name: str, when: datetime) -> None:
+    """Run the source's next harvest no earlier than ``when`` (its host asked us to wait)."""
+    job = scheduler.get_job(_job_id(name))
+    if job is not None and (job.next_run_time is None or job.next_run_time < when):
+        job.modify(next_run_time=when)
 
 
 def unschedule_source(scheduler: BlockingScheduler, name: str) -> None:

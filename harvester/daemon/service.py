@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.events import EVENT_SCHEDULER_STARTED, SchedulerEvent
 
 from ..config import Settings
-from ..errors import HarvesterError, SourceBusyError
+from ..errors import HarvesterError, RetryLaterError, SourceBusyError
 from ..fetch.politeness import Politeness
 from ..harvest.pipeline import HarvestResult, harvest_source
 from ..mirror.galleys import mirror_after_harvest
@@ -38,7 +38,7 @@ from .health import HealthServer
 from .metrics import Metrics
 from .notify import Notifier
 from .reload import diff_settings
-from .scheduler import new_scheduler, schedule_heartbeat, schedule_source, unschedule_source
+from .scheduler import defer_source, new_scheduler, schedule_heartbeat, schedule_source, unschedule_source
 from .status import ago
 
 __all__ = ["Daemon", "run_daemon"]
@@ -215,6 +215,17 @@ class Daemon:
         except SourceBusyError as exc:  # e.g. a backfill of the same source: not a failure
             skipped = True
             log.warning("%s: skipped this time: %s", name, exc, extra={"source": name})
+        except RetryLaterError as exc:  # the host asked us to wait: come back then, not before
+            defer_source(self.scheduler, name, exc.retry_at)
+            host = host_of(source.endpoint)
+            log.error(  # noqa: TRY400
+                "%s (%s): harvest failed: %s; next harvest at %s",
+                name,
+                host,
+                exc,
+                f"{exc.retry_at:%Y-%m-%d %H:%M:%S} UTC",
+                extra={"source": name, "host": host},
+            )
         except HarvesterError as exc:
             host = host_of(source.endpoint)
             log.error("%s (%s): harvest failed: %s", name, host, exc, extra={"source": name, "host": host})  # noqa: TRY400

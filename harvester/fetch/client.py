@@ -225,7 +225,8 @@ class HttpClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _retry_after(self, url: str, response: Streamed[_T]) -> float | None:
-        """The server's Retry-After in seconds; ``RetryLaterError`` if longer than we wait."""
+        """The server's Retry-After in seconds; ``RetryLaterError`` if longer than we wait, the
+        host then held back for every thread until that time."""
         now = datetime.now(UTC)
         seconds = retry_after_seconds(response.headers.get("Retry-After"), now)
         if seconds is not None and seconds > self._settings.max_retry_after:
@@ -233,7 +234,9 @@ class HttpClient:
                 f"{url}: {status_words(response.status)}, server asks to retry in {seconds:.0f}s"
                 f" (more than max_retry_after {self._settings.max_retry_after:g}s)"
             )
-            raise RetryLaterError(message, retry_at=now + timedelta(seconds=seconds))
+            later = RetryLaterError(message, retry_at=now + timedelta(seconds=seconds))
+            self._politeness.pacer.hold(host_of(url), seconds, later)
+            raise later
         return seconds
 
     def _back_off(self, url: str, attempt: int, cause: str, retry_after: float | None) -> None:

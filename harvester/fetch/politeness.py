@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from ..config import HttpSettings
-from ..errors import StopRequested
+from ..errors import RetryLaterError, StopRequested
 from .netguard import cut_all
 from .robots import RobotsCache
 
@@ -27,7 +27,9 @@ class HostPacer:
 
     ``wait(host)`` reserves the host's next free slot and sleeps until it, so requests to one
     host are serialised while different hosts proceed in parallel.  A set ``stop`` ends every
-    wait at once (``StopRequested``).  The clock and sleep are injectable so the arithmetic can
+    wait at once (``StopRequested``).  A host that asked us to come back later than we wait
+    (``hold``) refuses every request at once until then (``RetryLaterError``): no thread sleeps
+    for it and no request reaches it.  The clock and sleep are injectable so the arithmetic can
     be tested without waiting (the default sleep is ``stop.wait``: a stop wakes it).
     """
 
@@ -48,6 +50,7 @@ class HostPacer:
         self._intervals: dict[str, float] = {}
         self._next: dict[str, float] = {}
         self._deferred: dict[str, float] = {}
+        self._held: dict[str, tuple[float, RetryLaterError]] = {}
         self._lock = threading.Lock()
 
     def set_min_interval(self, host: str, seconds: float) -> None:
@@ -64,6 +67,13 @@ class HostPacer:
             self._next[host] = max(self._next.get(host, until), until)
             self._deferred[host] = max(self._deferred.get(host, until), until)
 
+    def hold(self, host: str, seconds: float, reason: RetryLaterError) -> None:
+        """Refuse every request to ``host`` for ``seconds`` with ``reason`` (a long Retry-After)."""
+        with self._lock:
+            until = self.clock() + seconds
+            if until > self._held.get(host, (0.0, reason))[0]:
+                self._held[host] = (until, reason)
+
     def wait(self, host: str) -> float:
         """Block until ``host``'s next slot, reserve it, and return the seconds waited."""
         start = self.clock()
@@ -72,6 +82,10 @@ class HostPacer:
                 raise StopRequested(f"{host}: stopping, no further request")
             with self._lock:
                 now = self.clock()
+                until, reason = self._held.get(host, (0.0, None))
+                if reason is not None and now < until:
+                    message = f"{host} asked us to wait until {reason.retry_at:%Y-%m-%d %H:%M:%S} UTC"
+                    raise RetryLaterError(f"{message}; nothing is sent to it before then", reason.retry_at)
                 slot = max(now, self._next.get(host, now))
                 self._next[host] = slot + self._intervals.get(host, self._base)
             if slot > now:
