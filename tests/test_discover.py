@@ -28,7 +28,8 @@ from harvester.cli import main
 from harvester.config import HttpSettings, Settings, load_settings
 from harvester.errors import NetworkError, PermanentHTTPStatusError, RobotsDisallowedError
 from harvester.fetch.client import HttpClient
-from harvester.harvest.discover import Discovery, discover, format_discovery, not_ojs_reason, sources_toml
+from harvester.harvest.discover import Discovery, discover, not_ojs_reason
+from harvester.harvest.discover_report import format_discovery, sources_toml
 from harvester.harvest.oai import OaiClient
 from harvester.ojs.urls import article_url, galley_download_url, parse_ojs_url
 

@@ -25,7 +25,8 @@ from test_harvest import make_settings
 from harvester.config import MirrorSettings, Settings, SourceSettings
 from harvester.errors import RetryLaterError
 from harvester.harvest.pipeline import harvest_source
-from harvester.mirror.galleys import MirrorResult, mirror_source
+from harvester.mirror.galleys import mirror_source
+from harvester.mirror.result import MirrorResult
 from harvester.store import Store
 
 JOURNAL = "jsas"

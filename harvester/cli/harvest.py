@@ -97,7 +97,8 @@ def discover(app: App, url: str, as_json: bool) -> None:
     from ..fetch.client import HttpClient
     from ..fetch.politeness import Politeness
     from ..harvest.discover import discover as find_journals
-    from ..harvest.discover import format_discovery, not_ojs_reason
+    from ..harvest.discover import not_ojs_reason
+    from ..harvest.discover_report import format_discovery
 
     settings = app.settings()
     with HttpClient(settings.http, Politeness(settings.http)) as http:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -74,6 +74,7 @@ from ..store.galleys import (
     source_id_of,
 )
 from .files import FileStore, TempFile
+from .result import MirrorResult
 
 __all__ = ["MirrorResult", "mirror_after_harvest", "mirror_source"]
 
@@ -83,34 +84,6 @@ _BATCH = 200  # articles read from the store at a time
 _MAX_VIEWER_PAGE = 2 * 1024 * 1024  # a view page is a few KB; never parse more than this
 _MAX_FAILURES_IN_A_ROW = 5  # transient failures in a row: the host is down, stop for this run
 _GONE = frozenset({403, 404, 410})  # a file URL that answers this is looked for again
-
-
-@dataclass
-class MirrorResult:
-    """What one mirror run of one source did."""
-
-    source: str
-    status: str = "ok"  # ok | interrupted
-    galleys: int = 0  # listed by the current articles
-    new: int = 0  # galleys whose first file was stored
-    changed: int = 0  # galleys with a new version (the bytes changed)
-    unchanged: int = 0
-    not_due: int = 0  # not checked this run (see ``[mirror] recheck``)
-    refused: int = 0
-    failed: int = 0
-    removed: int = 0  # galleys no longer listed by their article
-    downloaded: int = 0  # bytes received
-    requests: int = 0
-    problems: list[str] = field(default_factory=list)  # one line per refused or failed galley
-
-    def summary(self) -> str:
-        """One line for people: what happened to how many galleys."""
-        return (
-            f"{self.source}: mirror {self.status}: {self.galleys} galleys: {self.new} new, "
-            f"{self.changed} changed, {self.unchanged} unchanged, {self.not_due} not due, "
-            f"{self.refused} refused, {self.failed} failed ({self.requests} requests, "
-            f"{self.downloaded / 1048576:.1f} MB)"
-        )
 
 
 @dataclass
