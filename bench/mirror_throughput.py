@@ -65,9 +65,9 @@ CONFIG = textwrap.dedent(
 
 
 def _start_server(articles: int, file_size: int) -> tuple[subprocess.Popen[str], str]:
-    command = [sys.executable, str(ROOT / "tests" / "ojs_site.py"), "--journals", "1"]
+    command = [sys.executable, "-m", "tests.site.ojs_site", "--journals", "1"]
     command += ["--articles", str(articles), "--file-size", str(file_size)]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     assert server.stdout is not None
     line = server.stdout.readline().strip()
     if not line.startswith("READY "):

@@ -87,7 +87,8 @@ def _start_server(records: int) -> tuple[subprocess.Popen[str], str]:
     server = subprocess.Popen(
         [
             sys.executable,
-            str(ROOT / "tests" / "ojs_site.py"),
+            "-m",
+            "tests.site.ojs_site",
             "--journals",
             "1",
             "--articles",
@@ -97,6 +98,7 @@ def _start_server(records: int) -> tuple[subprocess.Popen[str], str]:
         ],
         stdout=subprocess.PIPE,
         text=True,
+        cwd=ROOT,
     )
     assert server.stdout is not None
     line = server.stdout.readline().strip()

@@ -1,0 +1,1 @@
+"""Tests of ``harvester/cli``: the command as a user runs it."""

@@ -1,0 +1,1 @@
+"""Tests of ``harvester/daemon``: scheduling, the service loop, reload, notify, health, metrics."""

@@ -1,0 +1,1 @@
+"""Tests of ``harvester/fetch``: the polite client, pacing, robots.txt, bounds, downloads."""

@@ -1,0 +1,1 @@
+"""Tests of ``harvester/harvest``: OAI windows, the crawl, the pipeline, discovery, hostile servers."""

@@ -1,0 +1,1 @@
+"""Tests of ``harvester/mirror``: galley files fetched, stored and verified."""

@@ -1,0 +1,1 @@
+"""Tests of ``harvester/parse``: OAI records and OJS pages to model records, merging."""

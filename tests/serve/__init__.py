@@ -1,0 +1,1 @@
+"""Tests of ``harvester/serve``: the OAI-PMH data provider and citation exports."""

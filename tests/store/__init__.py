@@ -1,0 +1,1 @@
+"""Tests of ``harvester/store``: identity, versions, the change feed, galley records."""
