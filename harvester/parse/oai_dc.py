@@ -43,7 +43,7 @@ from harvester.normalize import (
 from harvester.parse.issue_label import parse_issue_label
 from harvester.parse.oai_creators import parse_creators
 
-__all__ = ["DC_NS", "OAI_DC_NS", "OAI_NS", "SourceParts", "parse_record", "parse_source"]
+__all__ = ["DC_NS", "OAI_DC_NS", "OAI_NS", "SourceParts", "parse_header", "parse_record", "parse_source"]
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -161,6 +161,9 @@ def _parse_header(header: etree._Element) -> RecordHeader:
         raise BrokenResponseError(f"OAI record {identifier!r}: header without <datestamp>")
     deleted = header.get("status") == "deleted"
     return RecordHeader(identifier, datestamp, tuple(set_specs), deleted)
+
+
+parse_header = _parse_header  # every metadata format's records share this header (``parse.jats``)
 
 
 def _collect(dc: etree._Element) -> _Fields:
