@@ -58,6 +58,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 OAI_NS = "{http://www.openarchives.org/OAI/2.0/}"
+# Reads one ``<record>`` of a window's format: ``parse.oai_dc.parse_record``, ``parse.jats``.
+RecordParser = Callable[[Any, Mapping[str, str]], OaiRecord]
 # Some servers answer 406 to a bare "application/xml"; OJS ignores Accept altogether.
 ACCEPT = "text/xml, application/xml;q=0.9, */*;q=0.1"
 
@@ -243,7 +245,9 @@ class OaiClient:
             if list_should_end(state, token, keys, size, self._max_empty_pages, where):
                 return
 
-    def _fetch_page(self, window: Window, token: str | None, set_names: Mapping[str, str]) -> Page:
+    def _fetch_page(
+        self, window: Window, token: str | None, set_names: Mapping[str, str], parse: RecordParser
+    ) -> Page:
         if token:
             params = {"verb": "ListRecords", "resumptionToken": token}
         else:
@@ -256,12 +260,17 @@ class OaiClient:
             # Quirk (and the spec): noRecordsMatch is an empty result, not a failure.
             date = exc.response_date or _now_datestamp()
             return Page(records=[], token=None, response_date=date, url=self.endpoint, content=b"")
-        return _page_from(response, set_names)
+        return _page_from(response, set_names, parse)
 
     def pages(
-        self, window: Window, token: str | None = None, set_names: Mapping[str, str] | None = None
+        self,
+        window: Window,
+        token: str | None = None,
+        set_names: Mapping[str, str] | None = None,
+        parse: RecordParser = parse_record,
     ) -> Iterator[Page]:
         """Every page of a window, starting at ``token`` when resuming; quirks applied.
+        ``parse`` reads one record of the window's format (oai_dc unless told).
 
         The next page is fetched and parsed in the background while the caller stores the
         current one, so network, XML parsing and database writes overlap.
@@ -270,7 +279,7 @@ class OaiClient:
         state = WindowState()
 
         def start() -> Callable[[], Page]:  # the page at the current window and token
-            return _in_background(self._fetch_page, window, token, names)
+            return _in_background(self._fetch_page, window, token, names, parse)
 
         pending = start()
         while True:
@@ -331,13 +340,13 @@ def _now_datestamp() -> str:
     return format_datestamp(datetime.now(UTC), "YYYY-MM-DDThh:mm:ssZ")
 
 
-def _page_from(response: _StrictResponse, set_names: Mapping[str, str]) -> Page:
+def _page_from(response: _StrictResponse, set_names: Mapping[str, str], parse: RecordParser) -> Page:
     tree = response.tree
     records: list[OaiRecord] = []
     warnings = list(response.repairs)
     for element in tree.iterfind(f"{OAI_NS}ListRecords/{OAI_NS}record"):
         try:
-            records.append(parse_record(element, set_names))
+            records.append(parse(element, set_names))
         except BrokenResponseError as exc:
             log.warning("%s: record skipped: %s", response.url, exc)
             warnings.append(f"record skipped: {exc}")

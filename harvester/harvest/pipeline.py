@@ -27,7 +27,6 @@ from ..redact import host_of
 from ..store import Store
 from ..store.articles import PageCounts, RawPage
 from ..store.feed import RunContext
-from ..store.ingest import ingest_records
 from ..store.issues import update_journal
 from ..store.runs import (
     Checkpoint,
@@ -44,6 +43,7 @@ from ..store.runs import (
 )
 from ..store.sweeps import Sweep, listed_keys, mark_oai_sweep, reconcile
 from .crawl import Crawl, crawl_journal
+from .formats import OaiFormat, enrichment_windows, main_format
 from .job import HarvestRequest, HarvestResult, Interrupted
 from .journal import identify_facts
 from .oai import OaiClient, Page, RepositoryInfo, Window, incremental_from, parse_datestamp
@@ -87,9 +87,11 @@ def _sweep_due(state: HarvestState | None, settings: Settings, now: datetime) ->
     return now - state.last_full_sweep >= settings.harvest.full_sweep
 
 
-def _new_checkpoint(run: _Run, set_spec: str, request: HarvestRequest, info: RepositoryInfo) -> Checkpoint:
-    """The window to harvest when no unfinished one is waiting."""
-    base = Checkpoint(set_spec, run.source.metadata_prefix, None, None, True, "", None, 0)
+def _new_checkpoint(
+    run: _Run, set_spec: str, request: HarvestRequest, info: RepositoryInfo, prefix: str
+) -> Checkpoint:
+    """The window to harvest in a format when no unfinished one is waiting."""
+    base = Checkpoint(set_spec, prefix, None, None, True, "", None, 0)
     if request.kind == "backfill":
         full = request.from_ is None and request.until is None
         return replace(
@@ -100,7 +102,7 @@ def _new_checkpoint(run: _Run, set_spec: str, request: HarvestRequest, info: Rep
             sweep_run=run.result.run_id if full else None,
         )
     with run.store.read() as conn:
-        state = load_state(conn, run.ids.source_id, set_spec)
+        state = load_state(conn, run.ids.source_id, set_spec, prefix)
     if state is None or _sweep_due(state, run.settings, _now()):
         return replace(base, sweep_run=run.result.run_id)
     overlap = run.settings.harvest.overlap
@@ -118,7 +120,7 @@ def _advances_high_water(checkpoint: Checkpoint, state: HarvestState | None) -> 
     return state is not None and parse_datestamp(checkpoint.window_from) <= parse_datestamp(state.high_water)
 
 
-def _commit_page(run: _Run, checkpoint: Checkpoint, page: Page) -> Checkpoint:
+def _commit_page(run: _Run, checkpoint: Checkpoint, page: Page, fmt: OaiFormat) -> Checkpoint:
     """Write one page and its checkpoint in one transaction."""
     now = _now()
     checkpoint = replace(
@@ -131,12 +133,12 @@ def _commit_page(run: _Run, checkpoint: Checkpoint, page: Page) -> Checkpoint:
     raw = RawPage(page.url, page.content) if run.settings.harvest.keep_raw and page.content else None
     run.result.warnings += len(page.warnings)
     with run.store.write() as conn:
-        counts = ingest_records(conn, ctx, page.records, raw)
+        counts = fmt.ingest(conn, ctx, page.records, raw)
         if checkpoint.sweep_run is not None:
             identifiers = [record.header.identifier for record in page.records]
             mark_oai_sweep(conn, run.ids.source_id, identifiers, checkpoint.sweep_run)
         if page.last:
-            state = load_state(conn, run.ids.source_id, checkpoint.set_spec)
+            state = load_state(conn, run.ids.source_id, checkpoint.set_spec, fmt.prefix)
             complete_window(
                 conn, run.ids.source_id, checkpoint, now, advance=_advances_high_water(checkpoint, state)
             )
@@ -148,21 +150,22 @@ def _commit_page(run: _Run, checkpoint: Checkpoint, page: Page) -> Checkpoint:
     return checkpoint
 
 
-def _harvest_window(run: _Run, set_spec: str, request: HarvestRequest, info: RepositoryInfo) -> int | None:
+def _harvest_window(
+    run: _Run, set_spec: str, request: HarvestRequest, info: RepositoryInfo, fmt: OaiFormat
+) -> int | None:
     """Walk one window to its end; the run that started it when it was a complete full list."""
     with run.store.read() as conn:
-        checkpoint = load_checkpoint(conn, run.ids.source_id, set_spec)
+        checkpoint = load_checkpoint(conn, run.ids.source_id, set_spec, fmt.prefix)
     resuming = checkpoint is not None and request.kind == "harvest" and checkpoint.resumption_token
     if resuming and checkpoint is not None:
         log.info("%s: resuming after page %d of an unfinished window", run.source.name, checkpoint.pages)
     else:
-        checkpoint = _new_checkpoint(run, set_spec, request, info)
-    window = Window(
-        checkpoint.metadata_prefix, checkpoint.window_from, checkpoint.window_until, set_spec or None
-    )
+        checkpoint = _new_checkpoint(run, set_spec, request, info, fmt.prefix)
+        checkpoint = checkpoint if fmt.sweeps else replace(checkpoint, sweep_run=None)
+    window = Window(fmt.prefix, checkpoint.window_from, checkpoint.window_until, set_spec or None)
     reached_end = False
-    for page in run.oai.pages(window, checkpoint.resumption_token, run.set_names):
-        checkpoint = _commit_page(run, checkpoint, page)
+    for page in run.oai.pages(window, checkpoint.resumption_token, run.set_names, fmt.parse):
+        checkpoint = _commit_page(run, checkpoint, page, fmt)
         if run.progress:
             run.progress(page, run.result.counts)
         if run.stop.is_set() and not page.last:
@@ -197,8 +200,12 @@ def _harvest_oai(run: _Run, request: HarvestRequest) -> bool:
                 conn, RunContext(run.ids.source_id, run.ids.journal_id, run.result.run_id, _now()), journal
             )
     run.set_names = _set_names(run.oai, run.source)
+    main = main_format(run.source.metadata_prefix)
     for set_spec in run.source.sets or ("",):
-        run.oai_sweeps.append(_harvest_window(run, set_spec, request, info))
+        run.oai_sweeps.append(_harvest_window(run, set_spec, request, info, main))
+    if strategy == "oai":  # no page shows the references: JATS records may (``formats``)
+        walk = lambda set_spec, fmt: _harvest_window(run, set_spec, request, info, fmt)  # noqa: E731
+        run.result.warnings += enrichment_windows(run.oai, run.source.name, run.source.sets or ("",), walk)
     return strategy != "oai"
 
 

@@ -43,7 +43,7 @@ from harvester.parse.normalize import (
 from harvester.parse.oai_creators import parse_creators
 from harvester.parse.oai_source import issue_pages_issns
 
-__all__ = ["DC_NS", "OAI_DC_NS", "OAI_NS", "parse_record"]
+__all__ = ["DC_NS", "OAI_DC_NS", "OAI_NS", "parse_header", "parse_record"]
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -111,7 +111,7 @@ def parse_record(record: etree._Element, set_names: Mapping[str, str] | None = N
     header_el = _child(record, _HEADER)
     if header_el is None:
         raise BrokenResponseError("OAI record without <header>")
-    header = _parse_header(header_el)
+    header = parse_header(header_el)
     metadata = _child(record, _METADATA)
     if header.deleted or metadata is None:
         return OaiRecord(header=header, article=None)
@@ -129,8 +129,9 @@ def _child(parent: etree._Element, tag: str) -> etree._Element | None:
     return None
 
 
-def _parse_header(header: etree._Element) -> RecordHeader:
-    """Identifier, datestamp and set specs; OJS marks tombstones ``status="deleted"``."""
+def parse_header(header: etree._Element) -> RecordHeader:
+    """Identifier, datestamp and set specs; OJS marks tombstones ``status="deleted"``.  Every
+    metadata format's records share this header (``parse.jats`` reads it too)."""
     identifier = datestamp = None
     set_specs: list[str] = []
     for child in header:

@@ -118,15 +118,23 @@ def lookup_keys(
 
 _OAI_SOURCE = article_sources.alias("oai_source")
 _PAGE_SOURCE = article_sources.alias("page_source")
+_JATS_SOURCE = article_sources.alias("jats_source")
 
 
 def current_rows(conn: Connection, ids: Sequence[int]) -> dict[int, Any]:
     """The current state of articles: version, hash, deletion, withdrawal, and for an article
-    also read from its page, its OAI record's hash and its page record."""
-    joined = articles.outerjoin(
-        _OAI_SOURCE, and_(_OAI_SOURCE.c.article_id == articles.c.id, _OAI_SOURCE.c.origin == "oai")
-    ).outerjoin(
-        _PAGE_SOURCE, and_(_PAGE_SOURCE.c.article_id == articles.c.id, _PAGE_SOURCE.c.origin == "html")
+    also read from its page, its OAI record's hash and its page record; for one enriched by a
+    JATS record (``enrich``), that record and its hash."""
+    joined = (
+        articles.outerjoin(
+            _OAI_SOURCE, and_(_OAI_SOURCE.c.article_id == articles.c.id, _OAI_SOURCE.c.origin == "oai")
+        )
+        .outerjoin(
+            _PAGE_SOURCE, and_(_PAGE_SOURCE.c.article_id == articles.c.id, _PAGE_SOURCE.c.origin == "html")
+        )
+        .outerjoin(
+            _JATS_SOURCE, and_(_JATS_SOURCE.c.article_id == articles.c.id, _JATS_SOURCE.c.origin == "jats")
+        )
     )
     rows = conn.execute(
         select(
@@ -139,6 +147,8 @@ def current_rows(conn: Connection, ids: Sequence[int]) -> dict[int, Any]:
             _OAI_SOURCE.c.content_hash.label("oai_hash"),
             _PAGE_SOURCE.c.content_hash.label("page_hash"),
             _PAGE_SOURCE.c.record.label("page_record"),
+            _JATS_SOURCE.c.content_hash.label("jats_hash"),
+            _JATS_SOURCE.c.record.label("jats_record"),
         )
         .select_from(joined)
         .where(articles.c.id.in_(ids))

@@ -40,6 +40,7 @@ from .articles import (
     url_key,
 )
 from .bulk import insert_many
+from .enrich import with_references
 from .feed import RunContext
 from .issues import ingest_issues, update_journal
 from .schema import articles
@@ -95,8 +96,8 @@ def _encode(conn: Connection, record: OaiRecord, existing: Any) -> tuple[dict[st
 def _merge_with_page(
     conn: Connection, page: PageWrites, record: OaiRecord, existing: Any
 ) -> tuple[dict[str, Any] | None, str, str] | None:
-    """For an article also read from its page: keep the new OAI record and return the merged
-    one, or None when the OAI record is the one already kept."""
+    """For an article also read from its page or enriched by JATS (``enrich``): keep the new OAI
+    record and return the merged one, or None when the OAI record is the one already kept."""
     if record.article is None:
         return _encode(conn, record, existing)
     data = record_json(record.article)
@@ -104,7 +105,8 @@ def _merge_with_page(
     if digest == existing.oai_hash and not existing.deleted and existing.withdrawn_at is None:
         return None
     save_origin(conn, page.ctx, existing.id, "oai", body, digest)
-    merged = merge_records(data, orjson.loads(existing.page_record))
+    page_record = orjson.loads(existing.page_record) if existing.page_record else None
+    merged = with_references(merge_records(data, page_record), existing.jats_record)
     return (merged, *encode_record(merged))
 
 
@@ -115,7 +117,7 @@ def _ingest_existing(
     if deleted and existing.deleted:  # a tombstone seen again: no need to load its content
         page.counts.unchanged += 1
         return
-    if existing.page_record is None:
+    if existing.page_record is None and existing.jats_record is None:
         encoded: tuple[dict[str, Any] | None, str, str] | None = _encode(conn, record, existing)
     else:
         encoded = _merge_with_page(conn, page, record, existing)

@@ -38,6 +38,7 @@ from .articles import (
     url_key,
     written_by_run,
 )
+from .enrich import with_references
 from .feed import RunContext, write_changes
 from .issues import ingest_issue_page, ingest_issues
 from .schema import article_sources, articles
@@ -121,7 +122,7 @@ def _insert(conn: Connection, writes: PageWrites, data: dict[str, Any], body: st
 
 
 def _update(conn: Connection, writes: PageWrites, existing: Any, data: dict[str, Any]) -> None:
-    merged = merge_records(_oai_record(conn, writes, existing), data)
+    merged = with_references(merge_records(_oai_record(conn, writes, existing), data), existing.jats_record)
     body, digest = encode_record(merged)
     if digest == existing.content_hash and existing.withdrawn_at is None:
         writes.counts.unchanged += 1

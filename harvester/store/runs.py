@@ -12,7 +12,7 @@ import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Table, insert, select, update
 
 from ..config import SourceSettings
 from ..errors import SourceBusyError
@@ -183,10 +183,16 @@ def finish_run(
     )
 
 
-def load_checkpoint(conn: Connection, source_id: int, set_spec: str) -> Checkpoint | None:
-    """The unfinished window of a source (and set), if a previous run left one."""
+def load_checkpoint(
+    conn: Connection, source_id: int, set_spec: str, metadata_prefix: str
+) -> Checkpoint | None:
+    """The unfinished window of a source (set and format), if a previous run left one."""
     row = conn.execute(
-        select(checkpoints).where(checkpoints.c.source_id == source_id, checkpoints.c.set_spec == set_spec)
+        select(checkpoints).where(
+            checkpoints.c.source_id == source_id,
+            checkpoints.c.set_spec == set_spec,
+            checkpoints.c.metadata_prefix == metadata_prefix,
+        )
     ).first()
     if row is None:
         return None
@@ -206,7 +212,6 @@ def load_checkpoint(conn: Connection, source_id: int, set_spec: str) -> Checkpoi
 def save_checkpoint(conn: Connection, source_id: int, checkpoint: Checkpoint, now: datetime) -> None:
     """Record where the window stands, in the transaction of the page just written."""
     values = {
-        "metadata_prefix": checkpoint.metadata_prefix,
         "window_from": checkpoint.window_from,
         "window_until": checkpoint.window_until,
         "full_sweep": checkpoint.full_sweep,
@@ -216,18 +221,21 @@ def save_checkpoint(conn: Connection, source_id: int, checkpoint: Checkpoint, no
         "sweep_run": checkpoint.sweep_run,
         "updated_at": now,
     }
-    where = (checkpoints.c.source_id == source_id, checkpoints.c.set_spec == checkpoint.set_spec)
-    if conn.execute(update(checkpoints).where(*where).values(values)).rowcount == 0:
-        conn.execute(
-            insert(checkpoints).values(values | {"source_id": source_id, "set_spec": checkpoint.set_spec})
-        )
+    key = {
+        "source_id": source_id,
+        "set_spec": checkpoint.set_spec,
+        "metadata_prefix": checkpoint.metadata_prefix,
+    }
+    if conn.execute(update(checkpoints).where(*_matching(checkpoints, key)).values(values)).rowcount == 0:
+        conn.execute(insert(checkpoints).values(values | key))
 
 
-def load_state(conn: Connection, source_id: int, set_spec: str) -> HarvestState | None:
-    """The high-water mark and last full sweep of a source (and set)."""
+def load_state(conn: Connection, source_id: int, set_spec: str, metadata_prefix: str) -> HarvestState | None:
+    """The high-water mark and last full sweep of a source (set and format)."""
+    key = {"source_id": source_id, "set_spec": set_spec, "metadata_prefix": metadata_prefix}
     row = conn.execute(
         select(harvest_state.c.high_water, harvest_state.c.last_full_sweep).where(
-            harvest_state.c.source_id == source_id, harvest_state.c.set_spec == set_spec
+            *_matching(harvest_state, key)
         )
     ).first()
     if row is None:
@@ -241,19 +249,23 @@ def complete_window(
 ) -> None:
     """A window finished: its checkpoint goes, and when ``advance`` its start becomes the
     high-water mark (a ranged backfill leaves the mark alone)."""
+    key = {
+        "source_id": source_id,
+        "set_spec": checkpoint.set_spec,
+        "metadata_prefix": checkpoint.metadata_prefix,
+    }
     if advance:
-        where = (harvest_state.c.source_id == source_id, harvest_state.c.set_spec == checkpoint.set_spec)
         values: dict[str, object] = {"high_water": checkpoint.started_response_date, "updated_at": now}
         if checkpoint.full_sweep:
             values["last_full_sweep"] = now
-        if conn.execute(update(harvest_state).where(*where).values(values)).rowcount == 0:
-            conn.execute(
-                insert(harvest_state).values(
-                    values | {"source_id": source_id, "set_spec": checkpoint.set_spec}
-                )
-            )
-    conn.execute(
-        checkpoints.delete().where(
-            checkpoints.c.source_id == source_id, checkpoints.c.set_spec == checkpoint.set_spec
-        )
-    )
+        if (
+            conn.execute(update(harvest_state).where(*_matching(harvest_state, key)).values(values)).rowcount
+            == 0
+        ):
+            conn.execute(insert(harvest_state).values(values | key))
+    conn.execute(checkpoints.delete().where(*_matching(checkpoints, key)))
+
+
+def _matching(table: Table, key: dict[str, object]) -> list[ColumnElement[bool]]:
+    """The WHERE terms selecting ``table``'s row with this key (source, set and format)."""
+    return [table.c[name] == value for name, value in key.items()]

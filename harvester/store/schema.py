@@ -253,7 +253,7 @@ checkpoints = Table(
     metadata,
     Column("source_id", ForeignKey("sources.id"), primary_key=True),
     Column("set_spec", Text, primary_key=True),  # "" when harvesting without sets
-    Column("metadata_prefix", Text, nullable=False),
+    Column("metadata_prefix", Text, primary_key=True),  # one window per format (0010)
     Column("window_from", String(32)),
     Column("window_until", String(32)),
     Column("full_sweep", Boolean, nullable=False),
@@ -273,6 +273,7 @@ harvest_state = Table(
     Column("high_water", String(32), nullable=False),  # the server's responseDate
     Column("last_full_sweep", Timestamp),
     Column("updated_at", Timestamp, nullable=False),
+    Column("metadata_prefix", Text, primary_key=True, server_default="oai_dc"),  # 0010
 )
 
 change_log = Table(

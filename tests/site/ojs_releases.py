@@ -70,6 +70,12 @@ class Release:
         return "http://pkp.sfu.ca/ojs/" if self.regional_english else "https://pkp.sfu.ca/ojs/"
 
     @property
+    def oai_jats(self) -> bool:
+        """The ``jats`` OAI format: pkp/oaiJats is bundled from 3.5.0-0 (ojs ``.gitmodules`` at
+        3_5_0-1, ``plugins/oaiMetadataFormats/oaiJats``; absent at 3_4_0-8; observed on 3.5.0-1, O9)."""
+        return self.url_locale
+
+    @property
     def citation_abstract(self) -> bool:
         """The Google Scholar plugin's ``citation_abstract``, in the submission locale, from 3.4
         (pkp/googleScholar as pinned by 3_4_0-4; shared/OJS.md section 6; observed on 3.5.0-1)."""

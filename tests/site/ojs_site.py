@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.site import ojs_html
+from tests.site.ojs_jats import formats_of, jats_record_xml
 from tests.site.ojs_releases import DEFAULT_RELEASE, RELEASES, Release
 
 if TYPE_CHECKING:
@@ -142,6 +143,7 @@ class SimArticle:
     file_size: int = 0  # pad PDF and EPUB galley files to this many bytes (large-file tests)
     modified: datetime = field(default_factory=_now)  # last change of what its pages show
     references: list[str] = field(default_factory=list)  # raw citations, one per line of citationsRaw
+    no_jats: bool = False  # no JATS to show: a jats request listing it fails (``ojs_jats``)
     owner: SimJournal | None = field(default=None, repr=False, compare=False)
     _cache: dict[tuple[object, ...], bytes] = field(default_factory=dict, init=False, repr=False)
 
@@ -593,6 +595,10 @@ def _record_xml(
     header = _header_xml(art, granularity, "\t\t\t")
     if art.deleted:
         return f"\t\t<record>\n{header}\t\t</record>\n".encode()
+    if prefix == "jats":
+        if art.no_jats:  # pkp/oaiJats OAIMetadataFormat_JATS::toXml at 5a2a66c: the whole request
+            raise _OaiError("cannotDisseminateFormat", "Cannot disseminate format (JATS XML not available)")
+        return jats_record_xml(header, art).encode()
     meta = _dc_xml(art, journal, broken=broken) if prefix == "oai_dc" else _marc_xml(art, journal)
     text = f"\t\t<record>\n{header}\t\t\t<metadata>\n{meta}\t\t\t</metadata>\n\t\t</record>\n"
     return text.encode().replace(_BAD_BYTE_MARK.encode(), b"\xff")
@@ -1215,7 +1221,7 @@ class OjsSite:
             f"\t\t<metadataFormat>\n\t\t\t<metadataPrefix>{prefix}</metadataPrefix>\n"
             f"\t\t\t<schema>{schema}</schema>\n"
             f"\t\t\t<metadataNamespace>{namespace}</metadataNamespace>\n\t\t</metadataFormat>\n"
-            for prefix, (schema, namespace) in _FORMATS.items()
+            for prefix, (schema, namespace) in formats_of(self.release, _FORMATS).items()
         )
         return self._wrap(journal, args, "ListMetadataFormats", inner)
 
@@ -1242,7 +1248,7 @@ class OjsSite:
         prefix = args.get("metadataPrefix")
         if prefix is None:
             raise _OaiError("badArgument", "Missing metadataPrefix parameter", bare=True)
-        if prefix not in _FORMATS:
+        if prefix not in formats_of(self.release, _FORMATS):
             raise _OaiError(
                 "cannotDisseminateFormat", "The requested metadataPrefix is not supported by this repository"
             )
