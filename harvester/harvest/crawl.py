@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -24,9 +23,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection
 
-from ..config import Settings, SourceSettings
 from ..errors import PageError, PermanentHTTPStatusError, RefusedURLError, RobotsDisallowedError
-from ..fetch.client import HttpClient
 from ..fetch.conditional import request_headers, validators
 from ..model import Article, JournalFacts
 from ..ojs.urls import article_id, journal_page_url
@@ -34,14 +31,13 @@ from ..parse.html import parse_archive_page, parse_article_page, parse_issue_pag
 from ..parse.html.common import load_page
 from ..parse.journal_feed import parse_journal_feed
 from ..redact import mask
-from ..store import Store
 from ..store.articles import PageCounts, RawPage
 from ..store.feed import RunContext
 from ..store.issues import update_journal
 from ..store.page_ingest import ingest_article_page, ingest_issue_toc
 from ..store.pages import WebPage, load_pages, save_page
-from ..store.runs import SourceIds, record_page
-from .job import HarvestResult, Interrupted
+from ..store.runs import record_page
+from .job import Interrupted, Run
 from .journal import page_facts
 
 __all__ = ["Crawl", "crawl_journal"]
@@ -58,14 +54,7 @@ _T = TypeVar("_T")
 class Crawl:
     """One crawl of one journal, inside a run."""
 
-    source: SourceSettings
-    settings: Settings
-    store: Store
-    ids: SourceIds
-    http: HttpClient
-    result: HarvestResult
-    stop: threading.Event
-    everything: bool = False  # a backfill: check every page, however recently checked
+    run: Run
     checked: int = 0  # pages requested
     unchanged: int = 0  # of which not modified (304, or the same body)
     # What the tables of contents read in this run list, as (URL, OJS id) pairs, and whether
@@ -94,7 +83,7 @@ def _now() -> datetime:
 
 def _fetch(crawl: Crawl, url: str, kind: str, known: WebPage | None) -> _Fetched:
     """GET a page, conditionally when seen before; its body only if it changed."""
-    response = crawl.http.get(
+    response = crawl.run.http.get(
         url, headers=request_headers(known.etag, known.last_modified) if known else None
     )
     crawl.checked += 1
@@ -113,9 +102,9 @@ def _fetch(crawl: Crawl, url: str, kind: str, known: WebPage | None) -> _Fetched
 
 
 def _due(crawl: Crawl, known: WebPage | None, *, always: bool, now: datetime) -> bool:
-    if always or crawl.everything or known is None:
+    if always or crawl.run.everything or known is None:
         return True
-    return now - known.checked_at >= crawl.settings.harvest.revisit
+    return now - known.checked_at >= crawl.run.settings.harvest.revisit
 
 
 Writer = Callable[[Connection, RunContext], PageCounts]
@@ -124,23 +113,32 @@ Writer = Callable[[Connection, RunContext], PageCounts]
 def _commit(crawl: Crawl, page: WebPage, write: Writer | None = None) -> None:
     """One transaction: what the page held, the crawl's memory of it, the run's counts."""
     now = _now()
-    ids = crawl.ids
-    ctx = RunContext(ids.source_id, ids.journal_id, crawl.result.run_id, now)
-    with crawl.store.write() as conn:
+    ids = crawl.run.ids
+    ctx = RunContext(ids.source_id, ids.journal_id, crawl.run.result.run_id, now)
+    with crawl.run.store.write() as conn:
         counts = write(conn, ctx) if write else PageCounts()
         save_page(conn, ids.source_id, page)
-        record_page(conn, crawl.result.run_id, counts, crawl.http.requests_made, crawl.result.warnings, now)
-    crawl.result.counts.add(counts)
-    crawl.result.pages += 1
-    if crawl.stop.is_set():
-        raise Interrupted(f"{crawl.source.name}: stopped after {page.url}; the next run goes on from there")
+        record_page(
+            conn,
+            crawl.run.result.run_id,
+            counts,
+            crawl.run.http.requests_made,
+            crawl.run.result.warnings,
+            now,
+        )
+    crawl.run.result.counts.add(counts)
+    crawl.run.result.pages += 1
+    if crawl.run.stop.is_set():
+        raise Interrupted(
+            f"{crawl.run.source.name}: stopped after {page.url}; the next run goes on from there"
+        )
 
 
 def _skip(crawl: Crawl, url: str, exc: Exception) -> None:
     """A page that cannot be read this time: logged, counted, retried by the next run."""
-    crawl.result.warnings += 1
+    crawl.run.result.warnings += 1
     reason = str(exc) if url in str(exc) else f"{url}: {exc}"
-    log.warning("%s: skipped %s", crawl.source.name, reason)
+    log.warning("%s: skipped %s", crawl.run.source.name, reason)
 
 
 def _gone(crawl: Crawl, url: str, status: int) -> None:
@@ -150,10 +148,10 @@ def _gone(crawl: Crawl, url: str, status: int) -> None:
     pages/article/ArticleHandler.inc.php, 3_4_0-8 and 3_5_0-1 pages/article/ArticleHandler.php
     ``initialize``: ``handle404``); a table of contents still listing it is stale or cached, so
     the article keeps what is stored and, being listed, is not withdrawn."""
-    crawl.result.warnings += 1
+    crawl.run.result.warnings += 1
     log.warning(
         "%s: %s is listed by a table of contents but answers HTTP %d; kept as stored, not withdrawn",
-        crawl.source.name,
+        crawl.run.source.name,
         url,
         status,
     )
@@ -182,7 +180,7 @@ def _parse(crawl: Crawl, fetched: _Fetched, content: bytes, parse: Callable[[byt
 
 
 def _raw(crawl: Crawl, fetched: _Fetched) -> RawPage | None:
-    if crawl.settings.harvest.keep_raw and fetched.content is not None:
+    if crawl.run.settings.harvest.keep_raw and fetched.content is not None:
         return RawPage(fetched.url, fetched.content)
     return None
 
@@ -201,11 +199,11 @@ def _archive_page(crawl: Crawl, url: str, known: WebPage | None, *, first: bool)
         fetched = _fetch(crawl, url, "archive", known)
     except PermanentHTTPStatusError as exc:
         if not first and exc.status == 404:
-            log.info("%s: the issue archive ends before %s (HTTP 404)", crawl.source.name, url)
+            log.info("%s: the issue archive ends before %s (HTTP 404)", crawl.run.source.name, url)
             return None
         raise PageError(
             url,
-            f"no OJS issue archive here (HTTP {exc.status}); is {crawl.source.url} a journal's base URL? "
+            f"no OJS issue archive here (HTTP {exc.status}); is {crawl.run.source.url} a journal's base URL? "
             "`harvester discover URL` finds it",
         ) from exc
     page = fetched.page
@@ -230,7 +228,7 @@ def _archive(crawl: Crawl, pages: dict[str, WebPage]) -> list[str]:
     (``?issuesPage=N`` past the end, clamped by ADOdb; OJS.md section 9).
     """
     found: list[str] = []
-    url = journal_page_url(crawl.source.url, "issue", "archive")
+    url = journal_page_url(crawl.run.source.url, "issue", "archive")
     for number in range(1, MAX_ARCHIVE_PAGES + 1):
         page = _archive_page(crawl, url, pages.get(mask(url)), first=number == 1)
         new = [link for link in page.links if link not in found] if page else []
@@ -292,32 +290,34 @@ def _article(crawl: Crawl, url: str, known: WebPage | None, *, recent: bool, now
 def _read_feed(crawl: Crawl) -> JournalFacts | None:
     """The journal's RSS 1.0 feed (``parse.journal_feed``); None when the plugin is off or the
     feed unreadable, which costs the run nothing but the facts only the feed gives."""
-    url = journal_page_url(crawl.source.url, "gateway", "plugin", "WebFeedGatewayPlugin", "rss")
+    url = journal_page_url(crawl.run.source.url, "gateway", "plugin", "WebFeedGatewayPlugin", "rss")
     try:
-        response = crawl.http.get(url)
+        response = crawl.run.http.get(url)
         crawl.checked += 1
         return parse_journal_feed(response.content, response.url)
     except (PageError, PermanentHTTPStatusError, RefusedURLError, RobotsDisallowedError) as exc:
-        log.info("%s: no journal feed (%s); publisher and primary locale not read", crawl.source.name, exc)
+        log.info(
+            "%s: no journal feed (%s); publisher and primary locale not read", crawl.run.source.name, exc
+        )
         return None
 
 
 def _store_journal(crawl: Crawl) -> None:
     """What this run's pages showed of the journal, into the journal row."""
     facts = page_facts(crawl.feed, crawl.first_article, crawl.generator)
-    ctx = RunContext(crawl.ids.source_id, crawl.ids.journal_id, crawl.result.run_id, _now())
-    with crawl.store.write() as conn:
+    ctx = RunContext(crawl.run.ids.source_id, crawl.run.ids.journal_id, crawl.run.result.run_id, _now())
+    with crawl.run.store.write() as conn:
         update_journal(conn, ctx, facts)
 
 
 def crawl_journal(crawl: Crawl) -> None:
     """Crawl one journal's pages into the store (see the module docstring for which pages)."""
-    with crawl.store.read() as conn:
-        pages = load_pages(conn, crawl.ids.source_id)
+    with crawl.run.store.read() as conn:
+        pages = load_pages(conn, crawl.run.ids.source_id)
     crawl.feed = _read_feed(crawl)
     issues = _archive(crawl, pages)
     now = _now()
-    recent_issues = crawl.settings.harvest.recent_issues
+    recent_issues = crawl.run.settings.harvest.recent_issues
     for index, issue_url in enumerate(issues):
         recent = index < recent_issues
         for article_url in _issue(crawl, issue_url, pages.get(mask(issue_url)), recent=recent, now=now):
@@ -325,7 +325,7 @@ def crawl_journal(crawl: Crawl) -> None:
     _store_journal(crawl)
     log.info(
         "%s: pages: %d issues listed, %d pages checked, %d of them unchanged",
-        crawl.source.name,
+        crawl.run.source.name,
         len(issues),
         crawl.checked,
         crawl.unchanged,

@@ -44,7 +44,7 @@ from ..store.runs import (
 from ..store.sweeps import Sweep, listed_keys, mark_oai_sweep, reconcile
 from .crawl import Crawl, crawl_journal
 from .formats import OaiFormat, enrichment_windows, main_format
-from .job import HarvestRequest, HarvestResult, Interrupted
+from .job import HarvestRequest, HarvestResult, Interrupted, Run
 from .journal import identify_facts
 from .oai import OaiClient, Page, RepositoryInfo, Window, incremental_from, parse_datestamp
 
@@ -58,19 +58,12 @@ FinishCallback = Callable[[HarvestResult], None]
 
 
 @dataclass
-class _Run:
-    """Everything one run carries from page to page."""
+class _Run(Run):
+    """The run, with what its OAI part carries from page to page."""
 
-    source: SourceSettings
-    settings: Settings
-    store: Store
-    ids: SourceIds
     oai: OaiClient
-    http: HttpClient
-    set_names: dict[str, str]
-    result: HarvestResult
-    stop: threading.Event
-    progress: ProgressCallback | None
+    set_names: dict[str, str] = field(default_factory=dict)
+    progress: ProgressCallback | None = None
     on_finish: FinishCallback | None = None
     # Per OAI window of this run: the run that started it when it was a full list that
     # reached its end, else None (see ``store.sweeps``).
@@ -318,26 +311,23 @@ def harvest_source(
     request = request or HarvestRequest()
     ids, run_id = _start(source, settings, store, request)
     with HttpClient(settings.http, politeness) as http:
-        oai = OaiClient(source.endpoint, http, max_empty_pages=settings.harvest.max_empty_pages)
         run = _Run(
             source,
             settings,
             store,
             ids,
-            oai,
             http,
-            {},
             HarvestResult(source.name, run_id),
             stop or threading.Event(),
-            progress,
-            on_finish,
+            request,
+            oai=OaiClient(source.endpoint, http, max_empty_pages=settings.harvest.max_empty_pages),
+            progress=progress,
+            on_finish=on_finish,
         )
         try:
             crawl = None
             if _harvest_oai(run, request):
-                crawl = Crawl(
-                    source, settings, store, ids, http, run.result, run.stop, request.kind == "backfill"
-                )
+                crawl = Crawl(run)
                 crawl_journal(crawl)
             _reconcile(run, crawl)
         except (Interrupted, StopRequested) as exc:
