@@ -69,7 +69,7 @@ def backfill(app: App, source: str, from_: str | None, until: str | None) -> Non
 
 
 def _is_date(value: str) -> bool:
-    from ..harvest.oai import parse_datestamp
+    from ..harvest.datestamps import parse_datestamp
 
     try:
         parse_datestamp(value)

@@ -16,7 +16,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sickle import Sickle
@@ -35,6 +34,7 @@ from ..fetch.client import HttpClient
 from ..model import OaiRecord
 from ..parse.identify import OJS_TOOLKIT, provider_software, toolkit_version
 from ..parse.oai_dc import parse_record
+from .datestamps import now_datestamp
 from .oai_quirks import (
     WindowState,
     after_bad_token,
@@ -50,8 +50,6 @@ __all__ = [
     "Page",
     "RepositoryInfo",
     "Window",
-    "format_datestamp",
-    "parse_datestamp",
     "repair_payload",
 ]
 
@@ -105,32 +103,6 @@ class Page:
     warnings: tuple[str, ...] = ()  # repairs made and records skipped
     complete_list_size: int | None = None  # the whole window's size, when the server tells
     last: bool = False  # the window ends with this page
-
-
-# --- datestamps ------------------------------------------------------------------------------
-
-
-def parse_datestamp(text: str) -> datetime:
-    """An OAI datestamp (day or seconds granularity) as an aware UTC datetime.
-
-    Quirk: some servers add fractions of a second or write "+00:00" for "Z"; both are read.
-    """
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise BrokenResponseError(f"{text!r} is not an OAI datestamp") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def format_datestamp(moment: datetime, granularity: str) -> str:
-    """A datetime in the repository's granularity."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%d" if granularity == "YYYY-MM-DD" else "%Y-%m-%dT%H:%M:%SZ")
-
-
-def incremental_from(high_water: str, overlap: timedelta, granularity: str) -> str:
-    """Where an incremental window starts: the last window's start minus an overlap."""
-    return format_datestamp(parse_datestamp(high_water) - overlap, granularity)
 
 
 # --- the client ------------------------------------------------------------------------------
@@ -258,7 +230,7 @@ class OaiClient:
             response = self._sickle.harvest(**params)
         except NoRecordsMatch as exc:
             # Quirk (and the spec): noRecordsMatch is an empty result, not a failure.
-            date = exc.response_date or _now_datestamp()
+            date = exc.response_date or now_datestamp()
             return Page(records=[], token=None, response_date=date, url=self.endpoint, content=b"")
         return _page_from(response, set_names, parse)
 
@@ -336,10 +308,6 @@ def _in_background(fetch: Callable[..., Page], *args: Any) -> Callable[[], Page]
     return wait
 
 
-def _now_datestamp() -> str:
-    return format_datestamp(datetime.now(UTC), "YYYY-MM-DDThh:mm:ssZ")
-
-
 def _page_from(response: _StrictResponse, set_names: Mapping[str, str], parse: RecordParser) -> Page:
     tree = response.tree
     records: list[OaiRecord] = []
@@ -354,7 +322,7 @@ def _page_from(response: _StrictResponse, set_names: Mapping[str, str], parse: R
     return Page(
         records=records,
         token=token,
-        response_date=(tree.findtext(f"{OAI_NS}responseDate") or _now_datestamp()).strip(),
+        response_date=(tree.findtext(f"{OAI_NS}responseDate") or now_datestamp()).strip(),
         url=response.url,
         content=response.content,
         warnings=tuple(warnings),

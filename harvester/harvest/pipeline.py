@@ -43,10 +43,11 @@ from ..store.runs import (
 )
 from ..store.sweeps import Sweep, listed_keys, mark_oai_sweep, reconcile
 from .crawl import Crawl, crawl_journal
+from .datestamps import incremental_from, parse_datestamp
 from .formats import OaiFormat, enrichment_windows, main_format
 from .job import HarvestRequest, HarvestResult, Interrupted, Run
 from .journal import identify_facts
-from .oai import OaiClient, Page, RepositoryInfo, Window, incremental_from, parse_datestamp
+from .oai import OaiClient, Page, RepositoryInfo, Window
 
 __all__ = ["HarvestRequest", "HarvestResult", "Interrupted", "harvest_source"]
 

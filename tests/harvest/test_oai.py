@@ -11,7 +11,8 @@ import pytest
 from harvester.config import HttpSettings
 from harvester.errors import BadResumptionToken, BadVerb, BrokenResponseError, CannotDisseminateFormat
 from harvester.fetch.client import HttpClient
-from harvester.harvest.oai import OaiClient, Window, incremental_from, parse_datestamp, repair_payload
+from harvester.harvest.datestamps import incremental_from, parse_datestamp
+from harvester.harvest.oai import OaiClient, Window, repair_payload
 from harvester.harvest.oai_quirks import parse_strict
 from tests.site.replay import ReplaySite, recorded_site_dir
 
