@@ -1,0 +1,9 @@
+"""Works: one record per article however many sources carry it, and checked identifiers.
+
+Owns the pure parts: canonical identifiers (``identifiers``: DOI, ISSN, ORCID, article URL;
+check digits by python-stdnum), match keys and the pairwise decision (``matching``) and the
+``harvester works`` commands (``commands``).  It may import ``harvester.errors``,
+``harvester.normalize`` and, from ``commands`` only, ``harvester.store`` and click; the SQL
+that clusters articles into works lives in ``harvester.store.works`` (only the store imports
+SQLAlchemy and owns transactions).
+"""
