@@ -16,6 +16,8 @@ import re
 from typing import NamedTuple
 from urllib.parse import unquote
 
+from .works.identifiers import check_doi
+
 __all__ = [
     "CreatorName",
     "clean_text",
@@ -31,10 +33,6 @@ __all__ = [
 # A complete character reference: named, decimal or hex, *with* its terminating ';'.
 _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
-_DOI_RE = re.compile(
-    r"^(?:doi:\s*|info:doi/|(?:https?://)?(?:www\.|dx\.)?doi\.org/)?(10\.\d+(?:\.\d+)*/\S+)$",
-    re.IGNORECASE,
-)
 # A DOI inside running text (a reference): resolver URL, "doi:" or bare, up to whitespace.
 _DOI_IN_TEXT_RE = re.compile(
     r"(?:doi:\s*|(?:https?://)?(?:www\.|dx\.)?doi\.org/)?(10\.\d{4,9}(?:\.\d+)*/\S+)", re.IGNORECASE
@@ -124,20 +122,12 @@ def normalize_doi(s: str | None) -> str | None:
     """The bare, lower-case DOI ("10.x/y") in ``s``, or None when ``s`` is not a DOI.
 
     Accepts the forms OJS and journals write: bare, ``doi:``-prefixed, and resolver URLs
-    (``https://doi.org/``, legacy ``http://dx.doi.org/``).  DOIs are case-insensitive, so
-    lower case makes the OAI and the landing-page sighting of one DOI equal.  Resolver URLs
-    are percent-decoded because that is how a DOI with ``(`` or ``/`` travels in a URL.
+    (``https://doi.org/``, legacy ``http://dx.doi.org/``), with stray spaces and a closing
+    full stop; DOIs are case-insensitive, so lower case makes the OAI and the landing-page
+    sighting of one DOI equal (``works.identifiers.check_doi``, which also says why a value
+    is not a DOI).
     """
-    if not s:
-        return None
-    text = s.strip()
-    match = _DOI_RE.match(text)
-    if match is None:
-        return None
-    doi = match.group(1)
-    if "://" in text or text.lower().startswith("doi.org"):
-        doi = unquote(doi)
-    return doi.lower()
+    return check_doi(s).value if s else None
 
 
 def extract_doi(s: str | None) -> str | None:

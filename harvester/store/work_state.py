@@ -112,7 +112,9 @@ def _member(row: object) -> Member:
     return Member(r["article_id"], r["source_id"], r["work_id"], keys, r["url"], r["rule"], r["evidence"])
 
 
-def _add_rows(conn: Connection, state: WorkState, query: object, param: str, values: Iterable[object]) -> None:
+def _add_rows(
+    conn: Connection, state: WorkState, query: object, param: str, values: Iterable[object]
+) -> None:
     for chunk in _chunks(values):
         for row in conn.execute(query, {param: chunk}):  # type: ignore[call-overload]
             if row.article_id not in state.members:

@@ -88,8 +88,14 @@ def _write_members(conn: Connection, state: WorkState, real: dict[int, int]) -> 
             member.stored = True
     insert_many(conn, work_members, new)
     if changed:
-        params = [{f"v_{k}": v for k, v in row.items() if k not in ("article_id", "b_id")} for row in changed]
-        conn.execute(_UPDATE_MEMBER, [p | {"b_id": row["b_id"]} for p, row in zip(params, changed, strict=True)])
+        conn.execute(
+            _UPDATE_MEMBER,
+            [
+                {f"v_{k}": v for k, v in row.items() if k not in ("article_id", "b_id")}
+                | {"b_id": row["b_id"]}
+                for row in changed
+            ],
+        )
 
 
 def _best(rows: list[Any]) -> dict[str, Any]:
@@ -153,11 +159,9 @@ def refresh_works(conn: Connection, ctx: RunContext, work_ids: Iterable[int]) ->
                 feed.append(change_row(ctx, "work", work_id, values["version"], op))
             updates.append({f"v_{k}": v for k, v in values.items()} | {"b_id": work_id})
         if updates:
-            columns = {name[2:]: bindparam(name) for name in updates[0] if name != "b_id"}
-            conn.execute(
-                update(works).where(works.c.id == bindparam("b_id")).values(columns | {"updated_at": ctx.fetched_at}),
-                updates,
-            )
+            columns: dict[str, Any] = {name[2:]: bindparam(name) for name in updates[0] if name != "b_id"}
+            columns["updated_at"] = ctx.fetched_at
+            conn.execute(update(works).where(works.c.id == bindparam("b_id")).values(columns), updates)
     write_changes(conn, feed)
 
 
@@ -169,4 +173,3 @@ def write_state(conn: Connection, ctx: RunContext, state: WorkState) -> None:
     _write_members(conn, state, real)
     changed = {real.get(w, w) for w in state.touched | state.emptied if w > 0 or w in real}
     refresh_works(conn, ctx, changed)
-

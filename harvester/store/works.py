@@ -32,8 +32,8 @@ from ..works.identifiers import canonical_url
 from ..works.matching import MatchKeys, decide, match_keys
 from .feed import RunContext
 from .identifier_issues import write_problems
-from .work_state import Member, WorkState, load_state
 from .schema import article_history, articles
+from .work_state import Member, WorkState, load_state
 from .work_writes import write_state
 
 if TYPE_CHECKING:
@@ -110,10 +110,11 @@ def _matches(state: WorkState, member: Member) -> list[tuple[int, int, str, str]
     keys = member.keys
     assert keys is not None  # noqa: S101 - placed members always carry their keys
     aid = keys.article_id
-    found: list[tuple[int, int, str, str]] = []
-    for other in sorted(state.merges.get(aid, ())):
-        if other in state.members:
-            found.append((0, state.members[other].work, "merge", f"merged with article {other} by hand"))
+    found = [
+        (0, state.members[other].work, "merge", f"merged with article {other} by hand")
+        for other in sorted(state.merges.get(aid, ()))
+        if other in state.members
+    ]
     if aid in state.splits:
         return found
     near = state.by_doi.get(keys.doi or "", set()) | state.by_block.get(keys.block or "", set())
