@@ -24,6 +24,7 @@ from . import __version__
 from .errors import ConfigError, HarvesterError, NotFoundError, PageError
 from .logs import LogFormat, setup_logging
 from .redact import mask
+from .works.commands import works
 
 if TYPE_CHECKING:
     from .config import Settings, SourceSettings
@@ -346,16 +347,21 @@ def history(app: _App, article: str) -> None:
 )
 @click.option("--source", metavar="NAME", help="Only this source.")
 @click.option("--galleys", is_flag=True, help="Add each article's galleys and their mirrored files.")
+@click.option("--works", "works_only", is_flag=True, help="One JSON line per work instead (current_works).")
 @click.pass_obj
-def export(app: _App, fmt: str, since: int, source: str | None, galleys: bool) -> None:
-    """Current articles to stdout."""
+def export(app: _App, fmt: str, since: int, source: str | None, galleys: bool, works_only: bool) -> None:
+    """Current articles (or works) to stdout."""
     import csv
 
     from .citations import FORMATS, write_citations
     from .store.queries import current_articles, current_galleys
+    from .works.commands import write_works
 
     settings = app.settings()
     with app.store(settings).read() as conn:
+        if works_only:
+            write_works(conn, source, click.echo)
+            return
         rows = current_articles(conn, since=since, source=source)
         if fmt in FORMATS:
             write_citations(fmt, rows, click.echo)
@@ -475,3 +481,6 @@ def upgrade(app: _App) -> None:
     settings = app.settings()
     Store(settings.database.url, auto_migrate=False).migrate()
     click.echo(f"database at the newest schema: {settings.database.url}")
+
+
+main.add_command(works)

@@ -104,7 +104,9 @@ def _rows(store: Store, sql: str, **params: Any) -> list[Any]:
 def _works_by_source(store: Store) -> dict[int, dict[str, int]]:
     """work id -> {source: article id}; fails on a work holding two articles of one source."""
     found: dict[int, dict[str, int]] = {}
-    for work_id, source, article_id in _rows(store, "SELECT work_id, source, article_id FROM current_articles"):
+    for work_id, source, article_id in _rows(
+        store, "SELECT work_id, source, article_id FROM current_articles"
+    ):
         assert source not in found.setdefault(work_id, {}), f"work {work_id}: two articles of {source}"
         found[work_id][source] = article_id
     return found

@@ -16,7 +16,7 @@ from .bulk import insert_many
 from .feed import RunContext
 from .schema import identifier_issues
 
-__all__ = ["problem_counts", "write_problems"]
+__all__ = ["write_problems"]
 
 _CLEAR = delete(identifier_issues).where(identifier_issues.c.article_id.in_(bindparam("ids", expanding=True)))
 
@@ -58,9 +58,3 @@ def write_problems(
         ]
     base = {"source_id": ctx.source_id, "found_at": ctx.fetched_at}
     insert_many(conn, identifier_issues, [base | row for row in rows])
-
-
-def problem_counts(conn: Connection) -> dict[str, int]:
-    """The number of listed problems per source name (``harvester status``)."""
-    rows = conn.exec_driver_sql("SELECT source, COUNT(*) FROM identifier_problems GROUP BY source")
-    return {str(source): int(count) for source, count in rows}

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, bindparam, or_, select
 from ..works.matching import MatchKeys
 from .schema import work_members, work_overrides
 
-__all__ = ["Member", "WorkState", "load_state"]
+__all__ = ["Member", "WorkState", "load_article_state", "load_state"]
 
 
 @dataclass
@@ -143,12 +143,25 @@ def _load_overrides(conn: Connection, state: WorkState, ids: list[int]) -> set[i
 
 
 def load_state(conn: Connection, keys: list[MatchKeys]) -> WorkState:
-    """The members the page's articles may meet, and their works whole."""
+    """The members the page's articles may meet, their works whole, and the overrides naming
+    any of them (with the merge partners and their works)."""
     state = WorkState()
     ids = [k.article_id for k in keys]
-    partners = _load_overrides(conn, state, ids)
-    _add_rows(conn, state, _BY_ARTICLE, "ids", [*ids, *partners])
+    _add_rows(conn, state, _BY_ARTICLE, "ids", ids)
     _add_rows(conn, state, _BY_DOI, "values", (k.doi for k in keys if k.doi))
     _add_rows(conn, state, _BY_BLOCK, "values", (k.block for k in keys if k.block))
     _add_rows(conn, state, _BY_WORK, "ids", {m.work for m in state.members.values()})
+    partners = _load_overrides(conn, state, [*ids, *state.members])
+    if partners - state.members.keys():
+        _add_rows(conn, state, _BY_ARTICLE, "ids", partners)
+        _add_rows(
+            conn, state, _BY_WORK, "ids", {state.members[p].work for p in partners if p in state.members}
+        )
     return state
+
+
+def load_article_state(conn: Connection, article_id: int) -> WorkState:
+    """What placing one stored member again needs (``work_overrides``), from its stored keys."""
+    row = conn.execute(_BY_ARTICLE, {"ids": [article_id]}).first()
+    keys = _member(row).keys if row is not None else None
+    return load_state(conn, [keys] if keys is not None else [])

@@ -39,7 +39,7 @@ from .work_writes import write_state
 if TYPE_CHECKING:
     from .articles import PageWrites
 
-__all__ = ["cluster_page", "cluster_records", "place"]
+__all__ = ["cluster_page", "cluster_records", "place", "rejoin"]
 
 
 def _records(conn: Connection, page: PageWrites) -> dict[int, dict[str, Any]]:
@@ -102,6 +102,12 @@ def place(state: WorkState, keys: MatchKeys, url: str | None) -> None:
         state.unindex(member)
         member.keys, member.url = keys, canonical
     state.index(member)
+    _join(state, member, _matches(state, member))
+
+
+def rejoin(state: WorkState, article_id: int) -> None:
+    """Place a stored member again, its keys unchanged: after an override names it."""
+    member = state.members[article_id]
     _join(state, member, _matches(state, member))
 
 
