@@ -43,6 +43,7 @@ class WorkState:
     dirty: set[int] = field(default_factory=set)  # members whose row must be written
     touched: set[int] = field(default_factory=set)  # works whose members or values changed
     emptied: set[int] = field(default_factory=set)
+    moved_into: set[int] = field(default_factory=set)  # works an article left another work for
     problems: list[tuple[int, str, str, str]] = field(default_factory=list)  # article, kind, raw, why
 
     def index(self, member: Member) -> None:
@@ -68,6 +69,7 @@ class WorkState:
         if old is not None:
             old.discard(member.article_id)
             (self.touched if old else self.emptied).add(member.work)
+            self.moved_into.add(work)
         member.work = work
         self.works.setdefault(work, set()).add(member.article_id)
         self.touched.add(work)

@@ -114,17 +114,20 @@ def _best(rows: list[Any]) -> dict[str, Any]:
     }
 
 
-def _feed_op(old_articles: str, values: dict[str, Any]) -> str | None:
-    """The feed entry a refreshed work gets: only a change of membership is one (a work of
-    one article, new or changed, is reported by its article's own entry)."""
+def _feed_op(old_articles: str, values: dict[str, Any], *, moved: bool) -> str | None:
+    """The feed entry a refreshed work gets: only a change of membership is one (a new work of
+    one new article is reported by the article's own entry; one an article left another work
+    for is a change of membership)."""
     if values["articles"] == old_articles:
         return None
     if old_articles == "[]":
-        return None if len(orjson.loads(values["articles"])) == 1 else "create"
+        return "create" if moved or len(orjson.loads(values["articles"])) > 1 else None
     return "update"
 
 
-def refresh_works(conn: Connection, ctx: RunContext, work_ids: Iterable[int]) -> None:
+def refresh_works(
+    conn: Connection, ctx: RunContext, work_ids: Iterable[int], moved: frozenset[int] = frozenset()
+) -> None:
     """Recompute the best values of works; a change of membership bumps the version and is
     noted in the feed; a work left without members is deleted (a ``delete`` entry)."""
     ids = sorted(set(work_ids))
@@ -153,7 +156,7 @@ def refresh_works(conn: Connection, ctx: RunContext, work_ids: Iterable[int]) ->
                 feed.append(change_row(ctx, "work", work_id, old.version + 1, "delete"))
                 continue
             values = _best(members[work_id])
-            op = _feed_op(old.articles, values)
+            op = _feed_op(old.articles, values, moved=work_id in moved)
             values["version"] = old.version + 1 if op or old.version == 0 else old.version
             if op:
                 feed.append(change_row(ctx, "work", work_id, values["version"], op))
@@ -172,4 +175,4 @@ def write_state(conn: Connection, ctx: RunContext, state: WorkState) -> None:
     real = _create_works(conn, ctx, state)
     _write_members(conn, state, real)
     changed = {real.get(w, w) for w in state.touched | state.emptied if w > 0 or w in real}
-    refresh_works(conn, ctx, changed)
+    refresh_works(conn, ctx, changed, frozenset(real.get(w, w) for w in state.moved_into))
