@@ -20,7 +20,7 @@ __all__ = ["refresh_works", "write_state"]
 
 def _create_works(conn: Connection, ctx: RunContext, state: WorkState) -> dict[int, int]:
     """Insert the works this page founded; provisional id -> real id."""
-    provisional = sorted(w for w, members in state.works.items() if w < 0 and members)
+    provisional = sorted((w for w, members in state.works.items() if w < 0 and members), reverse=True)
     if not provisional:
         return {}
     insert_many(

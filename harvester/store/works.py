@@ -9,16 +9,16 @@ transaction, over the articles that page gave a new (or amended) version:
    (``work_state``: indexed lookups, never a pass over all articles);
 3. each article is placed, in article-id order: an article whose keys did not change stays
    where it is; otherwise the pairwise decision (``matching.decide``) names the works it
-   belongs to, DOI matches first.  It joins the first that holds no article of its own
-   source, and the other matched works fold into that one when their sources are disjoint;
+   belongs to, strongest evidence first (a DOI and the title block, a DOI, the title block).
+   It joins the first that holds no article of its own source, and the other matched works fold into that one when their sources are disjoint;
    with no match it is a work of its own.  Overrides come first: a split article stays
    alone, merged articles stay together (``work_overrides``);
 4. the changed members, the works' best values and one change-feed entry per changed work
    are written (``work_writes``).
 
 The result does not depend on the order sources were harvested in, except when a journal's
-own error (one DOI on two of its articles) forces a choice: the article placed first keeps
-the work, the other is listed in ``identifier_problems``.
+own error (one DOI on two of its articles) forces a choice: the stronger evidence wins, then
+the article placed first; the other is listed in ``identifier_problems``.
 """
 
 from __future__ import annotations
@@ -135,9 +135,22 @@ def _matches(state: WorkState, member: Member) -> list[tuple[int, int, str, str]
             continue
         rule = decide(keys, candidate.keys)
         if rule is not None:
-            evidence = f"{rule} shared with article {cid}"
-            found.append((1 if rule == "doi" else 2, candidate.work, rule, evidence))
+            found.append(
+                (
+                    _priority(rule, keys, candidate.keys),
+                    candidate.work,
+                    rule,
+                    f"{rule} shared with article {cid}",
+                )
+            )
     return sorted(found)
+
+
+def _priority(rule: str, keys: MatchKeys, other: MatchKeys) -> int:
+    """Stronger evidence first: a DOI with the same title block, a DOI alone, a title block."""
+    if rule == "doi":
+        return 1 if keys.block and keys.block == other.block else 2
+    return 3
 
 
 def _join(state: WorkState, member: Member, matches: list[tuple[int, int, str, str]]) -> None:
