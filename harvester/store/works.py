@@ -11,8 +11,8 @@ transaction, over the articles that page gave a new (or amended) version:
    where it is; otherwise the pairwise decision (``matching.decide``) names the works it
    belongs to, strongest evidence first (a DOI and the title block, a DOI, the title block).
    It joins the first that holds no article of its own source, and the other matched works
-   fold into that one when their sources are disjoint; with no match it is a work of its own.  Overrides come first: a split article stays
-   alone, merged articles stay together (``work_overrides``);
+   fold into that one when their sources are disjoint; with no match it is a work of its own.
+   Overrides come first: a split article stays alone, merged articles stay together (``work_overrides``);
 4. the changed members, the works' best values and one change-feed entry per changed work
    are written (``work_writes``).
 
