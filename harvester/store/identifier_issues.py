@@ -35,11 +35,13 @@ def write_problems(
     ctx: RunContext,
     records: dict[int, dict[str, Any]],
     found: list[tuple[int, str, str, str]],
+    stored: set[int],
 ) -> None:
-    """Replace the problems of these articles' records (plus ``found`` by clustering)."""
+    """Replace the problems of these articles' records (plus ``found`` by clustering);
+    ``stored``: those placed before, the only ones that may have problems listed already."""
     problems = [(aid, *problem) for aid, record in records.items() for problem in record_problems(record)]
     problems += found
-    ids = sorted(records)
+    ids = sorted(stored)
     for start in range(0, len(ids), 400):
         conn.execute(_CLEAR, {"ids": ids[start : start + 400]})
     rows: list[dict[str, Any]] = []

@@ -3,10 +3,8 @@ change-feed entry per changed work (``create``, ``update`` or ``delete``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, bindparam, delete, select, update
 
 from ..model import to_json
@@ -15,29 +13,18 @@ from .feed import RunContext, change_row, write_changes
 from .schema import sources, work_members, works
 from .work_state import Member, WorkState
 
-__all__ = ["refresh_works", "write_state"]
+__all__ = ["write_state"]
 
 
-def _create_works(conn: Connection, ctx: RunContext, state: WorkState) -> dict[int, int]:
-    """Insert the works this page founded; provisional id -> real id."""
-    provisional = sorted((w for w, members in state.works.items() if w < 0 and members), reverse=True)
+def _create_works(
+    conn: Connection, ctx: RunContext, state: WorkState, values: dict[int, dict[str, Any]]
+) -> dict[int, int]:
+    """Insert the works this page founded, their values known; provisional id -> real id."""
+    provisional = sorted((w for w in values if w < 0), reverse=True)
     if not provisional:
         return {}
-    insert_many(
-        conn,
-        works,
-        [
-            {
-                "founder": -w,
-                "version": 0,
-                "articles": "[]",
-                "sources": "[]",
-                "created_at": ctx.fetched_at,
-                "updated_at": ctx.fetched_at,
-            }
-            for w in provisional
-        ],
-    )
+    stamps = {"created_at": ctx.fetched_at, "updated_at": ctx.fetched_at, "version": 1}
+    insert_many(conn, works, [values[w] | stamps | {"founder": -w} for w in provisional])
     real: dict[int, int] = {}
     founders = [-w for w in provisional]
     for start in range(0, len(founders), 400):
@@ -98,81 +85,80 @@ def _write_members(conn: Connection, state: WorkState, real: dict[int, int]) -> 
         )
 
 
-def _best(rows: list[Any]) -> dict[str, Any]:
+def _names(conn: Connection, state: WorkState, work_ids: set[int]) -> dict[int, str]:
+    """The names of the sources of these works' members (the best values rank by them)."""
+    ids = sorted({state.members[a].source_id for w in work_ids for a in state.works.get(w, ())})
+    return dict(conn.execute(select(sources.c.id, sources.c.name).where(sources.c.id.in_(ids))).all())
+
+
+def _best(members: list[Member], names: dict[int, str]) -> dict[str, Any]:
     """A work's values from its members, whatever order they arrived in: the member with a DOI,
     then of the first source by name, then the first canonical URL, speaks for the work."""
-    ranked = sorted(rows, key=lambda r: (r.doi is None, r.source, r.url or "", r.article_id))
-    first = ranked[0]
-    dois = sorted(r.doi for r in rows if r.doi)
+
+    def rank(member: Member) -> tuple[bool, str, str, int]:
+        doi = member.keys.doi if member.keys else None
+        return (doi is None, names[member.source_id], member.url or "", member.article_id)
+
+    ranked = sorted(members, key=rank)
+    first = ranked[0].keys
+    dois = sorted(m.keys.doi for m in members if m.keys and m.keys.doi)
     return {
-        "title": first.title,
+        "title": first.title if first else None,
         "doi": dois[0] if dois else None,
-        "year": first.year,
-        "first_author": first.first_author,
-        "articles": to_json(sorted(r.article_id for r in rows)),
-        "sources": to_json(sorted({r.source for r in rows})),
+        "year": first.year if first else None,
+        "first_author": first.first_author if first else None,
+        "articles": to_json(sorted(m.article_id for m in members)),
+        "sources": to_json(sorted({names[m.source_id] for m in members})),
     }
 
 
-def _feed_op(old_articles: str, values: dict[str, Any], *, moved: bool) -> str | None:
-    """The feed entry a refreshed work gets: only a change of membership is one (a new work of
-    one new article is reported by the article's own entry; one an article left another work
-    for is a change of membership)."""
-    if values["articles"] == old_articles:
-        return None
-    if old_articles == "[]":
-        return "create" if moved or len(orjson.loads(values["articles"])) > 1 else None
-    return "update"
-
-
-def refresh_works(
-    conn: Connection, ctx: RunContext, work_ids: Iterable[int], moved: frozenset[int] = frozenset()
-) -> None:
-    """Recompute the best values of works; a change of membership bumps the version and is
-    noted in the feed; a work left without members is deleted (a ``delete`` entry)."""
-    ids = sorted(set(work_ids))
+def _refresh(
+    conn: Connection, ctx: RunContext, state: WorkState, values: dict[int, dict[str, Any]], ids: list[int]
+) -> list[dict[str, Any]]:
+    """Update (or delete, when emptied) stored works; their feed entries.  A change of
+    membership bumps the version and is an entry; other values change quietly (the
+    articles' own entries tell of them)."""
     feed: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
     for start in range(0, len(ids), 400):
         chunk = ids[start : start + 400]
-        members: dict[int, list[Any]] = {}
-        rows = conn.execute(
-            select(work_members, sources.c.name.label("source"))
-            .join(sources, sources.c.id == work_members.c.source_id)
-            .where(work_members.c.work_id.in_(chunk))
+        stored = conn.execute(
+            select(works.c.id, works.c.version, works.c.articles).where(works.c.id.in_(chunk))
         )
-        for row in rows:
-            members.setdefault(row.work_id, []).append(row)
-        stored = {
-            row.id: row
-            for row in conn.execute(
-                select(works.c.id, works.c.version, works.c.articles).where(works.c.id.in_(chunk))
-            )
-        }
-        updates = []
-        for work_id in (w for w in chunk if w in stored):
-            old = stored[work_id]
-            if work_id not in members:
+        for work_id, version, articles in stored:
+            if work_id not in values:
                 conn.execute(delete(works).where(works.c.id == work_id))
-                feed.append(change_row(ctx, "work", work_id, old.version + 1, "delete"))
+                feed.append(change_row(ctx, "work", work_id, version + 1, "delete"))
                 continue
-            values = _best(members[work_id])
-            op = _feed_op(old.articles, values, moved=work_id in moved)
-            values["version"] = old.version + 1 if op or old.version == 0 else old.version
-            if op:
-                feed.append(change_row(ctx, "work", work_id, values["version"], op))
-            updates.append({f"v_{k}": v for k, v in values.items()} | {"b_id": work_id})
-        if updates:
-            columns: dict[str, Any] = {name[2:]: bindparam(name) for name in updates[0] if name != "b_id"}
-            columns["updated_at"] = ctx.fetched_at
-            conn.execute(update(works).where(works.c.id == bindparam("b_id")).values(columns), updates)
-    write_changes(conn, feed)
+            moved = values[work_id]["articles"] != articles  # a change of membership
+            new_version = version + 1 if moved else version
+            if moved:
+                feed.append(change_row(ctx, "work", work_id, new_version, "update"))
+            row = values[work_id] | {"version": new_version, "updated_at": ctx.fetched_at}
+            updates.append({f"v_{k}": v for k, v in row.items()} | {"b_id": work_id})
+    if updates:
+        columns: dict[str, Any] = {name[2:]: bindparam(name) for name in updates[0] if name != "b_id"}
+        conn.execute(update(works).where(works.c.id == bindparam("b_id")).values(columns), updates)
+    return feed
 
 
 def write_state(conn: Connection, ctx: RunContext, state: WorkState) -> None:
-    """Write one page's clustering."""
+    """Write one page's clustering: new works with their values, member rows, the stored works
+    that changed, and the feed entries (a new work of one new article has none: the article's
+    own entry tells of it)."""
     if not state.dirty and not state.touched:
         return
-    real = _create_works(conn, ctx, state)
+    changed = state.touched | state.emptied
+    names = _names(conn, state, changed)
+    values = {
+        w: _best([state.members[a] for a in state.works[w]], names) for w in changed if state.works.get(w)
+    }
+    real = _create_works(conn, ctx, state, values)
+    feed = [
+        change_row(ctx, "work", real[w], 1, "create")
+        for w in sorted(real)
+        if len(state.works[w]) > 1 or w in state.moved_into
+    ]
     _write_members(conn, state, real)
-    changed = {real.get(w, w) for w in state.touched | state.emptied if w > 0 or w in real}
-    refresh_works(conn, ctx, changed, frozenset(real.get(w, w) for w in state.moved_into))
+    feed += _refresh(conn, ctx, state, values, sorted(w for w in changed if w > 0))
+    write_changes(conn, feed)

@@ -74,9 +74,10 @@ def cluster_records(conn: Connection, ctx: RunContext, records: dict[int, dict[s
         return
     keys = [match_keys(aid, ctx.source_id, records[aid]) for aid in sorted(records)]
     state = load_state(conn, keys)
+    stored = {aid for aid in records if aid in state.members}
     for article_keys in keys:
         place(state, article_keys, records[article_keys.article_id].get("url"))
-    write_problems(conn, ctx, records, state.problems)
+    write_problems(conn, ctx, records, state.problems, stored)
     write_state(conn, ctx, state)
 
 

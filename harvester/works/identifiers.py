@@ -11,6 +11,7 @@ ISO 3297 mod 11; ORCID: ISO 7064 MOD 11-2), not ours.  Pure functions: no I/O.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -53,6 +54,7 @@ def check_doi(raw: str | None) -> Checked:
     return Checked(text)
 
 
+@lru_cache(maxsize=4096)  # every record of a journal repeats its ISSNs
 def check_issn(raw: str | None) -> Checked:
     """The ISSN in ``raw`` as "NNNN-NNNC", its check digit verified."""
     text = (raw or "").strip()

@@ -45,9 +45,10 @@ def title_key(title: str | None) -> str:
     """A title with case, accents, punctuation and spacing normalised away ("" for none)."""
     if not title:
         return ""
-    decomposed = unicodedata.normalize("NFKD", title)
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(_NON_WORD.sub(" ", bare.casefold()).split())
+    if not title.isascii():  # accents off: "Élites" is "elites"
+        decomposed = unicodedata.normalize("NFKD", title)
+        title = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(_NON_WORD.sub(" ", title.casefold()).split())
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,177 @@
+"""The cost of works: ingest with clustering against the same ingest without it.
+
+Builds oai_dc-shaped records in memory (titles, two authors, DOI, issue, ISSN, an abstract)
+and writes them page by page (100 records, one transaction each, as a harvest does) with
+``store.ingest.ingest_records`` into SQLite, in two situations:
+
+  (1) an empty store, ``--records`` records (default 20,000) of one source;
+  (2) a store already holding ``--existing`` records (default 200,000) of another source,
+      then the same ``--records`` new ones, half of them twins of stored articles (their DOI,
+      or no DOI and the same title, year and first author), so clustering links as it goes.
+
+Each situation is timed twice in the same run, on copies of the same starting file: (a)
+baseline, the store's ingest with the works hook replaced by a no-op; (b) the ingest as
+shipped (identifiers checked, works clustered, problems listed).  Best of ``--repeat``
+rounds; prints seconds, records/s and the ratio (b)/(a) (target: at most 1.15).
+
+    python bench/works.py [--records 20000] [--existing 200000] [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harvester.config import SourceSettings
+from harvester.model import Article, Author, IssueRef, OaiRecord, RecordHeader
+from harvester.store import Store, articles
+from harvester.store.feed import RunContext
+from harvester.store.ingest import ingest_records
+from harvester.store.runs import ensure_source
+
+_SENTENCE = (
+    "river memory trade famine empire coast language music land water city labour debt ritual "
+    "border archive colonial monsoon grammar poetry village market railway forest law courts"
+)
+WORDS = tuple(_SENTENCE.split(" "))
+PAGE = 100
+
+
+def _article(rng: random.Random, n: int, prefix: str, *, twin_of: int | None = None) -> Article:
+    """Article ``n`` (or a twin of stored article ``twin_of``: same title, year, first author)."""
+    seed = twin_of if twin_of is not None else n
+    local = random.Random(seed)
+    title = " ".join(local.choice(WORDS) for _ in range(7)).capitalize() + f" {seed}"
+    year = 1990 + seed % 35
+    doi = (
+        None if twin_of is not None and seed % 2 else f"10.5555/{prefix if twin_of is None else 'old'}.{seed}"
+    )
+    return Article(
+        title=title.upper() if twin_of is not None else title,
+        titles={"en": title},
+        authors=(
+            Author(name=f"Amina Family{seed}", given="Amina", family=f"Family{seed}"),
+            Author(name="Ravi Menon", given="Ravi", family="Menon"),
+        ),
+        abstract=" ".join(rng.choice(WORDS) for _ in range(150)),
+        published=f"{year}-03-01",
+        doi=doi,
+        url=f"https://{prefix}.example.org/index.php/j/article/view/{n}",
+        ojs_id=n,
+        issue=IssueRef(journal_title="Journal", volume=str(year - 1989), number="1", year=year),
+        issns=("0317-8471",),
+        keywords=("history", "south asia"),
+    )
+
+
+def _pages(prefix: str, count: int, *, twins: int = 0) -> Iterator[list[OaiRecord]]:
+    """Pages of ``count`` records; with ``twins`` > 0, every second record is a twin of one of
+    the first ``twins`` articles of the ``old`` source."""
+    rng = random.Random(7)
+    page: list[OaiRecord] = []
+    for n in range(1, count + 1):
+        twin = rng.randrange(1, twins + 1) if twins and n % 2 else None
+        header = RecordHeader(f"oai:{prefix}.example.org:article/{n}", "2024-05-01T00:00:00Z", ("j:ART",))
+        page.append(OaiRecord(header, _article(rng, n, prefix, twin_of=twin)))
+        if len(page) == PAGE:
+            yield page
+            page = []
+    if page:
+        yield page
+
+
+def _ingest(url: str, name: str, pages: Iterable[list[OaiRecord]]) -> float:
+    """Seconds to write every page, one transaction each (building the pages is not timed
+    when they come as a list)."""
+    store = Store(url)
+    with store.write() as conn:
+        ids = ensure_source(
+            conn, SourceSettings(name=name, url=f"https://{name}.example.org/index.php/j"), _now()
+        )
+    started = time.perf_counter()
+    for page in pages:
+        with store.write() as conn:
+            ingest_records(conn, RunContext(ids.source_id, ids.journal_id, None, _now()), page)
+    elapsed = time.perf_counter() - started
+    store.close()
+    return elapsed
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _without_works() -> Callable[[], None]:
+    """Replace the works hook by a no-op; returns the function that puts it back."""
+    hook = articles.cluster_page
+
+    def nothing(*_: Any) -> None:
+        return None
+
+    articles.cluster_page = nothing  # type: ignore[assignment]
+
+    def restore() -> None:
+        articles.cluster_page = hook
+
+    return restore
+
+
+def _measure(start: Path | None, work: Path, records: int, twins: int, repeat: int) -> tuple[float, float]:
+    """Best seconds (baseline, with works) for ``records`` new records onto a copy of ``start``."""
+    best = [float("inf"), float("inf")]
+    pages = list(_pages("new", records, twins=twins))
+    for _ in range(repeat):
+        for variant in (0, 1):
+            target = work / f"v{variant}.db"
+            target.unlink(missing_ok=True)
+            if start is not None:
+                shutil.copyfile(start, target)
+            restore = _without_works() if variant == 0 else None
+            try:
+                seconds = _ingest(f"sqlite:///{target}", "new", pages)
+            finally:
+                if restore:
+                    restore()
+            best[variant] = min(best[variant], seconds)
+    return best[0], best[1]
+
+
+def _report(label: str, records: int, baseline: float, with_works: float) -> None:
+    print(
+        f"{label}: baseline {baseline:.2f} s ({records / baseline:,.0f} records/s), "
+        f"with works {with_works:.2f} s ({records / with_works:,.0f} records/s), "
+        f"ratio {with_works / baseline:.3f} (target <= 1.15)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--existing", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        baseline, with_works = _measure(None, work, args.records, 0, args.repeat)
+        _report(f"empty store, {args.records:,} records", args.records, baseline, with_works)
+        start = work / "existing.db"
+        print(f"filling a store with {args.existing:,} records (works on) ...", flush=True)
+        _ingest(f"sqlite:///{start}", "old", _pages("old", args.existing))
+        baseline, with_works = _measure(start, work, args.records, args.existing, args.repeat)
+        _report(
+            f"store holding {args.existing:,}, {args.records:,} more (half twins)",
+            args.records,
+            baseline,
+            with_works,
+        )
+
+
+if __name__ == "__main__":
+    main()
