@@ -94,8 +94,6 @@ _COLUMNS = (
     work_members.c.evidence,
 )
 _BY_ARTICLE = select(*_COLUMNS).where(work_members.c.article_id.in_(bindparam("ids", expanding=True)))
-_BY_DOI = select(*_COLUMNS).where(work_members.c.doi.in_(bindparam("values", expanding=True)))
-_BY_BLOCK = select(*_COLUMNS).where(work_members.c.block.in_(bindparam("values", expanding=True)))
 _BY_WORK = select(*_COLUMNS).where(work_members.c.work_id.in_(bindparam("ids", expanding=True)))
 
 
@@ -144,21 +142,46 @@ def _load_overrides(conn: Connection, state: WorkState, ids: list[int]) -> set[i
     return partners
 
 
+_NEAR = select(*_COLUMNS).where(
+    or_(
+        work_members.c.article_id.in_(bindparam("ids", expanding=True)),
+        work_members.c.doi.in_(bindparam("dois", expanding=True)),
+        work_members.c.block.in_(bindparam("blocks", expanding=True)),
+    )
+)
+
+
+def _add_near(conn: Connection, state: WorkState, keys: list[MatchKeys]) -> None:
+    """The page's articles' own rows and the rows sharing a DOI or a title block with them:
+    one statement per 400 articles (each OR branch uses its own index)."""
+    for start in range(0, len(keys), 400):
+        chunk = keys[start : start + 400]
+        params = {
+            "ids": [k.article_id for k in chunk],
+            "dois": sorted({k.doi for k in chunk if k.doi}),
+            "blocks": sorted({k.block for k in chunk if k.block}),
+        }
+        for row in conn.execute(_NEAR, params):
+            if row.article_id not in state.members:
+                member = _member(row)
+                state.index(member)
+                state.works.setdefault(member.work, set()).add(member.article_id)
+
+
 def load_state(conn: Connection, keys: list[MatchKeys]) -> WorkState:
     """The members the page's articles may meet, their works whole, and the overrides naming
-    any of them (with the merge partners and their works)."""
+    any of them (with the merge partners and their works).  A page of new articles that meet
+    nobody costs one statement."""
     state = WorkState()
-    ids = [k.article_id for k in keys]
-    _add_rows(conn, state, _BY_ARTICLE, "ids", ids)
-    _add_rows(conn, state, _BY_DOI, "values", (k.doi for k in keys if k.doi))
-    _add_rows(conn, state, _BY_BLOCK, "values", (k.block for k in keys if k.block))
+    _add_near(conn, state, keys)
+    if not state.members:
+        return state  # overrides name stored members only
     _add_rows(conn, state, _BY_WORK, "ids", {m.work for m in state.members.values()})
-    partners = _load_overrides(conn, state, [*ids, *state.members])
+    partners = _load_overrides(conn, state, list(state.members))
     if partners - state.members.keys():
         _add_rows(conn, state, _BY_ARTICLE, "ids", partners)
-        _add_rows(
-            conn, state, _BY_WORK, "ids", {state.members[p].work for p in partners if p in state.members}
-        )
+        works = {state.members[p].work for p in partners if p in state.members}
+        _add_rows(conn, state, _BY_WORK, "ids", works)
     return state
 
 

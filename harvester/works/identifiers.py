@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from typing import NamedTuple
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote
 
 from stdnum import issn as stdnum_issn
 from stdnum.exceptions import InvalidChecksum, ValidationError
@@ -101,12 +101,17 @@ def canonical_url(url: str) -> str:
     ``url()``: ``$pathInfoArray[] = $this->_getLocaleForUrl(…)`` when
     ``count($contextLocales) > 1``), while a one-locale journal's URLs have none.
     """
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
-    segments = [segment for segment in parts.path.split("/") if segment and segment != "index.php"]
-    if len(segments) >= 3 and _LOCALE.match(segments[1]) and segments[2] in _PAGES:
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep:
+        rest = scheme
+    netloc, _, tail = rest.partition("/")
+    path, _, query = tail.partition("?")
+    path = path.partition("#")[0]
+    query = query.partition("#")[0]
+    host = netloc.rpartition("@")[2].lower()
+    if host.endswith((":80", ":443")):
+        host = host.rpartition(":")[0]
+    segments = [segment for segment in path.split("/") if segment and segment != "index.php"]
+    if len(segments) >= 3 and segments[2] in _PAGES and _LOCALE.match(segments[1]):
         del segments[1]
-    path = "/" + "/".join(segments) if segments else ""
-    return urlunsplit(("https", host, path, parts.query, ""))
+    return f"https://{host}/{'/'.join(segments)}".rstrip("/") + (f"?{query}" if query else "")
