@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, insert, or_, select
+from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from ..errors import NotFoundError, PermanentError
 from .feed import RunContext
@@ -87,6 +87,12 @@ def merge_articles(conn: Connection, article_id: int, other_id: int, now: dateti
         insert(work_overrides).values(kind="merge", article_id=article_id, other_id=other_id, created_at=now)
     )
     _apply(conn, article_id, now)
+    # Both rows say so: clustering reads the overrides of the articles whose rule names one.
+    conn.execute(
+        update(work_members)
+        .where(work_members.c.article_id == other_id)
+        .values(rule="merge", evidence=f"merged with article {article_id} by hand")
+    )
 
 
 def show_work(conn: Connection, work_id: int) -> dict[str, Any]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 import orjson
 from sqlalchemy import Connection, bindparam, or_, select
@@ -103,13 +105,15 @@ def _chunks(values: Iterable[object]) -> Iterable[list[object]]:
         yield ordered[start : start + 400]
 
 
-def _member(row: object) -> Member:
-    r = row._mapping  # type: ignore[attr-defined]
-    keys = MatchKeys(
-        r["article_id"], r["source_id"], r["doi"], r["block"], frozenset(orjson.loads(r["issns"])),
-        r["title"], r["year"], r["first_author"],
-    )  # fmt: skip
-    return Member(r["article_id"], r["source_id"], r["work_id"], keys, r["url"], r["rule"], r["evidence"])
+@lru_cache(maxsize=4096)  # the ISSNs of one journal, repeated by every one of its articles
+def _issns(text: str) -> frozenset[str]:
+    return frozenset(orjson.loads(text))
+
+
+def _member(row: Any) -> Member:
+    aid, work, source, doi, block, issns, title, year, author, url, rule, evidence = row
+    keys = MatchKeys(aid, source, doi, block, _issns(issns), title, year, author)
+    return Member(aid, source, work, keys, url, rule, evidence)
 
 
 def _add_rows(
@@ -168,7 +172,10 @@ def _add_near(conn: Connection, state: WorkState, keys: list[MatchKeys]) -> None
                 state.works.setdefault(member.work, set()).add(member.article_id)
 
 
-def load_state(conn: Connection, keys: list[MatchKeys]) -> WorkState:
+_OVERRIDDEN = frozenset({"split", "merge"})
+
+
+def load_state(conn: Connection, keys: list[MatchKeys], *, overrides: bool = False) -> WorkState:
     """The members the page's articles may meet, their works whole, and the overrides naming
     any of them (with the merge partners and their works).  A page of new articles that meet
     nobody costs one statement."""
@@ -177,6 +184,10 @@ def load_state(conn: Connection, keys: list[MatchKeys]) -> WorkState:
     if not state.members:
         return state  # overrides name stored members only
     _add_rows(conn, state, _BY_WORK, "ids", {m.work for m in state.members.values()})
+    # An override marks its articles' rows (rule "split" or "merge"): without one in sight,
+    # there is no override to read.
+    if not overrides and not any(m.rule in _OVERRIDDEN for m in state.members.values()):
+        return state
     partners = _load_overrides(conn, state, list(state.members))
     if partners - state.members.keys():
         _add_rows(conn, state, _BY_ARTICLE, "ids", partners)
@@ -189,4 +200,4 @@ def load_article_state(conn: Connection, article_id: int) -> WorkState:
     """What placing one stored member again needs (``work_overrides``), from its stored keys."""
     row = conn.execute(_BY_ARTICLE, {"ids": [article_id]}).first()
     keys = _member(row).keys if row is not None else None
-    return load_state(conn, [keys] if keys is not None else [])
+    return load_state(conn, [keys] if keys is not None else [], overrides=True)

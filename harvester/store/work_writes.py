@@ -3,9 +3,10 @@ change-feed entry per changed work (``create``, ``update`` or ``delete``)."""
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 
 from ..model import to_json
 from .bulk import insert_many
@@ -19,18 +20,25 @@ __all__ = ["write_state"]
 def _create_works(
     conn: Connection, ctx: RunContext, state: WorkState, values: dict[int, dict[str, Any]]
 ) -> dict[int, int]:
-    """Insert the works this page founded, their values known; provisional id -> real id.
-    One multi-row INSERT … RETURNING (SQLite 3.35+, PostgreSQL) that names each row's founder,
-    so the order rows come back in does not matter."""
+    """Insert the works this page founded, their values known; provisional id -> real id (read
+    back by founder: one executemany and one SELECT cost less than INSERT … RETURNING, which
+    SQLAlchemy runs row by row to keep the parameters' order)."""
     provisional = sorted((w for w in values if w < 0), reverse=True)
     if not provisional:
         return {}
     stamps = {"created_at": ctx.fetched_at, "updated_at": ctx.fetched_at, "version": 1}
-    rows = [values[w] | stamps | {"founder": -w} for w in provisional]
-    returned = conn.execute(
-        insert(works).returning(works.c.founder, works.c.id, sort_by_parameter_order=True), rows
-    )
-    return {-founder: work_id for founder, work_id in returned}
+    insert_many(conn, works, [values[w] | stamps | {"founder": -w} for w in provisional])
+    real: dict[int, int] = {}
+    founders = [-w for w in provisional]
+    for start in range(0, len(founders), 400):
+        for founder, work_id in conn.execute(_BY_FOUNDER, {"founders": founders[start : start + 400]}):
+            real[-founder] = max(work_id, real.get(-founder, 0))  # the newest, if it founded one before
+    return real
+
+
+_BY_FOUNDER = select(works.c.founder, works.c.id).where(
+    works.c.founder.in_(bindparam("founders", expanding=True))
+)
 
 
 def _row(member: Member, work_id: int) -> dict[str, Any]:
@@ -82,19 +90,21 @@ def _write_members(conn: Connection, state: WorkState, real: dict[int, int]) -> 
         )
 
 
-# A source's name never changes (a renamed source in the config is a new source row).
-_SOURCE_NAMES: dict[tuple[str, int], str] = {}
+# A source's name never changes (a renamed source in the config is a new source row): each
+# engine (one database) keeps the names it has read.
+_SOURCE_NAMES: weakref.WeakKeyDictionary[Engine, dict[int, str]] = weakref.WeakKeyDictionary()
 
 
 def _names(conn: Connection, state: WorkState, work_ids: set[int]) -> dict[int, str]:
     """The names of the sources of these works' members (the best values rank by them)."""
     ids = {state.members[a].source_id for w in work_ids for a in state.works.get(w, ())}
-    where = str(conn.engine.url)
-    missing = sorted(i for i in ids if (where, i) not in _SOURCE_NAMES)
+    known = _SOURCE_NAMES.setdefault(conn.engine, {})
+    missing = sorted(ids - known.keys())
     if missing:
-        rows = conn.execute(select(sources.c.id, sources.c.name).where(sources.c.id.in_(missing)))
-        _SOURCE_NAMES.update(((where, source_id), name) for source_id, name in rows)
-    return {i: _SOURCE_NAMES[where, i] for i in ids}
+        known.update(
+            conn.execute(select(sources.c.id, sources.c.name).where(sources.c.id.in_(missing))).all()
+        )
+    return {i: known[i] for i in ids}
 
 
 def _best(members: list[Member], names: dict[int, str]) -> dict[str, Any]:
