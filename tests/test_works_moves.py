@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from configs import write_config
+from oai_served import Served
 from ojs_site import OjsSite
 from test_cli import harvester
 from test_works import _harvest, _harvest_all, _rows, _works_by_source, hosts
@@ -129,3 +130,21 @@ def test_export_carries_the_work_and_writes_works(
     assert len(works) == 9
     assert all(work["sources"] == ["new", "old"] and work["live"] for work in works)
     assert {a["work_id"] for a in articles} == {w["work_id"] for w in works}
+
+
+def test_citations_and_the_oai_provider_carry_the_work(
+    store: Store, hosts: tuple[OjsSite, OjsSite], tmp_path: Path
+) -> None:
+    _harvest_all(store, hosts, ("old", "new"))
+    config = _config(tmp_path, hosts)
+    work_of = dict(_rows(store, "SELECT article_id, work_id FROM current_articles"))
+    items = json.loads(harvester("export", "--format", "csl-json", config=config, db=store.url).stdout)
+    assert len(items) == 18
+    assert {item["note"] for item in items} == {f"ojs-harvester work {w}" for w in work_of.values()}
+    ris = harvester("export", "--format", "ris", config=config, db=store.url).stdout
+    assert ris.count("M1  - ojs-harvester work ") == 18
+    with Served(config, store.url, tmp_path / "serve.log") as served:
+        root = served.get("verb=ListRecords&metadataPrefix=oai_dc")
+        relations = [e.text for e in root.iter("{http://purl.org/dc/elements/1.1/}relation")]
+    assert relations
+    assert set(relations) <= {f"urn:ojs-harvester:work:{w}" for w in work_of.values()}
