@@ -16,7 +16,7 @@ import re
 from typing import NamedTuple
 from urllib.parse import unquote
 
-from .works.identifiers import check_doi
+from .works.identifiers import check_doi, check_orcid
 
 __all__ = [
     "CreatorName",
@@ -36,11 +36,6 @@ _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0
 # A DOI inside running text (a reference): resolver URL, "doi:" or bare, up to whitespace.
 _DOI_IN_TEXT_RE = re.compile(
     r"(?:doi:\s*|(?:https?://)?(?:www\.|dx\.)?doi\.org/)?(10\.\d{4,9}(?:\.\d+)*/\S+)", re.IGNORECASE
-)
-_ORCID_RE = re.compile(
-    r"^(?:(?:https?://)?(?:www\.|sandbox\.)?orcid\.org/|orcid:\s*)?"
-    r"(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])/?$",
-    re.IGNORECASE,
 )
 # Journal managers type ISSNs with hyphens, without, or with a Unicode dash.
 _ISSN_RE = re.compile(r"^(?:issn:?\s*)?(\d{4})\s*[-‐‑–]?\s*(\d{3}[\dX])$", re.IGNORECASE)
@@ -152,22 +147,14 @@ def normalize_orcid(s: str | None) -> str | None:
     """The bare ORCID iD "0000-0000-0000-000X" in ``s``, or None when it is not one.
 
     Accepts the https://orcid.org/ URL that OJS 3 stores, bare iDs with or without hyphens.
-    The ISO 7064 MOD 11-2 check digit is verified: ORCID iDs are issued by machine, so a
-    wrong one is a broken value, not an alternative spelling.
+    The ISO 7064 MOD 11-2 check digit is verified (``works.identifiers.check_orcid``,
+    python-stdnum): ORCID iDs are issued by machine, so a wrong one is a broken value, not an
+    alternative spelling.  Records keep the bare form; ``check_orcid`` gives the URL form.
     """
     if not s:
         return None
-    match = _ORCID_RE.match(s.strip())
-    if match is None:
-        return None
-    digits = "".join(match.groups()).upper()
-    total = 0
-    for char in digits[:-1]:
-        total = (total + int(char)) * 2
-    check = (12 - total % 11) % 11
-    if digits[-1] != ("X" if check == 10 else str(check)):
-        return None
-    return "-".join(match.groups()).upper()
+    url = check_orcid(s).value
+    return url.rsplit("/", 1)[1] if url else None
 
 
 def normalize_issn(s: str | None) -> str | None:

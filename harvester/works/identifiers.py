@@ -70,13 +70,13 @@ def check_issn(raw: str | None) -> Checked:
     return Checked(stdnum_issn.format(compact).upper())
 
 
-_ORCID_HOST = re.compile(r"^(?:https?://)?(?:www\.|sandbox\.)?orcid\.org/", re.IGNORECASE)
+_ORCID_HOST = re.compile(r"^(?:(?:https?://)?(?:www\.|sandbox\.)?orcid\.org/|orcid:)", re.IGNORECASE)
 
 
 def check_orcid(raw: str | None) -> Checked:
     """The ORCID iD in ``raw`` in its URL form ``https://orcid.org/0000-0000-0000-000X``,
     its ISO 7064 MOD 11-2 check digit verified."""
-    text = _ORCID_HOST.sub("", (raw or "").strip(), count=1)
+    text = _ORCID_HOST.sub("", (raw or "").strip(), count=1).rstrip("/")
     digits = "".join(text.replace("-", "").split()).upper()
     if len(digits) != 16 or not digits[:15].isdigit() or not (digits[15].isdigit() or digits[15] == "X"):
         return Checked(None, "not an ORCID iD (16 digits)")
