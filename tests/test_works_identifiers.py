@@ -186,3 +186,19 @@ def test_bad_identifiers_are_listed_and_never_merge(store: Store, bad_hosts: tup
     joined = [w for w in works.values() if set(w) == {"bad", "twin"}]
     assert joined == [{"bad": ids["Shared DOI, second"], "twin": joined[0]["twin"]}]
     assert len(works) == 8
+
+
+def test_problems_are_listed_anew_with_each_version(store: Store, bad_hosts: tuple[OjsSite, OjsSite]) -> None:
+    one, _ = bad_hosts
+    assert _harvest(store, one, "bad", "bad").status == "ok"
+    one.edit("bad", 4, abstract="Corrected abstract: a new version, the same shared DOI.")
+    one.edit("bad", 5, doi="10.5555/bad.5")  # the journal fixed its two-DOI value
+    assert _harvest(store, one, "bad", "bad", kind="backfill").status == "ok"
+    ids = dict(_rows(store, "SELECT title, article_id FROM current_articles WHERE source = 'bad'"))
+    problems = _rows(store, "SELECT article_id, kind, reason FROM identifier_problems WHERE kind = 'doi'")
+    assert (
+        ids["Shared DOI, second"],
+        "doi",
+        f"also the DOI of article {ids['Shared DOI, first']} of the same source: not merged",
+    ) in problems
+    assert all(row.article_id != ids["Two DOIs"] for row in problems)

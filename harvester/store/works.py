@@ -96,6 +96,7 @@ def place(state: WorkState, keys: MatchKeys, url: str | None) -> None:
             member.keys, member.url = keys, canonical
             state.dirty.add(aid)
             state.touched.add(member.work)
+        _note_shared_doi(state, keys)  # its problems are listed anew with each version
         return
     if member is None:
         member = Member(aid, keys.source_id, -aid, keys, canonical, stored=False)
@@ -122,6 +123,7 @@ def _matches(state: WorkState, member: Member) -> list[tuple[int, int, str, str]
         for other in sorted(state.merges.get(aid, ()))
         if other in state.members
     ]
+    _note_shared_doi(state, keys)
     if aid in state.splits:
         return found
     near = state.by_doi.get(keys.doi or "", set()) | state.by_block.get(keys.block or "", set())
@@ -130,9 +132,6 @@ def _matches(state: WorkState, member: Member) -> list[tuple[int, int, str, str]
         if cid in state.splits or candidate.keys is None:
             continue
         if candidate.source_id == keys.source_id:
-            if keys.doi and candidate.keys.doi == keys.doi:
-                reason = f"also the DOI of article {cid} of the same source: not merged"
-                state.problems.append((aid, "doi", keys.doi, reason))
             continue
         rule = decide(keys, candidate.keys)
         if rule is not None:
@@ -145,6 +144,15 @@ def _matches(state: WorkState, member: Member) -> list[tuple[int, int, str, str]
                 )
             )
     return sorted(found)
+
+
+def _note_shared_doi(state: WorkState, keys: MatchKeys) -> None:
+    """List a DOI the article shares with another article of its own source (a journal's
+    error: the two are never merged)."""
+    for cid in sorted(state.by_doi.get(keys.doi or "", set()) - {keys.article_id}):
+        if state.members[cid].source_id == keys.source_id:
+            reason = f"also the DOI of article {cid} of the same source: not merged"
+            state.problems.append((keys.article_id, "doi", keys.doi or "", reason))
 
 
 def _priority(rule: str, keys: MatchKeys, other: MatchKeys) -> int:
