@@ -21,6 +21,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .identifiers import check_doi, check_issn
@@ -41,6 +42,7 @@ _GENERIC = frozenset(
 _NON_WORD = re.compile(r"[\W_]+")
 
 
+@lru_cache(maxsize=1024)  # a page asks for each title's key twice (match keys, problems)
 def title_key(title: str | None) -> str:
     """A title with case, accents, punctuation and spacing normalised away ("" for none)."""
     if not title:
