@@ -21,7 +21,7 @@ from .feed import RunContext
 from .schema import articles, sources, work_members, work_overrides, works
 from .work_state import load_article_state
 from .work_writes import write_state
-from .works import rejoin
+from .works import rejoin, serialise
 
 __all__ = ["WorkOverrideError", "current_works", "merge_articles", "show_work", "split_article"]
 
@@ -43,6 +43,7 @@ def _member(conn: Connection, article_id: int) -> Any:
 
 def _apply(conn: Connection, article_id: int, now: datetime) -> None:
     """Place the article again under its overrides, in its own source's name."""
+    serialise(conn)
     member = _member(conn, article_id)
     state = load_article_state(conn, article_id)
     rejoin(state, article_id)

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, select
 
 from ..works.identifiers import canonical_url
 from ..works.matching import MatchKeys, decide, match_keys
-from .feed import RunContext
+from .feed import CHANGE_FEED_LOCK, RunContext
 from .identifier_issues import write_problems
 from .schema import article_history, articles
 from .work_state import Member, WorkState, load_state
@@ -39,7 +39,7 @@ from .work_writes import write_state
 if TYPE_CHECKING:
     from .articles import PageWrites
 
-__all__ = ["cluster_page", "cluster_records", "place", "rejoin"]
+__all__ = ["cluster_page", "cluster_records", "place", "rejoin", "serialise"]
 
 
 def _records(conn: Connection, page: PageWrites) -> dict[int, dict[str, Any]]:
@@ -68,10 +68,22 @@ def cluster_page(conn: Connection, page: PageWrites) -> None:
     cluster_records(conn, page.ctx, _records(conn, page))
 
 
+def serialise(conn: Connection) -> None:
+    """Hold off other writers' clustering until this transaction commits.
+
+    SQLite's write lock does it already.  On PostgreSQL, writers of other sources must not
+    place their articles between our reads and our commit, or two twins written at once would
+    never meet: the change feed's lock (a page holds it already when it wrote feed entries)
+    serialises them until commit."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CHANGE_FEED_LOCK})")
+
+
 def cluster_records(conn: Connection, ctx: RunContext, records: dict[int, dict[str, Any]]) -> None:
     """Place articles of one source, given their current records, into works."""
     if not records:
         return
+    serialise(conn)
     keys = [match_keys(aid, ctx.source_id, records[aid]) for aid in sorted(records)]
     state = load_state(conn, keys)
     stored = {aid for aid in records if aid in state.members}

@@ -2,8 +2,8 @@
 
 Owns the pure parts: canonical identifiers (``identifiers``: DOI, ISSN, ORCID, article URL;
 check digits by python-stdnum), match keys and the pairwise decision (``matching``) and the
-``harvester works`` commands (``commands``).  It may import ``harvester.errors``,
-``harvester.normalize`` and, from ``commands`` only, ``harvester.store`` and click; the SQL
-that clusters articles into works lives in ``harvester.store.works`` (only the store imports
-SQLAlchemy and owns transactions).
+``harvester works`` commands (``commands``).  ``identifiers`` and ``matching`` import nothing
+of the harvester (the parsers use ``identifiers``, the store both); ``commands`` may import
+click and ``harvester.store``.  The SQL that clusters articles into works lives in
+``harvester.store.works`` (only the store imports SQLAlchemy and owns transactions).
 """

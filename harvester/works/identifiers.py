@@ -95,7 +95,9 @@ def canonical_url(url: str) -> str:
     """One URL per article page however the journal's links spell it.
 
     https (a journal moved from http is the same journal), lower-case host, no default port,
-    no ``index.php`` (``restful_urls`` on or off), no trailing slash, and no OJS 3.5 locale
+    no ``index.php`` (an install with ``restful_urls = On`` writes its URLs without it: ojs
+    3_4_0-8 config.TEMPLATE.inc.php, read by pkp-lib 3_5_0-1 classes/core/PKPRequest.php
+    ``isRestfulUrlsEnabled``), no trailing slash, and no OJS 3.5 locale
     segment: a journal with more than one locale puts the locale after the context path,
     ``/index.php/J/fr/article/view/7`` (pkp-lib 3_5_0-1 classes/core/PKPPageRouter.php
     ``url()``: ``$pathInfoArray[] = $this->_getLocaleForUrl(…)`` when
