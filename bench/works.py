@@ -1,20 +1,23 @@
 """The cost of works: ingest with clustering against the same ingest without it.
 
-Builds oai_dc-shaped records in memory (titles, two authors, DOI, issue, ISSN, an abstract)
-and writes them page by page (100 records, one transaction each, as a harvest does) with
-``store.ingest.ingest_records`` into SQLite, in two situations:
+Two ways in, each timed with and without works in the same run, on copies of the same
+starting SQLite file:
 
-  (1) an empty store, ``--records`` records (default 20,000) of one source;
-  (2) a store already holding ``--existing`` records (default 200,000) of another source,
-      then ``--records`` new ones of which a share ``--twins`` (default 0.1: a journal that
-      moved in among others) are twins of stored articles (their DOI, or no DOI and the same
-      title, year and first author), so clustering links as it goes.
+- store ingest: oai_dc-shaped records built in memory (titles, two authors, DOI, issue, ISSN,
+  an abstract) written page by page (100 records, one transaction each, as a harvest does)
+  with ``store.ingest.ingest_records``: the strictest view, the store's own cost only;
+- OAI backfill: ``harvest_source`` (kind ``backfill``) from the test suite's OJS-shaped server
+  in its own process: requests, strict XML parsing and the store, as a harvest really runs.
 
-Each situation is timed twice in the same run, on copies of the same starting file: (a)
-baseline, the store's ingest with the works hook replaced by a no-op; (b) the ingest as
-shipped (identifiers checked, works clustered, problems listed).  CPU seconds of this process
-(SQLite runs in it; a shared machine's other load does not count), best of ``--repeat``
-rounds; prints seconds, records/s and the ratio (b)/(a) (target: at most 1.15).
+Each in two situations: (1) an empty store and ``--records`` records (default 20,000); (2) a
+store already holding ``--existing`` records (default 200,000) of another source, then the
+same ``--records`` (for the store ingest a share ``--twins``, default 0.1, are twins of stored
+articles: their DOI, or no DOI and the same title, year and first author).
+
+(a) baseline: the ingest with the works hook replaced by a no-op; (b) the ingest as shipped
+(identifiers checked, works clustered, problems listed).  CPU seconds of this process (SQLite
+runs in it; a shared machine's other load does not count), best of ``--repeat`` rounds; prints
+seconds, records/s and the ratio (b)/(a) (target: at most 1.15).
 
     python bench/works.py [--records 20000] [--existing 200000] [--twins 0.1] [--repeat 2]
 """
@@ -24,6 +27,8 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -31,8 +36,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harvester.config import SourceSettings
+from harvester.config import DatabaseSettings, HttpSettings, Settings, SourceSettings
+from harvester.job import HarvestRequest
 from harvester.model import Article, Author, IssueRef, OaiRecord, RecordHeader
+from harvester.pipeline import harvest_source
 from harvester.store import Store, articles
 from harvester.store.feed import RunContext
 from harvester.store.ingest import ingest_records
@@ -44,6 +51,7 @@ _SENTENCE = (
 )
 WORDS = tuple(_SENTENCE.split(" "))
 PAGE = 100
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _article(rng: random.Random, n: int, prefix: str, *, twin_of: int | None = None) -> Article:
@@ -125,12 +133,9 @@ def _without_works() -> Callable[[], None]:
     return restore
 
 
-def _measure(
-    start: Path | None, work: Path, records: int, twins: int, repeat: int, share: float = 0.0
-) -> tuple[float, float]:
-    """Best seconds (baseline, with works) for ``records`` new records onto a copy of ``start``."""
+def _measure(start: Path | None, work: Path, run: Callable[[str], float], repeat: int) -> tuple[float, float]:
+    """Best seconds (baseline, with works) of ``run`` onto a copy of ``start`` (or nothing)."""
     best = [float("inf"), float("inf")]
-    pages = list(_pages("new", records, twins=twins, share=share))
     for _ in range(repeat):
         for variant in (0, 1):
             target = work / f"v{variant}.db"
@@ -139,12 +144,57 @@ def _measure(
                 shutil.copyfile(start, target)
             restore = _without_works() if variant == 0 else None
             try:
-                seconds = _ingest(f"sqlite:///{target}", "new", pages)
+                seconds = run(f"sqlite:///{target}")
             finally:
                 if restore:
                     restore()
             best[variant] = min(best[variant], seconds)
     return best[0], best[1]
+
+
+def _pages_run(records: int, twins: int = 0, share: float = 0.0) -> Callable[[str], float]:
+    """Ingest of prepared pages (building them is not timed)."""
+    pages = list(_pages("new", records, twins=twins, share=share))
+    return lambda url: _ingest(url, "new", pages)
+
+
+def _oai_run(journal_url: str) -> Callable[[str], float]:
+    """A whole ``backfill`` over OAI-PMH from the loopback server: requests, strict XML
+    parsing, the store; the server runs in its own process, so only the harvester's CPU counts."""
+
+    def run(url: str) -> float:
+        settings = Settings(
+            database=DatabaseSettings(url=url), http=HttpSettings(requests_per_second=1000, max_retries=0)
+        )
+        store = Store(url)
+        started = time.process_time()
+        result = harvest_source(
+            SourceSettings(name="new", url=journal_url, strategy="oai"),  # type: ignore[arg-type]
+            settings,
+            store,
+            HarvestRequest("backfill"),
+        )
+        elapsed = time.process_time() - started
+        store.close()
+        if result.status != "ok":
+            sys.exit(f"bench: the harvest failed: {result.error}")
+        return elapsed
+
+    return run
+
+
+def _start_server(records: int) -> tuple[subprocess.Popen[str], str]:
+    """The test suite's OJS-shaped server with one journal of ``records`` articles."""
+    command = [sys.executable, str(ROOT / "tests" / "ojs_site.py"), "--journals", "1"]
+    server = subprocess.Popen(
+        [*command, "--articles", str(records), "--page-size", "100"], stdout=subprocess.PIPE, text=True
+    )
+    assert server.stdout is not None
+    line = server.stdout.readline().strip()
+    if not line.startswith("READY "):
+        server.kill()
+        sys.exit(f"bench: the OAI server did not start: {line!r}")
+    return server, line.removeprefix("READY ") + "/index.php/jsas"
 
 
 def _report(label: str, records: int, baseline: float, with_works: float) -> None:
@@ -162,20 +212,31 @@ def main() -> None:
     parser.add_argument("--twins", type=float, default=0.1, help="share of new records that are twins")
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        baseline, with_works = _measure(None, work, args.records, 0, args.repeat)
-        _report(f"empty store, {args.records:,} records", args.records, baseline, with_works)
-        start = work / "existing.db"
-        print(f"filling a store with {args.existing:,} records (works on) ...", flush=True)
-        _ingest(f"sqlite:///{start}", "old", _pages("old", args.existing))
-        baseline, with_works = _measure(start, work, args.records, args.existing, args.repeat, args.twins)
+    server, journal_url = _start_server(args.records)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            _compare(Path(tmp), args, journal_url)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def _compare(work: Path, args: argparse.Namespace, journal_url: str) -> None:
+    records, existing = args.records, args.existing
+    for label, run in (("store ingest", _pages_run(records)), ("OAI backfill", _oai_run(journal_url))):
         _report(
-            f"store holding {args.existing:,}, {args.records:,} more ({args.twins:.0%} twins)",
-            args.records,
-            baseline,
-            with_works,
+            f"{label}, empty store, {records:,} records", records, *_measure(None, work, run, args.repeat)
         )
+    start = work / "existing.db"
+    print(f"filling a store with {existing:,} records (works on) ...", flush=True)
+    _ingest(f"sqlite:///{start}", "old", _pages("old", existing))
+    runs = (
+        (f"store ingest, {args.twins:.0%} twins", _pages_run(records, existing, args.twins)),
+        ("OAI backfill", _oai_run(journal_url)),
+    )
+    for label, run in runs:
+        baseline, with_works = _measure(start, work, run, args.repeat)
+        _report(f"{label}, store holding {existing:,}, {records:,} more", records, baseline, with_works)
 
 
 if __name__ == "__main__":
