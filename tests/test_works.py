@@ -169,3 +169,18 @@ def test_best_values_do_not_depend_on_harvest_order(store: Store, hosts: tuple[O
     # the DOI and re-capitalised the title.
     assert rivers[0] == "Rivers Of The Indus Plain"
     assert rivers[4] == '["new","old"]'
+
+
+@pytest.mark.parametrize(("old_strategy", "new_strategy"), [("oai+html", "html"), ("html", "oai+html")])
+def test_twins_read_from_pages_are_one_work_too(
+    store: Store, hosts: tuple[OjsSite, OjsSite], old_strategy: str, new_strategy: str
+) -> None:
+    """The page ingest places its articles as the OAI ingest does, and an article's page
+    completing the OAI version of the same run (an amended version) is placed again."""
+    first, second = hosts
+    for name, site, strategy in (("old", first, old_strategy), ("new", second, new_strategy)):
+        source = SourceSettings(name=name, url=site.journal_url("jsas"), strategy=strategy)  # type: ignore[arg-type]
+        assert harvest_source(source, make_settings(store.url), store, HarvestRequest()).status == "ok"
+    works = _works_by_source(store)
+    assert sum(1 for w in works.values() if set(w) == {"old", "new"}) == 9
+    assert len(works) == 9
