@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, or_, select
+from sqlalchemy import Connection, and_, bindparam, or_, select
 
 from ..works.matching import MatchKeys
 from .schema import work_members, work_overrides
@@ -150,7 +150,11 @@ _NEAR = select(*_COLUMNS).where(
     or_(
         work_members.c.article_id.in_(bindparam("ids", expanding=True)),
         work_members.c.doi.in_(bindparam("dois", expanding=True)),
-        work_members.c.block.in_(bindparam("blocks", expanding=True)),
+        # A title block of the article's own source can never match: not loaded.
+        and_(
+            work_members.c.block.in_(bindparam("blocks", expanding=True)),
+            work_members.c.source_id != bindparam("source"),
+        ),
     )
 )
 
@@ -164,6 +168,7 @@ def _add_near(conn: Connection, state: WorkState, keys: list[MatchKeys]) -> None
             "ids": [k.article_id for k in chunk],
             "dois": sorted({k.doi for k in chunk if k.doi}),
             "blocks": sorted({k.block for k in chunk if k.block}),
+            "source": chunk[0].source_id,
         }
         for row in conn.execute(_NEAR, params):
             if row.article_id not in state.members:

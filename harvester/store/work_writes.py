@@ -4,6 +4,7 @@ change-feed entry per changed work (``create``, ``update`` or ``delete``)."""
 from __future__ import annotations
 
 import weakref
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, select, update
@@ -50,7 +51,7 @@ def _row(member: Member, work_id: int) -> dict[str, Any]:
         "source_id": member.source_id,
         "doi": keys.doi,
         "block": keys.block,
-        "issns": to_json(sorted(keys.issns)),
+        "issns": _issns_json(keys.issns),
         "title": keys.title,
         "year": keys.year,
         "first_author": keys.first_author,
@@ -107,6 +108,16 @@ def _names(conn: Connection, state: WorkState, work_ids: set[int]) -> dict[int, 
     return {i: known[i] for i in ids}
 
 
+@lru_cache(maxsize=1024)  # one journal's ISSNs, one source's name: the same text for every row
+def _issns_json(issns: frozenset[str]) -> str:
+    return to_json(sorted(issns))
+
+
+@lru_cache(maxsize=1024)
+def _names_json(names: tuple[str, ...]) -> str:
+    return to_json(names)
+
+
 def _best(members: list[Member], names: dict[int, str]) -> dict[str, Any]:
     """A work's values from its members, whatever order they arrived in: the member with a DOI,
     then of the first source by name, then the first canonical URL, speaks for the work."""
@@ -115,7 +126,7 @@ def _best(members: list[Member], names: dict[int, str]) -> dict[str, Any]:
         doi = member.keys.doi if member.keys else None
         return (doi is None, names[member.source_id], member.url or "", member.article_id)
 
-    ranked = sorted(members, key=rank)
+    ranked = sorted(members, key=rank) if len(members) > 1 else members
     first = ranked[0].keys
     dois = sorted(m.keys.doi for m in members if m.keys and m.keys.doi)
     return {
@@ -124,7 +135,7 @@ def _best(members: list[Member], names: dict[int, str]) -> dict[str, Any]:
         "year": first.year if first else None,
         "first_author": first.first_author if first else None,
         "articles": to_json(sorted(m.article_id for m in members)),
-        "sources": to_json(sorted({names[m.source_id] for m in members})),
+        "sources": _names_json(tuple(sorted({names[m.source_id] for m in members}))),
     }
 
 
