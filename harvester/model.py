@@ -123,6 +123,9 @@ class Article:
     types: tuple[str, ...] = ()
     how_to_cite: str | None = None  # the page's "How to Cite" text, as shown
     references: tuple[Reference, ...] = ()  # the cited works, in order (pages; oai_dc has none)
+    doi_published: str | None = None  # the DOI as the record wrote it, when not already canonical
+    # (kind, value as published, reason) of each identifier the parser could not take (issue 17)
+    identifier_problems: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,15 @@ class OaiRecord:
 
 # Fields added after the first release are written only when set: records that lack them
 # keep the hash they were stored with, so an upgrade writes no spurious versions.
-_ARTICLE_ADDED = ("subtitle", "how_to_cite", "subtitles", "keywords_by_language", "references")
+_ARTICLE_ADDED = (
+    "subtitle",
+    "how_to_cite",
+    "subtitles",
+    "keywords_by_language",
+    "references",
+    "doi_published",
+    "identifier_problems",
+)
 _AUTHOR_ADDED = ("bio", "given_names", "family_names", "affiliations")
 _GALLEY_ADDED = ("download_url",)
 _ISSUE_ADDED = ("url", "ojs_id")

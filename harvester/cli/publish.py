@@ -26,16 +26,22 @@ from .app import App, main
 )
 @click.option("--source", metavar="NAME", help="Only this source.")
 @click.option("--galleys", is_flag=True, help="Add each article's galleys and their mirrored files.")
+@click.option("--works", "works_only", is_flag=True, help="One JSON line per work instead (current_works).")
 @click.pass_obj
-def export(app: App, fmt: str, since: int, source: str | None, galleys: bool) -> None:
-    """Current articles to stdout."""
+def export(app: App, fmt: str, since: int, source: str | None, galleys: bool, works_only: bool) -> None:
+    """Current articles (or works) to stdout."""
     import csv
 
     from ..serve.citations import FORMATS, write_citations
     from ..store.queries import current_articles, current_galleys
+    from ..store.work_overrides import current_works
 
     settings = app.settings()
     with app.store(settings).read() as conn:
+        if works_only:
+            for work in current_works(conn, source=source):
+                click.echo(json.dumps(work, ensure_ascii=False))
+            return
         rows = current_articles(conn, since=since, source=source)
         if fmt in FORMATS:
             write_citations(fmt, rows, click.echo)

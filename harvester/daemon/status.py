@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from ..config import Settings, SourceSettings
 from ..store import Store
 from ..store.monitor import RunSummary, last_errors, recent_runs
+from ..store.work_status import work_notes
 from .scheduler import next_due
 
 __all__ = ["SourceStatus", "ago", "describe", "source_statuses"]
@@ -26,6 +27,7 @@ class SourceStatus:
     last_error: tuple[datetime, str] | None
     failing: bool
     due: datetime | None  # None: disabled, or running now
+    notes: tuple[str, ...] = ()  # works and identifier problems (``store.work_status``)
 
 
 def ago(delta: timedelta) -> str:
@@ -49,6 +51,7 @@ def source_statuses(settings: Settings, store: Store, failures: int, now: dateti
     with store.read() as conn:
         history = recent_runs(conn, failures + 1, now)  # one more: a run in progress does not count
         errors = last_errors(conn)
+        notes = work_notes(conn)
     statuses = []
     for source in settings.sources:
         runs = history.get(source.name, [])
@@ -57,7 +60,12 @@ def source_statuses(settings: Settings, store: Store, failures: int, now: dateti
             due = next_due(source, settings, runs[0].started_at if runs else None, now)
         statuses.append(
             SourceStatus(
-                source, tuple(runs), errors.get(source.name), source.enabled and _failing(runs, failures), due
+                source,
+                tuple(runs),
+                errors.get(source.name),
+                source.enabled and _failing(runs, failures),
+                due,
+                tuple(notes.get(source.name, ())),
             )
         )
     return statuses
@@ -97,4 +105,5 @@ def describe(status: SourceStatus, failures: int, now: datetime) -> list[str]:
     if status.last_error:
         at, error = status.last_error
         lines.append(f"  last error {_when(at, now)}: {error}")
+    lines += [f"  {note}" for note in status.notes]
     return lines

@@ -16,6 +16,8 @@ import re
 from typing import NamedTuple
 from urllib.parse import unquote
 
+from ..works.identifiers import check_doi, check_orcid
+
 __all__ = [
     "CreatorName",
     "clean_text",
@@ -31,18 +33,9 @@ __all__ = [
 # A complete character reference: named, decimal or hex, *with* its terminating ';'.
 _ENTITY_RE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
-_DOI_RE = re.compile(
-    r"^(?:doi:\s*|info:doi/|(?:https?://)?(?:www\.|dx\.)?doi\.org/)?(10\.\d+(?:\.\d+)*/\S+)$",
-    re.IGNORECASE,
-)
 # A DOI inside running text (a reference): resolver URL, "doi:" or bare, up to whitespace.
 _DOI_IN_TEXT_RE = re.compile(
     r"(?:doi:\s*|(?:https?://)?(?:www\.|dx\.)?doi\.org/)?(10\.\d{4,9}(?:\.\d+)*/\S+)", re.IGNORECASE
-)
-_ORCID_RE = re.compile(
-    r"^(?:(?:https?://)?(?:www\.|sandbox\.)?orcid\.org/|orcid:\s*)?"
-    r"(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])/?$",
-    re.IGNORECASE,
 )
 # Journal managers type ISSNs with hyphens, without, or with a Unicode dash.
 _ISSN_RE = re.compile(r"^(?:issn:?\s*)?(\d{4})\s*[-‐‑–]?\s*(\d{3}[\dX])$", re.IGNORECASE)
@@ -124,20 +117,12 @@ def normalize_doi(s: str | None) -> str | None:
     """The bare, lower-case DOI ("10.x/y") in ``s``, or None when ``s`` is not a DOI.
 
     Accepts the forms OJS and journals write: bare, ``doi:``-prefixed, and resolver URLs
-    (``https://doi.org/``, legacy ``http://dx.doi.org/``).  DOIs are case-insensitive, so
-    lower case makes the OAI and the landing-page sighting of one DOI equal.  Resolver URLs
-    are percent-decoded because that is how a DOI with ``(`` or ``/`` travels in a URL.
+    (``https://doi.org/``, legacy ``http://dx.doi.org/``), with stray spaces and a closing
+    full stop; DOIs are case-insensitive, so lower case makes the OAI and the landing-page
+    sighting of one DOI equal (``works.identifiers.check_doi``, which also says why a value
+    is not a DOI).
     """
-    if not s:
-        return None
-    text = s.strip()
-    match = _DOI_RE.match(text)
-    if match is None:
-        return None
-    doi = match.group(1)
-    if "://" in text or text.lower().startswith("doi.org"):
-        doi = unquote(doi)
-    return doi.lower()
+    return check_doi(s).value if s else None
 
 
 def extract_doi(s: str | None) -> str | None:
@@ -162,22 +147,14 @@ def normalize_orcid(s: str | None) -> str | None:
     """The bare ORCID iD "0000-0000-0000-000X" in ``s``, or None when it is not one.
 
     Accepts the https://orcid.org/ URL that OJS 3 stores, bare iDs with or without hyphens.
-    The ISO 7064 MOD 11-2 check digit is verified: ORCID iDs are issued by machine, so a
-    wrong one is a broken value, not an alternative spelling.
+    The ISO 7064 MOD 11-2 check digit is verified (``works.identifiers.check_orcid``,
+    python-stdnum): ORCID iDs are issued by machine, so a wrong one is a broken value, not an
+    alternative spelling.  Records keep the bare form; ``check_orcid`` gives the URL form.
     """
     if not s:
         return None
-    match = _ORCID_RE.match(s.strip())
-    if match is None:
-        return None
-    digits = "".join(match.groups()).upper()
-    total = 0
-    for char in digits[:-1]:
-        total = (total + int(char)) * 2
-    check = (12 - total % 11) % 11
-    if digits[-1] != ("X" if check == 10 else str(check)):
-        return None
-    return "-".join(match.groups()).upper()
+    url = check_orcid(s).value
+    return url.rsplit("/", 1)[1] if url else None
 
 
 def normalize_issn(s: str | None) -> str | None:

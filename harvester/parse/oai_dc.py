@@ -38,10 +38,10 @@ from harvester.parse.normalize import (
     clean_text,
     iso_date,
     language_code,
-    normalize_doi,
 )
 from harvester.parse.oai_creators import parse_creators
 from harvester.parse.oai_source import issue_pages_issns
+from harvester.works.identifiers import check_doi
 
 __all__ = ["DC_NS", "OAI_DC_NS", "OAI_NS", "parse_header", "parse_record"]
 
@@ -192,7 +192,7 @@ def _article(fields: _Fields, header: RecordHeader, set_names: Mapping[str, str]
     titles = [(lang, clean_text(raw)) for lang, raw in fields.title]
     primary = titles[0][0] if titles else None
     descriptions = [(lang, clean_text(raw)) for lang, raw in fields.description]
-    url, doi = _landing_url_and_doi(fields.identifier)
+    ids = _identifiers(fields.identifier)
     rights, license_url = _rights(tuple(fields.rights))
     issue, pages, issns = issue_pages_issns(fields.source, primary)
     return Article(
@@ -205,9 +205,11 @@ def _article(fields: _Fields, header: RecordHeader, set_names: Mapping[str, str]
         keywords_by_language=_keywords_by_language(fields.subject),
         publisher=_first(map(_clean_recurring, _in_language(fields.publisher, primary))),
         published=_first(map(_iso_date, fields.date)),
-        doi=doi,
-        url=url,
-        ojs_id=_ojs_id(header.identifier, url),
+        doi=ids.doi,
+        doi_published=ids.doi_published,
+        identifier_problems=ids.problems,
+        url=ids.url,
+        ojs_id=_ojs_id(header.identifier, ids.url),
         galleys=_galleys(fields.relation, fields.format),
         language=_language(fields.language, primary),
         rights=rights,
@@ -283,22 +285,44 @@ def _is_http(text: str) -> bool:
     return text.startswith(_HTTP) or text[:8].lower().startswith(_HTTP)
 
 
-def _landing_url_and_doi(identifiers: list[str]) -> tuple[str | None, str | None]:
+class _Identifiers(NamedTuple):
+    url: str | None
+    doi: str | None
+    doi_published: str | None  # as written, when it is not the canonical form already
+    problems: tuple[tuple[str, str, str], ...]
+
+
+def _is_doi_shaped(value: str) -> bool:
+    """Whether a ``dc:identifier`` claims to be a DOI: bare ``10.…``, ``doi:`` or a resolver URL."""
+    lowered = value[:9].lower()
+    prefixed = value.startswith("10.") or lowered.startswith(("doi:", "info:doi/"))
+    return prefixed or bool(_DOI_HOSTS.match(value))
+
+
+def _identifiers(identifiers: list[str]) -> _Identifiers:
     """The landing page (first http(s) identifier not at a DOI resolver) and the DOI.
 
     OJS writes the article view URL first, then each stored pub-id (a bare DOI); other
-    journals put a resolver URL or a ``doi:`` form there, all of which ``normalize_doi``
-    reads.  URLs are only stripped: decoding entities could corrupt a query string.
+    journals put a resolver URL or a ``doi:`` form there, all of which ``check_doi`` reads.
+    A DOI-shaped value that is no DOI, and a second, different DOI, are kept as problems
+    (issue 17: listed in ``identifier_problems``, the first DOI kept).  URLs are only
+    stripped: decoding entities could corrupt a query string.
     """
-    url = doi = None
+    url = doi = published = None
+    problems: list[tuple[str, str, str]] = []
     for raw in identifiers:
         value = raw.strip()
-        found = normalize_doi(value) if "10." in value else None  # every DOI has "10."
-        if found is not None:
-            doi = doi or found
-        elif url is None and _is_http(value) and not _DOI_HOSTS.match(value):
+        if _is_doi_shaped(value):
+            checked = check_doi(value)
+            if checked.value is None:
+                problems.append(("doi", value, checked.problem or "not a DOI"))
+            elif doi is None:
+                doi, published = checked.value, (value if value != checked.value else None)
+            elif checked.value != doi:
+                problems.append(("doi", value, f"a second DOI in the record: {doi} is kept"))
+        elif url is None and _is_http(value):
             url = value
-    return url, doi
+    return _Identifiers(url, doi, published, tuple(problems))
 
 
 def _ojs_id(oai_identifier: str, url: str | None) -> int | None:

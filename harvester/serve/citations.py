@@ -60,6 +60,11 @@ def _page_range(pages: str | None) -> tuple[str, str] | None:
     return (match[1], match[2]) if match else None
 
 
+def _work_note(row: dict[str, Any]) -> str | None:
+    """The article's work as every format's note carries it: "ojs-harvester work 12"."""
+    return f"ojs-harvester work {row['work_id']}" if row.get("work_id") is not None else None
+
+
 def csl_item(row: dict[str, Any]) -> dict[str, Any]:
     """One CSL-JSON item (type ``article-journal``), without the fields the row lacks."""
     parts = _date_parts(row["published"]) or ([row["year"]] if row["year"] else [])
@@ -79,6 +84,7 @@ def csl_item(row: dict[str, Any]) -> dict[str, Any]:
         "URL": row["url"],
         "DOI": row["doi"],
         "language": row["language"],
+        "note": _work_note(row),  # the work the article belongs to (issue 17)
     }
     return {key: value for key, value in item.items() if value not in (None, "", [])}
 
@@ -107,6 +113,7 @@ def bibtex_entry(row: dict[str, Any]) -> str:
         "abstract": row["abstract"],
         "keywords": ", ".join(row["keywords"]),
         "language": row["language"],
+        "note": _work_note(row),  # the work the article belongs to (issue 17)
     }
     fields = [
         Field(key, value if key in _VERBATIM or key == "author" else value.translate(_LATEX))
@@ -138,6 +145,7 @@ def ris_entry(row: dict[str, Any]) -> str:
         "abstract": " ".join((row["abstract"] or "").split()),
         "keywords": row["keywords"],
         "language": row["language"],
+        "note": _work_note(row),  # M1: the work the article belongs to (issue 17)
     }
     text: str = rispy.dumps(
         [{key: value for key, value in reference.items() if value}], implementation=_RisWriter

@@ -99,6 +99,8 @@ def dublin_core(row: dict[str, Any]) -> list[tuple[str, list[Value]]]:
         ("identifier", _plain(row["url"], row["doi"])),
         ("source", _source(row)),
         ("language", _plain(row["language"])),
+        # The work the record belongs to (issue 17): records of one work share this relation.
+        ("relation", _plain(f"urn:ojs-harvester:work:{row['work_id']}" if row.get("work_id") else None)),
     ]
 
 

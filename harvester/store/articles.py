@@ -20,6 +20,7 @@ from ..redact import mask
 from .bulk import insert_many, upsert
 from .feed import RunContext, change_row, retract_change, write_changes
 from .schema import article_history, article_keys, article_sources, articles, raw_pages
+from .works import cluster_page
 
 __all__ = [
     "PageCounts",
@@ -297,6 +298,7 @@ def flush(conn: Connection, page: PageWrites) -> None:
             columns: dict[str, Any] = {key: bindparam(key) for key in rows[0] if key != "b_id"}
             conn.execute(update(articles).where(articles.c.id == bindparam("b_id")).values(columns), rows)
     write_changes(conn, page.changes)
+    cluster_page(conn, page)  # works (issue 17): the page's articles into works, same transaction
 
 
 def add_keys(conn: Connection, claims: dict[tuple[str, str], int]) -> None:

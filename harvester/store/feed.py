@@ -14,7 +14,7 @@ from .schema import change_log
 __all__ = ["RunContext", "change_row", "retract_change", "write_changes"]
 
 # Any fixed number: the key of the advisory lock that orders change-feed commits on PostgreSQL.
-_CHANGE_FEED_LOCK = 0x0A1_0002
+_CHANGE_FEED_LOCK = CHANGE_FEED_LOCK = 0x0A1_0002  # public: clustering into works takes it too
 
 
 @dataclass(frozen=True)

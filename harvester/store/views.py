@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from .work_views import WORK_VIEWS
+
 __all__ = ["VIEWS", "create_views", "drop_views"]
 
 VIEWS: dict[str, str] = {
@@ -17,11 +19,13 @@ VIEWS: dict[str, str] = {
                j.title AS journal_title, j.issn, i.volume, i.number, i.year,
                i.title AS issue_title, a.deleted, a.version, a.first_seen, a.updated_at,
                a.withdrawn_at, a.withdrawn_evidence,
-               a.titles, a.subtitles, a.abstracts, a.keywords_by_language, a."references"
+               a.titles, a.subtitles, a.abstracts, a.keywords_by_language, a."references",
+               wm.work_id, wm.url AS canonical_url
         FROM articles a
         JOIN sources s ON s.id = a.source_id
         JOIN journals j ON j.id = a.journal_id
         LEFT JOIN issues i ON i.id = a.issue_id
+        LEFT JOIN work_members wm ON wm.article_id = a.id
     """,
     "current_issues": """
         SELECT i.id AS issue_id, s.name AS source, j.title AS journal_title, j.issn,
@@ -66,6 +70,8 @@ VIEWS: dict[str, str] = {
         JOIN sources s ON s.id = a.source_id
         JOIN file_blobs b ON b.sha256 = v.sha256
     """,
+    "current_works": WORK_VIEWS["current_works"],
+    "identifier_problems": WORK_VIEWS["identifier_problems"],
     "changes": """
         SELECT c.seq, c.entity, c.entity_id, c.version, c.op, c.at, s.name AS source
         FROM change_log c

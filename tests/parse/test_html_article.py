@@ -47,8 +47,13 @@ def expected_for(name: str) -> dict[str, Any]:
 
 
 def as_json(value: Any) -> Any:
-    """A dataclass as the JSON the golden files hold (tuples become lists)."""
-    return json.loads(json.dumps(asdict(value)))
+    """A dataclass as the JSON the golden files hold (tuples become lists; the identifier fields
+    of issue 17, unset on every page, left out as ``record_json`` leaves them out)."""
+    data = json.loads(json.dumps(asdict(value)))
+    for added in ("doi_published", "identifier_problems"):
+        if added in data and not data[added]:
+            del data[added]
+    return data
 
 
 @cache

@@ -67,6 +67,8 @@ FULL = Article(
             "Fukuyama, F. (2013). Governance, 26(3). https://doi.org/10.1111/gove.12035", "10.1111/gove.12035"
         ),
     ),
+    doi_published="https://doi.org/10.1/JSAS.V1I1.1",
+    identifier_problems=(("doi", "10.5555/a 10.5555/b", "two DOIs in one value"),),
 )
 
 # An OAI record as the first release stored it, and the hash it was stored with.

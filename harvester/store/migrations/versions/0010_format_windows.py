@@ -8,7 +8,7 @@ every existing row meaning ``oai_dc`` (the only prefix a source could be configu
 the same key.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -85,7 +85,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to 0007: the windows of other formats are forgotten, the keys narrowed again."""
+    """Back to 0009 (checkpoints as 0007 defined them): the windows of other formats are
+    forgotten, the keys narrowed again."""
     op.execute("DELETE FROM checkpoints WHERE metadata_prefix <> 'oai_dc'")
     op.execute("DELETE FROM harvest_state WHERE metadata_prefix <> 'oai_dc'")
     _rekey("checkpoints", _KEY[:2], prefix=True)

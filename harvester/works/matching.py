@@ -1,0 +1,129 @@
+"""When two articles are one work: match keys from a stored record, and the pairwise decision.
+
+As the aggregators do it (OpenAIRE's deduplication: blocking keys, then a decision pair by
+pair; never all pairs), each article gets two blocking keys — its canonical DOI, and a key of
+its normalised title, publication year and first author's family name — that the store
+indexes; only articles sharing a key are compared, by ``decide``:
+
+- the same canonical DOI: one work (rule ``doi``);
+- the same title key with nothing against it — no two different DOIs, no two disjoint sets
+  of valid ISSNs (two unrelated journals) — one work (rule ``title+year+author``);
+- two articles of one source: never one work (a journal's three "Editorial"s in three issues,
+  or one DOI it put on two articles by mistake, stay apart).
+
+Generic titles ("Editorial", "Book review", …) and records without a title, year or author
+get no title key: they join a work by DOI only.  Pure functions over plain data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .identifiers import check_doi, check_issn
+
+__all__ = ["MatchKeys", "decide", "match_keys", "record_problems", "title_key"]
+
+# Titles that many different articles carry: no evidence of sameness on their own.
+_GENERIC = frozenset(
+    {
+        "editorial", "editorials", "editor s note", "editors note", "from the editor", "preface",
+        "foreword", "introduction", "index", "contents", "table of contents", "front matter",
+        "back matter", "erratum", "errata", "corrigendum", "correction", "retraction",
+        "book review", "book reviews", "review", "reviews", "letter to the editor", "letters",
+        "announcement", "announcements", "obituary", "in memoriam", "acknowledgements",
+        "acknowledgments", "reviewers", "list of reviewers", "call for papers", "news", "untitled",
+    }
+)  # fmt: skip
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+@lru_cache(maxsize=1024)  # a page asks for each title's key twice (match keys, problems)
+def title_key(title: str | None) -> str:
+    """A title with case, accents, punctuation and spacing normalised away ("" for none)."""
+    if not title:
+        return ""
+    if not title.isascii():  # accents off: "Élites" is "elites"
+        decomposed = unicodedata.normalize("NFKD", title)
+        title = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(_NON_WORD.sub(" ", title.casefold()).split())
+
+
+@dataclass(frozen=True)
+class MatchKeys:
+    """What the decision reads of one article (and the work's display values)."""
+
+    article_id: int
+    source_id: int
+    doi: str | None
+    block: str | None  # sha1 of title key, year and first author's family name; None: none
+    issns: frozenset[str]
+    title: str | None
+    year: int | None
+    first_author: str | None
+
+
+def _year(record: dict[str, Any]) -> int | None:
+    published = record.get("published") or ""
+    if published[:4].isdigit():
+        return int(published[:4])
+    issue = record.get("issue") or {}
+    year = issue.get("year")
+    return int(year) if year else None
+
+
+def _family(record: dict[str, Any]) -> str | None:
+    authors = record.get("authors") or []
+    if not authors:
+        return None
+    first = authors[0]
+    family = first.get("family") or (first.get("name") or "").split(" ")[-1]
+    return family or None
+
+
+def match_keys(article_id: int, source_id: int, record: dict[str, Any]) -> MatchKeys:
+    """The keys of an article from its current record (the ``record_json`` shape)."""
+    doi = check_doi(record["doi"]).value if record.get("doi") else None
+    issns = frozenset(v for raw in record.get("issns") or () if (v := check_issn(raw).value))
+    title, year, family = record.get("title"), _year(record), _family(record)
+    key, author = title_key(title), title_key(family)
+    block = None
+    if key and key not in _GENERIC and year and author:
+        block = hashlib.sha1(f"{key}|{year}|{author}".encode(), usedforsecurity=False).hexdigest()
+    return MatchKeys(article_id, source_id, doi, block, issns, title, year, family)
+
+
+def decide(a: MatchKeys, b: MatchKeys) -> str | None:
+    """The rule that makes two articles one work, or None."""
+    if a.source_id == b.source_id:
+        return None
+    if a.doi and a.doi == b.doi:
+        return "doi"
+    if a.block is None or a.block != b.block:
+        return None
+    if a.doi and b.doi:
+        return None  # two different DOIs: two works, however alike the titles
+    if a.issns and b.issns and a.issns.isdisjoint(b.issns):
+        return None  # unrelated journals
+    return "title+year+author"
+
+
+def record_problems(record: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(kind, raw value, reason) for each identifier of an article's record that fails: the
+    problems its parser noted (a DOI that is not one, a second DOI) and its ISSNs' check
+    digits, and a title that cannot match (empty or generic)."""
+    found = [tuple(problem) for problem in record.get("identifier_problems") or ()]
+    for raw in record.get("issns") or ():
+        checked = check_issn(raw)
+        if checked.problem:
+            found.append(("issn", raw, checked.problem))
+    key = title_key(record.get("title"))
+    if not key:
+        found.append(("title", record.get("title") or "", "empty: matched by DOI only"))
+    elif key in _GENERIC:
+        found.append(("title", record.get("title") or "", "generic: matched by DOI only"))
+    return [(str(kind), str(raw), str(reason)) for kind, raw, reason in found]
