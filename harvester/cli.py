@@ -47,6 +47,12 @@ class _App:
 
         return load_settings(self.config_path, database_url=self.database_url)
 
+    def registry(self) -> Settings:
+        """The settings with every source of the ``sources`` table, the TOML synced into it."""
+        from .fleet.registry import registry_settings
+
+        return registry_settings(self.settings())
+
     def store(self, settings: Settings) -> Store:
         from .store import Store
 
@@ -149,6 +155,7 @@ def _each_source(
     """``work`` for each source in turn, its summary line echoed, until a stop (SIGTERM: the
     exchanges in flight are cut too); a failed source is one error line (``failed_as`` after
     its name) and the exit code 1, the others still run."""
+    from .fleet.hostlock import host_lock
     from .http import Politeness
     from .signals import stop_requested
 
@@ -160,7 +167,8 @@ def _each_source(
             if stop.is_set():
                 break
             try:
-                click.echo(work(source, store, politeness, stop))
+                with host_lock(settings, source, politeness):
+                    click.echo(work(source, store, politeness, stop))
             except HarvesterError as exc:
                 failed += 1
                 _error(f"{source.name}: {failed_as}{exc}")
@@ -173,7 +181,7 @@ def _run_all(app: _App, names: tuple[str, ...], all_sources: bool, request: Harv
     from .pipeline import harvest_source
     from .progress import progress_reporter
 
-    settings = app.settings()
+    settings = app.registry()
 
     def harvest(source: SourceSettings, store: Store, politeness: Politeness, stop: threading.Event) -> str:
         with progress_reporter(source.name) as progress:
@@ -234,10 +242,14 @@ def _is_date(value: str) -> bool:
 @click.pass_obj
 def run(app: _App) -> None:
     """Run the daemon: harvest every enabled source on its schedule (SIGHUP reloads the config)."""
+    from .fleet.runner import is_fleet, run_worker
     from .service import run_daemon
 
-    settings = app.settings()
-    run_daemon(settings, app.store(settings), app.settings)
+    settings = app.registry()
+    if is_fleet(settings):  # PostgreSQL: the scheduler of the fleet, and a worker
+        run_worker(settings, schedule=True)
+        return
+    run_daemon(settings, app.store(settings), app.registry)
 
 
 @main.command()
@@ -256,43 +268,20 @@ def status(app: _App, failures: int) -> None:
 
     from .status import describe, source_statuses
 
-    settings = app.settings()
+    settings = app.registry()
     now = datetime.now(UTC)
     statuses = source_statuses(settings, app.store(settings), failures, now)
     for entry in statuses:
         for line in describe(entry, failures, now):
             click.echo(mask(line))  # errors recorded before secrets were masked, too
+    from .fleet.queue_status import queue_lines
+
+    for line in queue_lines(settings, now):
+        click.echo(line)
     failing = [entry.source.name for entry in statuses if entry.failing]
     if failing:
         click.echo(f"failing: {', '.join(failing)}")
         sys.exit(1)
-
-
-@main.command(name="sources")
-@click.pass_obj
-def list_sources(app: _App) -> None:
-    """Configured sources with their last run."""
-    from .store.queries import source_summaries
-
-    settings = app.settings()
-    store = app.store(settings)
-    with store.read() as conn:
-        summaries = source_summaries(conn)
-    for source in settings.sources:
-        info = summaries.get(source.name, {})
-        state = "enabled" if source.enabled else "disabled"
-        fields = (source.name, state, source.strategy, source.schedule, mask(source.url))
-        line = "\t".join(fields) + f"\t{info.get('articles', 0)} articles"
-        if info.get("status"):
-            line += (
-                f"\tlast run {info['started_at']:%Y-%m-%d %H:%M} {info['status']}: {info['new']} new, "
-                f"{info['changed']} changed, {info['deleted']} deleted"
-            )
-            if info.get("error"):
-                line += f" ({mask(info['error'])})"
-        else:
-            line += "\tnever harvested"
-        click.echo(line)
 
 
 def _as_json(value: Any) -> str:
@@ -408,7 +397,7 @@ def mirror(app: _App, sources: tuple[str, ...], all_sources: bool) -> None:
     """Download the galley files of harvested sources now (default: those with mirror_galleys)."""
     from .mirror import mirror_source
 
-    settings = app.settings()
+    settings = app.registry()
     if sources or all_sources:
         chosen = _resolve_sources(settings, sources, all_sources)
     else:
@@ -475,3 +464,13 @@ def upgrade(app: _App) -> None:
     settings = app.settings()
     Store(settings.database.url, auto_migrate=False).migrate()
     click.echo(f"database at the newest schema: {settings.database.url}")
+
+
+def _register_fleet() -> None:
+    from .fleet.commands import sources_group, worker_command
+
+    main.add_command(sources_group)
+    main.add_command(worker_command)
+
+
+_register_fleet()

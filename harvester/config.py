@@ -33,6 +33,7 @@ from .errors import ConfigError
 __all__ = [
     "CONFIG_SEARCH_PATH",
     "DatabaseSettings",
+    "FleetSettings",
     "HarvestSettings",
     "HttpSettings",
     "MirrorSettings",
@@ -160,6 +161,17 @@ class SchedulerSettings(_Frozen):
     workers: int = Field(4, ge=1)
     jitter: Duration = "5m"
     misfire_grace_time: Duration = "1h"
+
+
+class FleetSettings(_Frozen):
+    """``[fleet]``: the job queue of a PostgreSQL store (``harvester run`` and ``harvester worker``)."""
+
+    slots: int = Field(4, ge=1, le=256)  # jobs one process works at once
+    tick: Duration = "1m"  # how often the scheduler defers due journals and retries stalled jobs
+    heartbeat: float = Field(10.0, gt=0, le=600, allow_inf_nan=False)  # seconds between a worker's beats
+    stalled_after: float = Field(30.0, gt=0, le=86400, allow_inf_nan=False)  # no beat this long: dead
+    backoff: Duration = "5m"  # a failing host's first wait, doubled with each failure in a row
+    max_backoff: Duration = "1d"
 
 
 class ServiceSettings(_Frozen):
@@ -294,6 +306,7 @@ class Settings(_Frozen):
     http: HttpSettings = HttpSettings()
     harvest: HarvestSettings = HarvestSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    fleet: FleetSettings = FleetSettings()
     service: ServiceSettings = ServiceSettings()
     mirror: MirrorSettings = MirrorSettings()
     serve: ServeSettings = ServeSettings()
