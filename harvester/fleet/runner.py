@@ -35,6 +35,8 @@ __all__ = ["is_fleet", "run_worker"]
 
 log = logging.getLogger(__name__)
 
+_POLL_SECONDS = 0.5
+
 
 def run_worker(settings: Settings, *, concurrency: int | None = None, schedule: bool) -> None:
     """Work jobs (and with ``schedule``, defer them) until SIGTERM/SIGINT."""
@@ -65,6 +67,8 @@ async def _serve(app: procrastinate.App, fleet: FleetContext, slots: int, schedu
             update_heartbeat_interval=settings.heartbeat,
             stalled_worker_timeout=settings.stalled_after,
             delete_jobs="successful",
+            # A job blocked by its host's lock is not notified when the lock frees: poll.
+            fetch_job_polling_interval=_POLL_SECONDS,
         )
         tasks = [asyncio.create_task(work, name="worker")]
         if schedule:

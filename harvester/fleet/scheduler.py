@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 
 
 def active_journals(conn: Connection) -> set[str]:
-    """Journals with a harvest job queued or running."""
+    """Journals with a harvest job queued or running (none before the queue's tables exist)."""
+    if conn.execute(text("SELECT to_regclass('procrastinate_jobs')")).scalar() is None:
+        return set()
     rows = conn.execute(
         text(
             "SELECT args->>'name' FROM procrastinate_jobs "
