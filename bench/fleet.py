@@ -29,7 +29,7 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from fleet_hosts import beacon_csv, loopback_hosts  # noqa: E402
+from fleet_hosts import beacon_csv, loopback_hosts
 
 
 def _config(directory: Path, rps: float, slots: int) -> Path:

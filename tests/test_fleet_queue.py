@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,7 +67,14 @@ def hosts() -> Iterator[list[LoopbackHost]]:
         site.close()
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def _config(tmp_path: Path, extra: str = "") -> Path:
+    tmp_path.mkdir(exist_ok=True)
     path = tmp_path / "harvester.toml"
     path.write_text(FLEET_CONFIG + extra, encoding="utf-8")
     return path
@@ -106,6 +115,7 @@ _HARVESTED = "SELECT count(DISTINCT source_id) FROM runs WHERE status = 'ok'"
 def test_a_fleet_harvests_every_journal_once_politely_and_survives_a_killed_worker(
     tmp_path: Path, db_url: str, hosts: list[LoopbackHost]
 ) -> None:
+    port = _free_port()
     config = _config(tmp_path)
     beacon = tmp_path / "beacon.csv"
     beacon.write_text(beacon_csv(hosts), encoding="utf-8")
@@ -113,8 +123,9 @@ def test_a_fleet_harvests_every_journal_once_politely_and_survives_a_killed_work
     assert imported.stdout.strip().endswith("9 added, 0 updated, 0 unchanged, 0 rejected"), imported.stderr
     store = Store(db_url)
     log = tmp_path / "fleet.log"
+    listening = _config(tmp_path / "run", f'\n[service]\nlisten = "127.0.0.1:{port}"\n')
     processes = {
-        command: _start(command.split()[0], config, db_url, log)
+        command: _start(command.split()[0], listening if command == "run" else config, db_url, log)
         for command in ("run", "worker 1", "worker 2")
     }
     workers = f"{processes['worker 1'].pid}, {processes['worker 2'].pid}"
@@ -126,6 +137,8 @@ def test_a_fleet_harvests_every_journal_once_politely_and_survives_a_killed_work
         victim.wait(10)
         _wait_for(lambda: _scalar(store, _HARVESTED) == 9, 90, "every journal harvested", log)
         status = _harvester("status", config=config, db=db_url)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
+            metrics = response.read().decode()
     finally:
         for process in processes.values():
             if process.poll() is None:
@@ -148,6 +161,9 @@ def test_a_fleet_harvests_every_journal_once_politely_and_survives_a_killed_work
     for site in hosts:
         assert site.min_spacing() >= BUDGET - SLACK, f"{site.address}: {site.closest()}"
     assert "queue: 0 due, 0 queued, 0 running" in status.stdout, status.stdout
+    for line in ('ojs_harvester_queue_jobs{state="queued"} 0.0', 'ojs_harvester_queue_jobs{state="due"} 0.0'):
+        assert line in metrics
+    assert "ojs_harvester_sources 9.0" in metrics and "ojs_harvester_hosts_waiting 0.0" in metrics
     store.close()
 
 

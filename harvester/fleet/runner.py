@@ -5,7 +5,8 @@
 2. Run: jobs are fetched as their host lock allows and run in threads; the worker beats
    every ``[fleet] heartbeat`` seconds.  ``harvester run`` also ticks the scheduler every
    ``[fleet] tick`` (``scheduler``): stalled jobs retried, due journals deferred, the TOML
-   and the imports read again each time.
+   and the imports read again each time; with ``[service] listen`` it serves ``/healthz``,
+   ``/readyz`` and the queue's ``/metrics`` (``metrics``).
 3. SIGTERM/SIGINT: running harvests commit their page in hand and stop, the jobs end, the
    worker unregisters, exit 0.  A lost database connection ends the process with an error
    (exit 1) for systemd to restart it; its jobs are then stalled and retried elsewhere.
@@ -27,6 +28,7 @@ from ..config import Settings, parse_duration
 from ..errors import ConfigError
 from ..http import Politeness
 from ..store import Store
+from .metrics import start_health
 from .queue import FleetContext, ensure_queue_schema, new_app
 from .registry import is_fleet, registry_settings
 from .scheduler import defer_due, retry_stalled
@@ -48,9 +50,12 @@ def run_worker(settings: Settings, *, concurrency: int | None = None, schedule: 
     store = Store(settings.database.url)
     stop = threading.Event()
     fleet = FleetContext(settings, store, Politeness(settings.http, stop=stop), stop)
+    health = start_health(lambda: fleet.settings, store, stop) if schedule else None
     try:
         asyncio.run(_serve(new_app(settings), fleet, concurrency or settings.fleet.slots, schedule))
     finally:
+        if health is not None:
+            health.close()
         store.close()
     log.info("worker stopped")
 
