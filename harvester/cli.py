@@ -247,7 +247,7 @@ def run(app: _App) -> None:
 
     settings = app.registry()
     if is_fleet(settings):  # PostgreSQL: the scheduler of the fleet, and a worker
-        run_worker(settings, schedule=True)
+        run_worker(app.settings(), schedule=True, reload=app.settings)
         return
     run_daemon(settings, app.store(settings), app.registry)
 

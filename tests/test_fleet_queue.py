@@ -11,6 +11,8 @@ harvest waiting for the fleet's host lock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -149,7 +151,7 @@ def test_a_fleet_harvests_every_journal_once_politely_and_survives_a_killed_work
     assert _scalar(store, "SELECT count(*) FROM articles") == expected
     assert _scalar(store, "SELECT count(DISTINCT (source_id, oai_identifier)) FROM articles") == expected
     killed = _scalar(store, f"SELECT count(*) FROM runs WHERE pid = {victim.pid} AND status = 'interrupted'")
-    assert killed == 1  # the killed job's run was taken over, and its journal finished by another worker
+    assert killed >= 1  # the killed jobs' runs were taken over (it had one or two), their journals finished
     with store.read() as conn:
         runs = conn.execute(
             text("SELECT source_id, started_at, finished_at FROM runs ORDER BY started_at")
@@ -161,6 +163,8 @@ def test_a_fleet_harvests_every_journal_once_politely_and_survives_a_killed_work
     for site in hosts:
         assert site.min_spacing() >= BUDGET - SLACK, f"{site.address}: {site.closest()}"
     assert "queue: 0 due, 0 queued, 0 running" in status.stdout, status.stdout
+    imported = _harvester("sources", "--origin", "import", config=config, db=db_url).stdout.splitlines()
+    assert len(imported) == 9  # the scheduler's ticks leave imported journals imported
     for line in ('ojs_harvester_queue_jobs{state="queued"} 0.0', 'ojs_harvester_queue_jobs{state="due"} 0.0'):
         assert line in metrics
     assert "ojs_harvester_sources 9.0" in metrics and "ojs_harvester_hosts_waiting 0.0" in metrics
@@ -298,3 +302,40 @@ def test_a_one_off_harvest_waits_for_the_fleets_job_on_its_host(
     assert done.returncode == 0, done.stderr
     assert min(hosts[0].arrivals) > released[0]  # not one request while the fleet held the host
     fleet.store.close()
+
+
+def test_run_tells_systemd_and_rereads_its_config_on_sighup(
+    tmp_path: Path, db_url: str, hosts: list[LoopbackHost]
+) -> None:
+    config = _config(tmp_path)
+    Store(db_url).close()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "notify"))
+    sock.settimeout(60)
+    log = tmp_path / "run.log"
+    command = [sys.executable, "-m", "harvester", "--config", str(config), "--db", db_url, "run"]
+    environ = {**os.environ, "NOTIFY_SOCKET": str(tmp_path / "notify"), "WATCHDOG_USEC": "2000000"}
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=out, env=environ)
+    try:
+        assert "READY=1" in sock.recv(4096).decode()
+        assert sock.recv(4096) == b"WATCHDOG=1"
+        with config.open("a", encoding="utf-8") as more:
+            more.write(
+                f'[[sources]]\nname = "jsas"\nurl = "{hosts[0].journal_url("jsas")}"\nstrategy = "oai"\n'
+            )
+        process.send_signal(signal.SIGHUP)
+        store = Store(db_url)
+        _wait_for(lambda: _scalar(store, _HARVESTED) == 1, 60, "the source added to the file harvested", log)
+        store.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0, log.read_text()
+    messages = []
+    sock.settimeout(1)
+    with contextlib.suppress(TimeoutError):
+        while True:
+            messages.append(sock.recv(4096).decode())
+    assert any(message.startswith("STOPPING=1") for message in messages)
+    assert "config reloaded: 1 source(s) in the file" in log.read_text()
+    sock.close()

@@ -171,5 +171,4 @@ def worker_command(app: _App, concurrency: int | None) -> None:
     """Work the fleet's job queue (PostgreSQL store) until SIGTERM."""
     from .runner import run_worker
 
-    settings = app.settings()
-    run_worker(settings, concurrency=concurrency, schedule=False)
+    run_worker(app.settings(), concurrency=concurrency, schedule=False, reload=app.settings)

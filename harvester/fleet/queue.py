@@ -69,16 +69,22 @@ def conninfo(database_url: str) -> str:
 class FleetContext:
     """What a worker process hands its jobs: the config, the store, the pacing, the stop."""
 
-    settings: Settings
+    settings: Settings  # with the registry's sources, as of the latest scheduler tick
     store: Store
     politeness: Politeness
     stop: threading.Event
+    config: Settings | None = None  # the file as read (default: ``settings``); SIGHUP reads it again
+
+    @property
+    def file_settings(self) -> Settings:
+        """The settings of the config file, its ``[[sources]]`` being the TOML's alone."""
+        return self.config or self.settings
 
     def source(self, name: str) -> SourceSettings | None:
         """The journal as the registry has it now (an edit or a disable since the job was queued counts)."""
         with self.store.read() as conn:
             rows = conn.execute(select(sources).where(sources.c.name == name)).all()
-        return next((s for s in effective_sources(self.settings, rows) if s.name == name), None)
+        return next((s for s in effective_sources(self.file_settings, rows) if s.name == name), None)
 
 
 def _take_over(store: Store, name: str, now: datetime) -> None:

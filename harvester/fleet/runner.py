@@ -7,6 +7,8 @@
    ``[fleet] tick`` (``scheduler``): stalled jobs retried, due journals deferred, the TOML
    and the imports read again each time; with ``[service] listen`` it serves ``/healthz``,
    ``/readyz`` and the queue's ``/metrics`` (``metrics``).
+   Under systemd: ``READY=1`` once working, ``WATCHDOG=1`` from the event loop (the daemon's
+   unit, ``Type=notify`` with a watchdog, runs ``harvester run`` either way), ``STOPPING=1``.
 3. SIGTERM/SIGINT: running harvests commit their page in hand and stop, the jobs end, the
    worker unregisters, exit 0.  A lost database connection ends the process with an error
    (exit 1) for systemd to restart it; its jobs are then stalled and retried elsewhere.
@@ -20,13 +22,15 @@ import os
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import procrastinate
 
 from ..config import Settings, parse_duration
-from ..errors import ConfigError
+from ..errors import ConfigError, HarvesterError
 from ..http import Politeness
+from ..notify import Notifier
 from ..store import Store
 from .metrics import start_health
 from .queue import FleetContext, ensure_queue_schema, new_app
@@ -40,8 +44,15 @@ log = logging.getLogger(__name__)
 _POLL_SECONDS = 0.5
 
 
-def run_worker(settings: Settings, *, concurrency: int | None = None, schedule: bool) -> None:
-    """Work jobs (and with ``schedule``, defer them) until SIGTERM/SIGINT."""
+def run_worker(
+    settings: Settings,
+    *,
+    concurrency: int | None = None,
+    schedule: bool,
+    reload: Callable[[], Settings] | None = None,
+) -> None:
+    """Work jobs (and with ``schedule``, defer them) until SIGTERM/SIGINT; ``settings`` are the
+    config file's, and SIGHUP reads them again with ``reload`` (the sources at the next tick)."""
     if not is_fleet(settings):
         raise ConfigError(
             "harvester worker needs a PostgreSQL store (the job queue lives there); "
@@ -49,10 +60,10 @@ def run_worker(settings: Settings, *, concurrency: int | None = None, schedule: 
         )
     store = Store(settings.database.url)
     stop = threading.Event()
-    fleet = FleetContext(settings, store, Politeness(settings.http, stop=stop), stop)
+    fleet = FleetContext(settings, store, Politeness(settings.http, stop=stop), stop, config=settings)
     health = start_health(lambda: fleet.settings, store, stop) if schedule else None
     try:
-        asyncio.run(_serve(new_app(settings), fleet, concurrency or settings.fleet.slots, schedule))
+        asyncio.run(_serve(new_app(settings), fleet, concurrency or settings.fleet.slots, schedule, reload))
     finally:
         if health is not None:
             health.close()
@@ -60,7 +71,13 @@ def run_worker(settings: Settings, *, concurrency: int | None = None, schedule: 
     log.info("worker stopped")
 
 
-async def _serve(app: procrastinate.App, fleet: FleetContext, slots: int, schedule: bool) -> None:
+async def _serve(
+    app: procrastinate.App,
+    fleet: FleetContext,
+    slots: int,
+    schedule: bool,
+    reload: Callable[[], Settings] | None,
+) -> None:
     async with app.open_async():
         await ensure_queue_schema(app)
         settings = fleet.settings.fleet
@@ -75,19 +92,26 @@ async def _serve(app: procrastinate.App, fleet: FleetContext, slots: int, schedu
             # A job blocked by its host's lock is not notified when the lock frees: poll.
             fetch_job_polling_interval=_POLL_SECONDS,
         )
+        notifier = Notifier()
         tasks = [asyncio.create_task(work, name="worker")]
         if schedule:
             tasks.append(asyncio.create_task(_schedule_forever(app, fleet), name="scheduler"))
+        if notifier.watchdog_seconds:
+            tasks.append(asyncio.create_task(_watchdog(notifier), name="watchdog"))
         loop = asyncio.get_running_loop()
 
         def stop() -> None:
+            notifier.stopping()
             fleet.stop.set()  # harvests commit their page in hand and end
             for task in tasks:
                 task.cancel()
 
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop)
-        log.info("worker started: %d slot(s)%s", slots, ", scheduling" if schedule else "")
+        loop.add_signal_handler(signal.SIGHUP, _reloader(fleet, reload))
+        role = "fleet scheduler and worker" if schedule else "fleet worker"
+        notifier.ready(f"{role}, {slots} slot(s)")
+        log.info("%s started: %d slot(s)", role, slots)
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         failed = [task for task in done if not task.cancelled() and task.exception() is not None]
         if failed:
@@ -96,11 +120,36 @@ async def _serve(app: procrastinate.App, fleet: FleetContext, slots: int, schedu
             raise failed[0].exception()  # type: ignore[misc]
 
 
+def _reloader(fleet: FleetContext, reload: Callable[[], Settings] | None) -> Callable[[], None]:
+    """SIGHUP: the config file read again; its sources count from the next tick.  A broken
+    file is logged and the running config kept, as by the daemon."""
+
+    def read_again() -> None:
+        if reload is None:
+            return
+        try:
+            fleet.config = reload()
+        except HarvesterError as exc:
+            log.error("config not reloaded, the running one kept: %s", exc)  # noqa: TRY400
+            return
+        log.info("config reloaded: %d source(s) in the file", len(fleet.config.sources))
+
+    return read_again
+
+
+async def _watchdog(notifier: Notifier) -> None:
+    """``WATCHDOG=1`` from the event loop itself: it beats only while the loop runs."""
+    seconds = (notifier.watchdog_seconds or 60.0) / 2
+    while True:
+        notifier.watchdog()
+        await asyncio.sleep(seconds)
+
+
 async def _schedule_forever(app: procrastinate.App, fleet: FleetContext) -> None:
     """Every tick: stalled jobs back in the queue, due journals deferred."""
     seconds = parse_duration(fleet.settings.fleet.tick).total_seconds()
     while True:
-        settings = await asyncio.to_thread(registry_settings, fleet.settings)
+        settings = await asyncio.to_thread(registry_settings, fleet.file_settings)
         fleet.settings = settings
         retried = await retry_stalled(app, settings.fleet.stalled_after)
         deferred = await defer_due(app, settings, fleet.store, datetime.now(UTC))
