@@ -7,6 +7,7 @@ command as a user runs it.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from configs import write_config
 from ojs_site import OjsSite
 from sqlalchemy import select, text
 
+from harvester.fleet.lists import detect_format, journal_from_fields
 from harvester.store import Store
 from harvester.store.schema import sources
 
@@ -248,3 +250,69 @@ def test_a_worker_needs_postgresql(tmp_path: Path) -> None:
         "harvester: error: harvester worker needs a PostgreSQL store (the job queue lives there); "
         "sqlite stores are worked by harvester run alone"
     ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "url", "oai_url", "sets"),
+    [
+        (  # a site-wide endpoint and a journal's set: the journal's pages beside the site's context
+            {"oai_url": "https://ojs.example.org/index.php/index/oai", "set_spec": "jsas"},
+            "https://ojs.example.org/index.php/jsas",
+            "https://ojs.example.org/index.php/index/oai",
+            ("jsas",),
+        ),
+        (  # a journal's own endpoint: its base URL, no set needed
+            {"oai_url": "https://ojs.example.org/index.php/jsas/oai/", "set_spec": "jsas"},
+            "https://ojs.example.org/index.php/jsas",
+            "https://ojs.example.org/index.php/jsas/oai",
+            (),
+        ),
+        (  # a section set on a journal's endpoint is kept
+            {"oai_url": "https://ojs.example.org/index.php/jsas/oai", "set_spec": "jsas:ART"},
+            "https://ojs.example.org/index.php/jsas",
+            "https://ojs.example.org/index.php/jsas/oai",
+            ("jsas:ART",),
+        ),
+        (  # an install in a folder of its host
+            {"oai_url": "https://ojs.example.org/journals/index.php/index/oai", "set_spec": "law"},
+            "https://ojs.example.org/journals/index.php/law",
+            "https://ojs.example.org/journals/index.php/index/oai",
+            ("law",),
+        ),
+    ],
+)
+def test_beacon_rows_name_their_journal(
+    fields: dict[str, str], url: str, oai_url: str, sets: tuple[str, ...]
+) -> None:
+    journal = journal_from_fields(fields, {})
+    assert (journal.url, journal.oai_url, journal.sets) == (url, oai_url, sets)
+    assert journal.name == f"ojs.example.org-{url.rsplit('/', 1)[1]}"
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"oai_url": "ftp://ojs.example.org/index.php/j/oai"}, "is not an http(s) URL"),
+        ({"oai_url": "https://repo.example.org/oai/request"}, "is not an OJS endpoint"),
+        ({"set_spec": "j"}, "no oai_url (nor url)"),
+        ({"oai_url": "https://u:pw@ojs.example.org/index.php/j/oai"}, "carries a password"),
+        ({"oai_url": "https://ojs.example.org/index.php/j/oai", "application": "ops"}, "application 'ops'"),
+    ],
+)
+def test_unusable_beacon_rows_say_why(fields: dict[str, str], reason: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(reason)):
+        journal_from_fields(fields, {})
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("beacon.csv", "", "csv"),
+        ("list.ndjson", "", "jsonl"),
+        ("-", '{"url": "https://x.org/index.php/j"}\n', "jsonl"),
+        ("-", "context_name,oai_url,set_spec\n", "csv"),
+        ("journals.txt", "https://x.org/index.php/j\n", "urls"),
+    ],
+)
+def test_the_format_is_told_by_extension_or_first_line(name: str, text: str, expected: str) -> None:
+    assert detect_format(name, text) == expected
