@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -339,3 +340,30 @@ def test_run_tells_systemd_and_rereads_its_config_on_sighup(
     assert any(message.startswith("STOPPING=1") for message in messages)
     assert "config reloaded: 1 source(s) in the file" in log.read_text()
     sock.close()
+
+
+def test_a_worker_whose_database_connections_are_cut_reconnects_and_loses_nothing(
+    tmp_path: Path, db_url: str, hosts: list[LoopbackHost]
+) -> None:
+    config = _config(tmp_path)
+    beacon = tmp_path / "beacon.csv"
+    beacon.write_text(beacon_csv(hosts[:1]), encoding="utf-8")
+    assert (
+        _harvester("sources", "import", "--no-check", str(beacon), config=config, db=db_url).returncode == 0
+    )
+    name = f"fleet-{uuid.uuid4().hex[:8]}"  # only this process's connections are cut
+    log = tmp_path / "run.log"
+    process = _start("run", config, f"{db_url}&application_name={name}", log)
+    store = Store(db_url)
+    try:
+        _wait_for(lambda: "fleet scheduler and worker started" in log.read_text(), 60, "the start", log)
+        cut = (
+            f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '{name}'"
+        )
+        assert int(_scalar(store, cut)) > 0  # type: ignore[call-overload]
+        _wait_for(lambda: _scalar(store, _HARVESTED) == 3, 60, "every journal harvested after the cut", log)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0, log.read_text()
+    assert _scalar(store, "SELECT count(*) FROM articles") == len(hosts[0].articles())
+    store.close()

@@ -96,15 +96,15 @@ def _discovered(line: int, url: str, http: HttpClient) -> list[Entry]:
 def _resolve(entries: list[Entry], settings: Settings, check: bool) -> list[Entry]:
     """URLs discovered, endpoints checked (each once, in parallel); file order kept."""
     with _client(settings) as http, ThreadPoolExecutor(_CHECK_THREADS) as pool:
-        endpoints = sorted({e.journal.settings().endpoint for e in entries if e.journal and check})
+        endpoints = sorted({e.journal.endpoint for e in entries if e.journal and check})
         verdicts = dict(
             zip(endpoints, pool.map(lambda url: _check_endpoint(url, http), endpoints), strict=True)
         )
         found = pool.map(lambda e: _discovered(e.line, e.url, http) if e.url else [e], entries)
         resolved = [item for group in found for item in group]
     return [
-        Entry(e.line, error=f"{e.journal.settings().endpoint}: {verdicts[e.journal.settings().endpoint]}")
-        if e.journal and verdicts.get(e.journal.settings().endpoint)
+        Entry(e.line, error=f"{e.journal.endpoint}: {verdicts[e.journal.endpoint]}")
+        if e.journal and verdicts.get(e.journal.endpoint)
         else e
         for e in resolved
     ]
@@ -168,9 +168,10 @@ def import_list(
     entries = _dedupe(_resolve(list(read_entries(text, fmt, defaults)), settings, check))
     report = ImportReport()
     now = datetime.now(UTC)
+    with store.read() as conn:
+        existing = _existing(conn)  # lines naming the same journal or name were rejected above
     for start in range(0, len(entries), _BATCH):
         with store.write() as conn:
-            existing = _existing(conn)
             for entry in entries[start : start + _BATCH]:
                 outcome = (
                     _write(conn, entry.journal, existing, now)

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from ..config import Settings, SourceSettings
+from ..config import Settings, SourceSettings, derive_oai_url
 from ..redact import mask
 from ..store import Store
 from ..store.schema import journals, sources
@@ -66,8 +66,13 @@ class Journal:
         )  # fmt: skip
 
     @property
+    def endpoint(self) -> str:
+        """The OAI-PMH base URL (as ``SourceSettings.endpoint``, without validating again)."""
+        return self.oai_url or derive_oai_url(self.url)
+
+    @property
     def key(self) -> str:
-        return journal_key(self.settings().endpoint, self.sets)
+        return journal_key(self.endpoint, self.sets)
 
 
 def is_fleet(settings: Settings) -> bool:

@@ -10,8 +10,9 @@
    Under systemd: ``READY=1`` once working, ``WATCHDOG=1`` from the event loop (the daemon's
    unit, ``Type=notify`` with a watchdog, runs ``harvester run`` either way), ``STOPPING=1``.
 3. SIGTERM/SIGINT: running harvests commit their page in hand and stop, the jobs end, the
-   worker unregisters, exit 0.  A lost database connection ends the process with an error
-   (exit 1) for systemd to restart it; its jobs are then stalled and retried elsewhere.
+   worker unregisters, exit 0.  Cut database connections are replaced by the pools
+   (procrastinate's and the store's); an error that gets through ends the process (exit 1)
+   for systemd to restart it, and its jobs are then stalled and retried elsewhere.
 """
 
 from __future__ import annotations
