@@ -244,8 +244,14 @@ async def _stuck_cases(settings_url: str, tmp_path: Path) -> dict[str, str]:
         twin = await app.configure_task(harvest, lock="host:b", queueing_lock="journal:b").defer_async(
             name="b"
         )
-        held = await app.configure_task("harvester.hold", lock="host:c", queue="hold-x").defer_async()
         dead = await manager.register_worker()
+        held = await app.configure_task("harvester.hold", lock="host:c", queue="hold-x").defer_async(
+            holder=dead
+        )
+        # A one-off command that died while waiting for its host: its hold, never fetched.
+        orphan = await app.configure_task("harvester.hold", lock="host:d", queue="hold-z").defer_async(
+            holder=dead
+        )
         for queues in (None, None, ["hold-x"]):
             assert await manager.fetch_job(queues, dead) is not None
         # Issue 1446/1543: the journal was queued again while its stalled job was "doing".
@@ -257,15 +263,21 @@ async def _stuck_cases(settings_url: str, tmp_path: Path) -> dict[str, str]:
             "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'"
         )
         await manager.prune_stalled_workers(60)
-        assert await retry_stalled(app, 2) == 3
+        assert await retry_stalled(app, 2) == 4
         status = {
             name: (await manager.get_job_status_async(job)).value
             for name, job in (("pruned", pruned), ("twin", twin), ("held", held), ("again", again))
         }
-        blocked = await app.configure_task("harvester.hold", lock="host:c", queue="hold-y").defer_async()
         alive = await manager.register_worker()
-        status["host c free"] = str(await manager.fetch_job(["hold-y"], alive) is not None)
-        assert blocked
+        for host in "cd":
+            await app.configure_task("harvester.hold", lock=f"host:{host}", queue=f"hold-{host}").defer_async(
+                holder=alive
+            )
+            status[f"host {host} free"] = str(await manager.fetch_job([f"hold-{host}"], alive) is not None)
+        rows = await app.connector.execute_query_all_async(
+            f"SELECT id FROM procrastinate_jobs WHERE id = {orphan}"
+        )
+        status["orphan"] = "deleted" if not rows else "kept"
     return status
 
 
@@ -278,6 +290,8 @@ def test_stuck_locks_of_dead_workers_are_released(tmp_path: Path, db_url: str) -
         "held": "failed",
         "again": "todo",
         "host c free": "True",
+        "host d free": "True",
+        "orphan": "deleted",
     }
 
 
@@ -294,12 +308,19 @@ def test_a_one_off_harvest_waits_for_the_fleets_job_on_its_host(
             time.sleep(2)
             released.append(time.monotonic())
 
-    acquired = threading.Event()
-    holder = threading.Thread(target=hold_then_release)
-    holder.start()
-    assert acquired.wait(30)
-    done = _harvester("harvest", source.name, config=Path(tmp_path / "harvester.toml"), db=db_url)
-    holder.join()
+    log = tmp_path / "worker.log"
+    worker = _start("worker", tmp_path / "harvester.toml", db_url, log)  # takes no command's hold
+    try:
+        _wait_for(lambda: "fleet worker started" in log.read_text(), 60, "the worker", log)
+        acquired = threading.Event()
+        holder = threading.Thread(target=hold_then_release)
+        holder.start()
+        assert acquired.wait(30)
+        done = _harvester("harvest", source.name, config=Path(tmp_path / "harvester.toml"), db=db_url)
+        holder.join()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(30) == 0, log.read_text()
     assert done.returncode == 0, done.stderr
     assert min(hosts[0].arrivals) > released[0]  # not one request while the fleet held the host
     fleet.store.close()

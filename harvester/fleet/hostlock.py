@@ -65,10 +65,10 @@ class _Holder:
             try:
                 queue = f"hold-{uuid.uuid4().hex}"
                 task = app.configure_task(HOLD_TASK, lock=host_lock_name(self.host), queue=queue)
-                job_id = await task.defer_async()
+                job_id = await task.defer_async(holder=worker_id)
                 while await manager.fetch_job([queue], worker_id) is None:
                     if self.release.is_set():
-                        await manager.finish_job_by_id_async(job_id, Status.CANCELLED, delete_job=True)
+                        await manager.cancel_job_by_id_async(job_id, delete_job=True)
                         return
                     await asyncio.sleep(_POLL_SECONDS)
                     await manager.update_heartbeat(worker_id)

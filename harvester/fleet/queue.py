@@ -1,9 +1,10 @@
 """The fleet's job queue: a procrastinate app on the store's own PostgreSQL database.
 
 Two tasks.  ``harvest`` works one journal: its harvest (resumed from its checkpoint when an
-earlier attempt was cut) and, with ``mirror_galleys``, its galley files.  ``hold`` does
-nothing: a one-off command's job that holds a host lock while the command works
-(``hostlock``); should it ever be run, it ends at once and frees the lock.
+earlier attempt was cut) and, with ``mirror_galleys``, its galley files; workers fetch it
+from the ``harvest`` queue.  ``hold`` does nothing: it is a one-off command's job, in a queue
+of its own that the command alone fetches, holding a host lock while the command works
+(``hostlock``).
 
 Every job that sends requests carries ``lock="host:HOST"`` (procrastinate starts no job
 while another of the same lock is ``doing``): at most one job touches a host fleet-wide.  A
@@ -33,6 +34,7 @@ from .hostwait import hand_over, host_wait, record_outcome
 from .registry import effective_sources, pacing_host
 
 __all__ = [
+    "HARVEST_QUEUE",
     "HARVEST_TASK",
     "HOLD_TASK",
     "FleetContext",
@@ -47,6 +49,9 @@ log = logging.getLogger(__name__)
 
 HARVEST_TASK = "harvester.harvest"
 HOLD_TASK = "harvester.hold"
+#: The queue workers fetch from.  A one-off command's ``hold`` job goes to a queue of its own,
+#: which no worker fetches: only that command may take it.
+HARVEST_QUEUE = "harvest"
 # Any fixed number: the advisory lock that serialises creating procrastinate's schema.
 _SCHEMA_LOCK = 0x0A1_0009
 
@@ -150,8 +155,9 @@ def new_app(settings: Settings) -> procrastinate.App:
         return work_journal(context.additional_context["fleet"], name)
 
     @app.task(name=HOLD_TASK)
-    def hold() -> None:
-        """A one-off command's host lock whose process died: nothing to do, the lock is freed."""
+    def hold(holder: int) -> None:
+        """A one-off command's host lock (``holder``: the command's procrastinate worker id);
+        never fetched by a worker, closed by the scheduler when the command died."""
 
     return app
 

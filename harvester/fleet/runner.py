@@ -34,7 +34,7 @@ from ..http import Politeness
 from ..notify import Notifier
 from ..store import Store
 from .metrics import start_health
-from .queue import FleetContext, ensure_queue_schema, new_app
+from .queue import HARVEST_QUEUE, FleetContext, ensure_queue_schema, new_app
 from .registry import is_fleet, registry_settings
 from .scheduler import defer_due, retry_stalled
 
@@ -84,6 +84,7 @@ async def _serve(
         settings = fleet.settings.fleet
         work = app.run_worker_async(
             name=f"{socket.gethostname()}:{os.getpid()}",
+            queues=[HARVEST_QUEUE],
             concurrency=slots,
             install_signal_handlers=False,
             additional_context={"fleet": fleet},

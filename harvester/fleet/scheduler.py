@@ -13,7 +13,8 @@ pruned (the job's ``worker_id`` is set NULL: the case of procrastinate issue 151
 stalled job whose journal was queued again meanwhile cannot go back to ``todo`` (the
 queueing lock's unique index, procrastinate issues 1446 and 1543): it is closed as failed
 instead, and the queued one resumes the same checkpoint.  A stalled ``hold`` (a one-off
-command that died holding a host) is closed, which frees the host.
+command that died holding a host) is closed, which frees the host, and so is a ``hold`` still
+waiting for its host whose command died.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from ..scheduler import next_due
 from ..store import Store
 from ..store.monitor import recent_runs
 from .hostwait import waiting_hosts
-from .queue import HARVEST_TASK, HOLD_TASK, host_lock_name, journal_lock_name
+from .queue import HARVEST_QUEUE, HARVEST_TASK, HOLD_TASK, host_lock_name, journal_lock_name
 from .registry import pacing_host
 
 __all__ = ["active_journals", "defer_due", "due_sources", "retry_stalled"]
@@ -79,7 +80,10 @@ async def defer_due(app: procrastinate.App, settings: Settings, store: Store, no
     for name in await asyncio.to_thread(due_sources, settings, store, now):
         host = pacing_host(by_name[name].endpoint)
         task = app.configure_task(
-            HARVEST_TASK, lock=host_lock_name(host), queueing_lock=journal_lock_name(name)
+            HARVEST_TASK,
+            queue=HARVEST_QUEUE,
+            lock=host_lock_name(host),
+            queueing_lock=journal_lock_name(name),
         )
         try:
             await task.defer_async(name=name)
@@ -89,10 +93,24 @@ async def defer_due(app: procrastinate.App, settings: Settings, store: Store, no
     return deferred
 
 
+# A one-off command that died before it got its host: its ``hold`` job, never fetched, would
+# stay ahead of every later job of that host (procrastinate hands a lock out in job order).
+_ORPHAN_HOLDS = f"""
+    SELECT j.id FROM procrastinate_jobs j
+    WHERE j.task_name = '{HOLD_TASK}' AND j.status = 'todo' AND NOT EXISTS (
+        SELECT 1 FROM procrastinate_workers w
+        WHERE w.id = (j.args->>'holder')::bigint
+          AND w.last_heartbeat > now() - %(seconds)s * interval '1 second')
+"""
+
+
 async def retry_stalled(app: procrastinate.App, stalled_after: float) -> int:
     """Put the jobs of dead workers back in the queue (or close them); how many."""
     manager = app.job_manager
     handled = 0
+    for row in await app.connector.execute_query_all_async(_ORPHAN_HOLDS, seconds=stalled_after):
+        await manager.cancel_job_by_id_async(row["id"], delete_job=True)
+        handled += 1
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
         job_id = int(job.id or 0)
         if job.task_name == HOLD_TASK:
