@@ -166,6 +166,7 @@ class SchedulerSettings(_Frozen):
 class FleetSettings(_Frozen):
     """``[fleet]``: the job queue of a PostgreSQL store (``harvester run`` and ``harvester worker``)."""
 
+    enabled: bool = True  # false: `harvester run` on PostgreSQL is the single-process daemon
     slots: int = Field(4, ge=1, le=256)  # jobs one process works at once
     tick: Duration = "1m"  # how often the scheduler defers due journals and retries stalled jobs
     heartbeat: float = Field(10.0, gt=0, le=600, allow_inf_nan=False)  # seconds between a worker's beats

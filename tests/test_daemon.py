@@ -35,7 +35,8 @@ def _config(tmp_path: Path, site: OjsSite, schedule: str) -> Path:
     return write_config(
         tmp_path,
         {"jsas": site.journal_url("jsas"), "mhc": site.journal_url("mhc")},
-        extra='[scheduler]\njitter = "0s"\nworkers = 2\n',
+        # The single-process daemon, on PostgreSQL too (not the fleet's queue).
+        extra='[scheduler]\njitter = "0s"\nworkers = 2\n[fleet]\nenabled = false\n',
         source_extra=f'schedule = "{schedule}"\n',
     )
 

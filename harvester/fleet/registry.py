@@ -31,6 +31,7 @@ __all__ = [
     "Journal",
     "SyncReport",
     "is_fleet",
+    "is_postgres",
     "journal_key",
     "load_registry",
     "pacing_host",
@@ -75,12 +76,17 @@ class Journal:
         return journal_key(self.endpoint, self.sets)
 
 
-def is_fleet(settings: Settings) -> bool:
-    """Whether the store is PostgreSQL, where the fleet's job queue lives."""
+def is_postgres(settings: Settings) -> bool:
+    """Whether the store is PostgreSQL, where a fleet's job queue can live."""
     try:
         return make_url(settings.database.url).get_backend_name() == "postgresql"
     except ArgumentError:  # an unparsable URL: the store reports it
         return False
+
+
+def is_fleet(settings: Settings) -> bool:
+    """Whether commands work as a fleet: a PostgreSQL store, ``[fleet] enabled``."""
+    return settings.fleet.enabled and is_postgres(settings)
 
 
 def pacing_host(url: str) -> str:

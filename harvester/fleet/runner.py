@@ -35,7 +35,7 @@ from ..notify import Notifier
 from ..store import Store
 from .metrics import start_health
 from .queue import HARVEST_QUEUE, FleetContext, ensure_queue_schema, new_app
-from .registry import is_fleet, registry_settings
+from .registry import is_fleet, is_postgres, registry_settings
 from .scheduler import defer_due, retry_stalled
 
 __all__ = ["is_fleet", "run_worker"]
@@ -54,11 +54,13 @@ def run_worker(
 ) -> None:
     """Work jobs (and with ``schedule``, defer them) until SIGTERM/SIGINT; ``settings`` are the
     config file's, and SIGHUP reads them again with ``reload`` (the sources at the next tick)."""
-    if not is_fleet(settings):
+    if not is_postgres(settings):
         raise ConfigError(
             "harvester worker needs a PostgreSQL store (the job queue lives there); "
             f"{settings.database.url.split(':', 1)[0]} stores are worked by harvester run alone"
         )
+    if not is_fleet(settings):
+        raise ConfigError(f"{settings.path or 'the config'}: [fleet] enabled = false: no job queue to work")
     store = Store(settings.database.url)
     stop = threading.Event()
     fleet = FleetContext(settings, store, Politeness(settings.http, stop=stop), stop, config=settings)
