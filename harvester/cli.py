@@ -242,11 +242,13 @@ def _is_date(value: str) -> bool:
 @click.pass_obj
 def run(app: _App) -> None:
     """Run the daemon: harvest every enabled source on its schedule (SIGHUP reloads the config)."""
-    from .fleet.runner import is_fleet, run_worker
+    from .fleet.registry import is_fleet
     from .service import run_daemon
 
     settings = app.registry()
     if is_fleet(settings):  # PostgreSQL: the scheduler of the fleet, and a worker
+        from .fleet.runner import run_worker
+
         run_worker(app.settings(), schedule=True, reload=app.settings)
         return
     run_daemon(settings, app.store(settings), app.registry)

@@ -26,6 +26,7 @@ from ..http import Politeness
 from ..store import Store
 from .hostwait import hand_over, host_wait, set_free_at
 from .registry import is_fleet, pacing_host
+from .runner import require_queue
 
 __all__ = ["host_lock"]
 
@@ -86,6 +87,7 @@ def host_lock(settings: Settings, source: SourceSettings, politeness: Politeness
     if not is_fleet(settings):
         yield
         return
+    require_queue()
     host = pacing_host(source.endpoint)
     holder = _Holder(settings, host)
     thread = threading.Thread(target=holder.run, name=f"host-lock-{host}", daemon=True)
