@@ -35,8 +35,7 @@ def _config(tmp_path: Path, site: OjsSite, schedule: str) -> Path:
     return write_config(
         tmp_path,
         {"jsas": site.journal_url("jsas"), "mhc": site.journal_url("mhc")},
-        # The single-process daemon, on PostgreSQL too (not the fleet's queue).
-        extra='[scheduler]\njitter = "0s"\nworkers = 2\n[fleet]\nenabled = false\n',
+        extra='[scheduler]\njitter = "0s"\nworkers = 2\n',
         source_extra=f'schedule = "{schedule}"\n',
     )
 
@@ -44,6 +43,9 @@ def _config(tmp_path: Path, site: OjsSite, schedule: str) -> Path:
 def _daemon(
     config: Path, db_url: str, log: Path, *options: str, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
+    if "[fleet]" not in config.read_text(encoding="utf-8"):  # the single-process daemon, on PostgreSQL too
+        with config.open("a", encoding="utf-8") as more:
+            more.write("\n[fleet]\nenabled = false\n")
     with log.open("ab") as sink:
         return subprocess.Popen(
             [sys.executable, "-m", "harvester", *options, "--config", str(config), "--db", db_url, "run"],
