@@ -4,15 +4,19 @@ A manual run beside the fleet must be as polite as the fleet: it takes the same 
 as the fleet's jobs.  The lock is procrastinate's own: the command registers as a worker,
 defers a ``hold`` job with ``lock="host:HOST"`` into a queue of its own and fetches it, which
 procrastinate allows only while no job of that lock is ``doing``.  While it works, the
-command beats like a worker; killed, it stops beating, and the fleet's scheduler closes the
-stalled ``hold``, which frees the host.  The politeness budget is handed over as between jobs
-(``hostwait``).  On SQLite nothing is locked: there is no fleet.
+command beats like a worker.  Killed, it stops beating: the fleet's scheduler, or a command
+waiting for the host, closes the stalled ``hold`` and the host is free; a waiting command
+closes it at once when its process, on this machine, is gone (as ``store.runs`` judges a
+run).  The politeness budget is handed over as between jobs (``hostwait``).  On SQLite, or
+with ``[fleet] enabled = false``, nothing is locked: there is no fleet.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -58,6 +62,7 @@ class _Holder:
         from procrastinate.jobs import Status
 
         from .queue import HOLD_TASK, ensure_queue_schema, host_lock_name
+        from .scheduler import close_dead_holds
 
         async with app.open_async():
             await ensure_queue_schema(app)
@@ -65,12 +70,15 @@ class _Holder:
             worker_id = await manager.register_worker()
             try:
                 queue = f"hold-{uuid.uuid4().hex}"
-                task = app.configure_task(HOLD_TASK, lock=host_lock_name(self.host), queue=queue)
-                job_id = await task.defer_async(holder=worker_id)
+                lock = host_lock_name(self.host)
+                task = app.configure_task(HOLD_TASK, lock=lock, queue=queue)
+                me = {"holder": worker_id, "machine": socket.gethostname(), "pid": os.getpid()}
+                job_id = await task.defer_async(**me)
                 while await manager.fetch_job([queue], worker_id) is None:
                     if self.release.is_set():
                         await manager.cancel_job_by_id_async(job_id, delete_job=True)
                         return
+                    await close_dead_holds(app, lock, self.settings.fleet.stalled_after)
                     await asyncio.sleep(_POLL_SECONDS)
                     await manager.update_heartbeat(worker_id)
                 self.acquired.set()

@@ -155,9 +155,9 @@ def new_app(settings: Settings) -> procrastinate.App:
         return work_journal(context.additional_context["fleet"], name)
 
     @app.task(name=HOLD_TASK)
-    def hold(holder: int) -> None:
-        """A one-off command's host lock (``holder``: the command's procrastinate worker id);
-        never fetched by a worker, closed by the scheduler when the command died."""
+    def hold(holder: int, machine: str = "", pid: int = 0) -> None:
+        """A one-off command's host lock (``holder``: the command's procrastinate worker id, on
+        ``machine`` as ``pid``); never fetched by a worker, closed when the command died."""
 
     return app
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from datetime import datetime
 
 import procrastinate
@@ -30,13 +31,14 @@ from sqlalchemy import Connection, text
 
 from ..config import Settings
 from ..scheduler import next_due
+from ..signals import process_alive
 from ..store import Store
 from ..store.monitor import recent_runs
 from .hostwait import waiting_hosts
 from .queue import HARVEST_QUEUE, HARVEST_TASK, HOLD_TASK, host_lock_name, journal_lock_name
 from .registry import pacing_host
 
-__all__ = ["active_journals", "defer_due", "due_sources", "retry_stalled"]
+__all__ = ["active_journals", "close_dead_holds", "defer_due", "due_sources", "retry_stalled"]
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +104,34 @@ _ORPHAN_HOLDS = f"""
         WHERE w.id = (j.args->>'holder')::bigint
           AND w.last_heartbeat > now() - %(seconds)s * interval '1 second')
 """
+
+
+_HOLDS_OF_LOCK = f"""
+    SELECT id, status, args FROM procrastinate_jobs
+    WHERE task_name = '{HOLD_TASK}' AND lock = %(lock)s AND status IN ('todo', 'doing')
+"""
+
+
+async def close_dead_holds(app: procrastinate.App, lock: str, stalled_after: float) -> int:
+    """Close the holds of ``lock`` whose command died: by heartbeat, or at once when it ran on
+    this machine and its process is gone; how many."""
+    manager = app.job_manager
+    stalled = {job.id for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after)}
+    orphans = {
+        row["id"] for row in await app.connector.execute_query_all_async(_ORPHAN_HOLDS, seconds=stalled_after)
+    }
+    closed = 0
+    for row in await app.connector.execute_query_all_async(_HOLDS_OF_LOCK, lock=lock):
+        args = row["args"]
+        gone = args.get("machine") == socket.gethostname() and not process_alive(int(args.get("pid") or 0))
+        if not (gone or row["id"] in stalled or row["id"] in orphans):
+            continue
+        if row["status"] == "doing":
+            await manager.finish_job_by_id_async(row["id"], Status.FAILED, delete_job=False)
+        else:
+            await manager.cancel_job_by_id_async(row["id"], delete_job=True)
+        closed += 1
+    return closed
 
 
 async def retry_stalled(app: procrastinate.App, stalled_after: float) -> int:
