@@ -116,7 +116,7 @@ _HARVESTED = "SELECT count(DISTINCT source_id) FROM runs WHERE status = 'ok'"
 
 @pytest.mark.slow
 def test_a_fleet_harvests_every_journal_once_politely_and_survives_a_killed_worker(
-    tmp_path: Path, db_url: str, hosts: list[LoopbackHost]
+    tmp_path: Path, db_url: str, store: Store, hosts: list[LoopbackHost]
 ) -> None:
     port = _free_port()
     config = _config(tmp_path)
@@ -124,7 +124,6 @@ def test_a_fleet_harvests_every_journal_once_politely_and_survives_a_killed_work
     beacon.write_text(beacon_csv(hosts), encoding="utf-8")
     imported = _harvester("sources", "import", "--strategy", "oai", str(beacon), config=config, db=db_url)
     assert imported.stdout.strip().endswith("9 added, 0 updated, 0 unchanged, 0 rejected"), imported.stderr
-    store = Store(db_url)
     log = tmp_path / "fleet.log"
     listening = _config(tmp_path / "run", f'\n[service]\nlisten = "127.0.0.1:{port}"\n')
     processes = {
@@ -169,10 +168,9 @@ def test_a_fleet_harvests_every_journal_once_politely_and_survives_a_killed_work
     for line in ('ojs_harvester_queue_jobs{state="queued"} 0.0', 'ojs_harvester_queue_jobs{state="due"} 0.0'):
         assert line in metrics
     assert "ojs_harvester_sources 9.0" in metrics and "ojs_harvester_hosts_waiting 0.0" in metrics
-    store.close()
 
 
-def _settings(tmp_path: Path, db_url: str, hosts: list[LoopbackHost]) -> FleetContext:
+def _settings(tmp_path: Path, db_url: str, store: Store, hosts: list[LoopbackHost]) -> FleetContext:
     config = _config(tmp_path)
     beacon = tmp_path / "beacon.csv"
     beacon.write_text(beacon_csv(hosts[:1]), encoding="utf-8")
@@ -181,13 +179,14 @@ def _settings(tmp_path: Path, db_url: str, hosts: list[LoopbackHost]) -> FleetCo
     )
     settings = registry_settings(load_settings(str(config), database_url=db_url))
     stop = threading.Event()
-    return FleetContext(settings, Store(db_url), Politeness(settings.http, stop=stop), stop)
+    return FleetContext(settings, store, Politeness(settings.http, stop=stop), stop)
 
 
+@pytest.mark.slow
 def test_a_host_that_asks_to_wait_is_left_alone_and_shown_in_status(
-    tmp_path: Path, db_url: str, hosts: list[LoopbackHost]
+    tmp_path: Path, db_url: str, store: Store, hosts: list[LoopbackHost]
 ) -> None:
-    fleet = _settings(tmp_path, db_url, hosts)
+    fleet = _settings(tmp_path, db_url, store, hosts)
     first, second = fleet.settings.sources[0].name, fleet.settings.sources[1].name
     hosts[0].fail_next(2, status=503, retry_after="7200")  # beyond max_retry_after: not waited in place
     with pytest.raises(RetryLaterError):
@@ -205,7 +204,6 @@ def test_a_host_that_asks_to_wait_is_left_alone_and_shown_in_status(
     lines = queue_lines(fleet.settings, now)
     assert lines[0] == "queue: 0 due, 0 queued, 0 running, 0 failed"
     assert lines[1].startswith("host 127.0.0.2: waiting until ") and "1 failure(s) in a row" in lines[1]
-    fleet.store.close()
 
 
 async def _open_queue(fleet: FleetContext) -> None:
@@ -214,8 +212,7 @@ async def _open_queue(fleet: FleetContext) -> None:
         await ensure_queue_schema(app)
 
 
-def test_repeated_failures_back_off_exponentially_and_a_success_clears_the_wait(db_url: str) -> None:
-    store = Store(db_url)
+def test_repeated_failures_back_off_exponentially_and_a_success_clears_the_wait(store: Store) -> None:
     fleet = FleetSettings(backoff="5m", max_backoff="30m")
     now = datetime.now(UTC)
     waits = []
@@ -228,7 +225,6 @@ def test_repeated_failures_back_off_exponentially_and_a_success_clears_the_wait(
     with store.write() as conn:
         cleared = record_outcome(conn, "h", None, fleet=fleet, free_at=now, now=now)
     assert (cleared.wait_until, cleared.failures) == (None, 0)
-    store.close()
 
 
 async def _stuck_cases(settings_url: str, tmp_path: Path) -> dict[str, str]:
@@ -281,8 +277,7 @@ async def _stuck_cases(settings_url: str, tmp_path: Path) -> dict[str, str]:
     return status
 
 
-def test_stuck_locks_of_dead_workers_are_released(tmp_path: Path, db_url: str) -> None:
-    Store(db_url).close()
+def test_stuck_locks_of_dead_workers_are_released(tmp_path: Path, db_url: str, store: Store) -> None:
     status = asyncio.run(_stuck_cases(db_url, tmp_path))
     assert status == {
         "pruned": "todo",
@@ -295,10 +290,11 @@ def test_stuck_locks_of_dead_workers_are_released(tmp_path: Path, db_url: str) -
     }
 
 
+@pytest.mark.slow
 def test_a_one_off_harvest_waits_for_the_fleets_job_on_its_host(
-    tmp_path: Path, db_url: str, hosts: list[LoopbackHost]
+    tmp_path: Path, db_url: str, store: Store, hosts: list[LoopbackHost]
 ) -> None:
-    fleet = _settings(tmp_path, db_url, hosts)
+    fleet = _settings(tmp_path, db_url, store, hosts)
     source = fleet.settings.sources[0]
     released = []
 
@@ -323,14 +319,13 @@ def test_a_one_off_harvest_waits_for_the_fleets_job_on_its_host(
         assert worker.wait(30) == 0, log.read_text()
     assert done.returncode == 0, done.stderr
     assert min(hosts[0].arrivals) > released[0]  # not one request while the fleet held the host
-    fleet.store.close()
 
 
+@pytest.mark.slow
 def test_run_tells_systemd_and_rereads_its_config_on_sighup(
-    tmp_path: Path, db_url: str, hosts: list[LoopbackHost]
+    tmp_path: Path, db_url: str, store: Store, hosts: list[LoopbackHost]
 ) -> None:
     config = _config(tmp_path)
-    Store(db_url).close()
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(str(tmp_path / "notify"))
     sock.settimeout(60)
@@ -347,9 +342,7 @@ def test_run_tells_systemd_and_rereads_its_config_on_sighup(
                 f'[[sources]]\nname = "jsas"\nurl = "{hosts[0].journal_url("jsas")}"\nstrategy = "oai"\n'
             )
         process.send_signal(signal.SIGHUP)
-        store = Store(db_url)
         _wait_for(lambda: _scalar(store, _HARVESTED) == 1, 60, "the source added to the file harvested", log)
-        store.close()
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0, log.read_text()
@@ -363,8 +356,9 @@ def test_run_tells_systemd_and_rereads_its_config_on_sighup(
     sock.close()
 
 
+@pytest.mark.slow
 def test_a_worker_whose_database_connections_are_cut_reconnects_and_loses_nothing(
-    tmp_path: Path, db_url: str, hosts: list[LoopbackHost]
+    tmp_path: Path, db_url: str, store: Store, hosts: list[LoopbackHost]
 ) -> None:
     config = _config(tmp_path)
     beacon = tmp_path / "beacon.csv"
@@ -375,7 +369,6 @@ def test_a_worker_whose_database_connections_are_cut_reconnects_and_loses_nothin
     name = f"fleet-{uuid.uuid4().hex[:8]}"  # only this process's connections are cut
     log = tmp_path / "run.log"
     process = _start("run", config, f"{db_url}&application_name={name}", log)
-    store = Store(db_url)
     try:
         _wait_for(lambda: "fleet scheduler and worker started" in log.read_text(), 60, "the start", log)
         cut = (
@@ -387,4 +380,3 @@ def test_a_worker_whose_database_connections_are_cut_reconnects_and_loses_nothin
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0, log.read_text()
     assert _scalar(store, "SELECT count(*) FROM articles") == len(hosts[0].articles())
-    store.close()

@@ -110,8 +110,9 @@ def _beacon(site: OjsSite, dspace: str) -> str:
     return "\n".join(rows) + "\n"
 
 
+@pytest.mark.slow
 def test_beacon_import_keeps_the_good_rows_and_names_each_bad_one(
-    tmp_path: Path, db_url: str, site: OjsSite, dspace: str
+    tmp_path: Path, db_url: str, store: Store, site: OjsSite, dspace: str
 ) -> None:
     config = write_config(tmp_path, {})
     beacon = tmp_path / "beacon.csv"
@@ -140,10 +141,8 @@ def test_beacon_import_keeps_the_good_rows_and_names_each_bad_one(
         "application": "ojs", "context_name": "Journal A", "country": "CA", "issn": "1234-5678",
         "set_spec": "jsas", "version": "3.3.0.11",
     }  # fmt: skip
-    store = Store(db_url)
     with store.read() as conn:
         everything = json.dumps([list(map(str, row)) for row in conn.execute(select(sources))])
-    store.close()
     assert _ADMIN_EMAIL not in everything  # personal data is never stored
 
     again = harvester("sources", "import", str(beacon), config=config, db=db_url)
@@ -158,6 +157,7 @@ def test_beacon_import_keeps_the_good_rows_and_names_each_bad_one(
     )
 
 
+@pytest.mark.slow
 def test_a_changed_row_is_updated_and_a_disabled_journal_stays_disabled(
     tmp_path: Path, db_url: str, site: OjsSite
 ) -> None:
@@ -198,6 +198,7 @@ def test_a_changed_row_is_updated_and_a_disabled_journal_stays_disabled(
     assert unknown.stderr.strip() == "harvester: error: unknown source 'nope' (see harvester sources)"
 
 
+@pytest.mark.slow
 def test_a_list_of_urls_is_resolved_through_discovery(
     tmp_path: Path, db_url: str, site: OjsSite, dspace: str
 ) -> None:
@@ -219,8 +220,9 @@ def test_a_list_of_urls_is_resolved_through_discovery(
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_the_toml_is_synced_and_a_removed_source_is_disabled_with_its_data_kept(
-    tmp_path: Path, db_url: str, site: OjsSite
+    tmp_path: Path, db_url: str, store: Store, site: OjsSite
 ) -> None:
     config = write_config(tmp_path, {"jsas": site.journal_url("jsas"), "mhc": site.journal_url("mhc")})
     assert harvester("harvest", "jsas", config=config, db=db_url).returncode == 0
@@ -236,12 +238,11 @@ def test_the_toml_is_synced_and_a_removed_source_is_disabled_with_its_data_kept(
 
     write_config(tmp_path, {"jsas": site.journal_url("jsas"), "mhc": site.journal_url("mhc")})
     assert [s["name"] for s in _listed(config, db_url, "--enabled")] == ["jsas", "mhc"]  # back in the TOML
-    store = Store(db_url)
     with store.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM sources")).scalar() == 2
-    store.close()
 
 
+@pytest.mark.slow
 def test_a_worker_needs_postgresql(tmp_path: Path) -> None:
     config = write_config(tmp_path, {})
     done = harvester("worker", config=config, db=f"sqlite:///{tmp_path / 'h.db'}")
