@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -32,15 +31,18 @@ from .values import (
     Duration,
     HttpUrl,
     MimeTypes,
+    format_errors,
     http_url,
     is_duration,
     parse_duration,
+    read_toml,
     split_listen,
 )
 
 __all__ = [
     "CONFIG_SEARCH_PATH",
     "DatabaseSettings",
+    "FleetSettings",
     "HarvestSettings",
     "HttpSettings",
     "MirrorSettings",
@@ -49,7 +51,6 @@ __all__ = [
     "ServiceSettings",
     "Settings",
     "SourceSettings",
-    "files_path",
     "find_config_file",
     "load_settings",
     "source_from_url",
@@ -116,6 +117,22 @@ class SchedulerSettings(_Frozen):
     misfire_grace_time: Duration = timedelta(hours=1)
 
 
+class FleetSettings(_Frozen):
+    """``[fleet]``: the job queue of a PostgreSQL store (``harvester run`` and ``harvester worker``)."""
+
+    enabled: bool = True  # false: `harvester run` on PostgreSQL is the single-process daemon
+    slots: int = Field(4, ge=1, le=256)  # jobs one process works at once
+    tick: Duration = timedelta(
+        minutes=1
+    )  # how often the scheduler defers due journals and retries stalled jobs
+    heartbeat: float = Field(10.0, gt=0, le=600, allow_inf_nan=False)  # seconds between a worker's beats
+    stalled_after: float = Field(30.0, gt=0, le=86400, allow_inf_nan=False)  # no beat this long: dead
+    backoff: Duration = timedelta(
+        minutes=5
+    )  # a failing host's first wait, doubled with each failure in a row
+    max_backoff: Duration = timedelta(days=1)
+
+
 class ServiceSettings(_Frozen):
     """``[service]``: what the daemon offers its supervisor besides systemd notifications."""
 
@@ -180,7 +197,7 @@ DEFAULT_FILE_TYPES = (
 class MirrorSettings(_Frozen):
     """``[mirror]``: where and how galley files are kept (for sources with ``mirror_galleys``)."""
 
-    path: str | None = None  # default: see ``files_path``
+    path: str | None = None  # default: see ``mirror.files.files_path``
     max_file_size: ByteSize = 200 * 1024 * 1024
     allowed_types: MimeTypes = DEFAULT_FILE_TYPES
     # A galley mirrored from a server that sends no ETag/Last-Modified (OJS) can only be checked
@@ -245,6 +262,7 @@ class Settings(_Frozen):
     http: HttpSettings = HttpSettings()
     harvest: HarvestSettings = HarvestSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    fleet: FleetSettings = FleetSettings()
     service: ServiceSettings = ServiceSettings()
     mirror: MirrorSettings = MirrorSettings()
     serve: ServeSettings = ServeSettings()
@@ -272,24 +290,6 @@ def derive_oai_url(journal_url: str) -> str:
     return journal_url.rstrip("/") + "/oai"
 
 
-def files_path(settings: Settings, environ: Mapping[str, str] | None = None) -> Path:
-    """Where galley files live: ``[mirror] path``; else ``files/`` beside the SQLite database;
-    else (PostgreSQL) ``files/`` in the state directory: systemd's ``$STATE_DIRECTORY``, then
-    ``$XDG_STATE_HOME/ojs-harvester``, then ``~/.local/state/ojs-harvester``."""
-    environ = os.environ if environ is None else environ
-    if settings.mirror.path:
-        return Path(settings.mirror.path).expanduser()
-    url = settings.database.url
-    if url.startswith("sqlite"):
-        database = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
-        if database and database != ":memory:" and not database.startswith("file:"):
-            return Path(database).expanduser().parent / "files"
-    if environ.get("STATE_DIRECTORY"):
-        return Path(environ["STATE_DIRECTORY"].split(":")[0]) / "files"
-    state = environ.get("XDG_STATE_HOME") or str(Path("~/.local/state").expanduser())
-    return Path(state) / "ojs-harvester" / "files"
-
-
 def source_from_url(url: str) -> SourceSettings:
     """A one-off source for a journal URL that is not in the config."""
     try:
@@ -313,31 +313,6 @@ def find_config_file(explicit: str | None, environ: Mapping[str, str]) -> Path |
     return next((path for path in CONFIG_SEARCH_PATH if path.is_file()), None)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-
-
-def _key_path(location: Sequence[int | str]) -> str:
-    text = ""
-    for part in location:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
-
-
-def _format_errors(where: str, error: ValidationError) -> str:
-    lines = [f"{where}: invalid configuration ({error.error_count()} problem(s)):"]
-    for item in error.errors():
-        message = item["msg"].removeprefix("Value error, ")
-        lines.append(f"  {_key_path(item['loc'])}: {message}")
-    return "\n".join(lines)
-
-
 def load_settings(
     config_path: str | None = None,
     *,
@@ -351,7 +326,7 @@ def load_settings(
     """
     environ = os.environ if environ is None else environ
     path = find_config_file(config_path, environ)
-    raw: dict[str, Any] = _read_toml(path) if path else {}
+    raw: dict[str, Any] = read_toml(path) if path else {}
     url = database_url or environ.get("HARVESTER_DATABASE_URL")
     if url:
         raw["database"] = {**raw.get("database", {}), "url": url}
@@ -359,4 +334,4 @@ def load_settings(
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_format_errors(str(path or "configuration"), exc)) from None
+        raise ConfigError(format_errors(str(path or "configuration"), exc)) from None

@@ -1,24 +1,32 @@
 """Config values as people write them, parsed once: durations ("6h"), sizes ("200MB"), MIME
-type patterns, http(s) URLs and HOST:PORT addresses, as pydantic field types."""
+type patterns, http(s) URLs and HOST:PORT addresses, as pydantic field types; and the config
+file read, its problems reported each with its key path (``sources[1].schedule: …``)."""
 
 from __future__ import annotations
 
 import re
+import tomllib
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+
+from .errors import ConfigError
 
 __all__ = [
     "ByteSize",
     "Duration",
     "HttpUrl",
     "MimeTypes",
+    "format_errors",
     "http_url",
     "is_duration",
     "parse_duration",
     "parse_size",
+    "read_toml",
     "split_listen",
 ]
 
@@ -88,3 +96,30 @@ def split_listen(value: str) -> tuple[str, int]:
 def is_duration(text: str) -> bool:
     """Whether ``text`` is written as a duration ("6h"), not, say, a cron line."""
     return _DURATION.match(text) is not None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The TOML file as a dict; one ``ConfigError`` line when it cannot be read or parsed."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _key_path(location: Sequence[int | str]) -> str:
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def format_errors(where: str, error: ValidationError) -> str:
+    """Every problem of a validation at once, each on its own line with its key path."""
+    lines = [f"{where}: invalid configuration ({error.error_count()} problem(s)):"]
+    for item in error.errors():
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"  {_key_path(item['loc'])}: {message}")
+    return "\n".join(lines)

@@ -13,11 +13,11 @@ from harvester.config import (
     DatabaseSettings,
     MirrorSettings,
     Settings,
-    files_path,
     load_settings,
     source_from_url,
 )
 from harvester.errors import ConfigError
+from harvester.mirror.files import files_path
 from harvester.values import parse_duration, parse_size, split_listen
 
 ROOT = Path(__file__).resolve().parents[1]

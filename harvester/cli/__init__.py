@@ -7,13 +7,13 @@ nothing of SQLAlchemy, Sickle, lxml or pydantic.
 
 ``app`` holds the group and what every command shares; one module per command group registers
 its commands on it: ``harvest`` (harvest, backfill, run, discover), ``report`` (status,
-sources, history), ``publish`` (export, serve), ``mirror`` (mirror, verify-files), ``works``
-(show, split, merge), ``db``.
+history), ``fleet`` (sources, worker), ``publish`` (export, serve), ``mirror`` (mirror,
+verify-files), ``works`` (show, split, merge), ``db``.
 """
 
 from __future__ import annotations
 
-from . import db, harvest, mirror, publish, report, works  # noqa: F401  (each registers its commands)
+from . import db, fleet, harvest, mirror, publish, report, works  # noqa: F401  (each registers its commands)
 from .app import main
 
 __all__ = ["main"]

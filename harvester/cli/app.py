@@ -37,6 +37,12 @@ class App:
 
         return load_settings(self.config_path, database_url=self.database_url)
 
+    def registry(self) -> Settings:
+        """The settings with every source of the ``sources`` table, the TOML synced into it."""
+        from ..fleet.registry import registry_settings
+
+        return registry_settings(self.settings())
+
     def store(self, settings: Settings) -> Store:
         from ..store import Store
 
@@ -140,6 +146,7 @@ def each_source(
     exchanges in flight are cut too); a failed source is one error line (``failed_as`` after
     its name) and the exit code 1, the others still run."""
     from ..fetch.politeness import Politeness
+    from ..fleet.hostlock import host_lock
     from ..signals import stop_requested
 
     store = app.store(settings)
@@ -150,7 +157,8 @@ def each_source(
             if stop.is_set():
                 break
             try:
-                click.echo(work(source, store, politeness, stop))
+                with host_lock(settings, source, politeness):
+                    click.echo(work(source, store, politeness, stop))
             except HarvesterError as exc:
                 failed += 1
                 echo_error(f"{source.name}: {failed_as}{exc}")

@@ -21,7 +21,7 @@ def _run_all(app: App, names: tuple[str, ...], all_sources: bool, request: Harve
     from ..harvest.pipeline import harvest_source
     from .progress import progress_reporter
 
-    settings = app.settings()
+    settings = app.registry()
 
     def harvest(source: SourceSettings, store: Store, politeness: Politeness, stop: threading.Event) -> str:
         with progress_reporter(source.name) as progress:
@@ -83,9 +83,15 @@ def _is_date(value: str) -> bool:
 def run(app: App) -> None:
     """Run the daemon: harvest every enabled source on its schedule (SIGHUP reloads the config)."""
     from ..daemon.service import run_daemon
+    from ..fleet.registry import is_fleet
 
-    settings = app.settings()
-    run_daemon(settings, app.store(settings), app.settings)
+    settings = app.registry()
+    if is_fleet(settings):  # PostgreSQL: the scheduler of the fleet, and a worker
+        from ..fleet.runner import run_worker
+
+        run_worker(app.settings(), schedule=True, reload=app.settings)
+        return
+    run_daemon(settings, app.store(settings), app.registry)
 
 
 @main.command()

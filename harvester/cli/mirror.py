@@ -24,7 +24,7 @@ def mirror(app: App, sources: tuple[str, ...], all_sources: bool) -> None:
     """Download the galley files of harvested sources now (default: those with mirror_galleys)."""
     from ..mirror.galleys import mirror_source
 
-    settings = app.settings()
+    settings = app.registry()
     if sources or all_sources:
         chosen = resolve_sources(settings, sources, all_sources)
     else:

@@ -1,4 +1,4 @@
-"""``harvester status``, ``sources`` and ``history``: what the store knows, for people."""
+"""``harvester status`` and ``history``: what the store knows, for people."""
 
 from __future__ import annotations
 
@@ -28,44 +28,20 @@ def status(app: App, failures: int) -> None:
     from datetime import UTC, datetime
 
     from ..daemon.status import describe, source_statuses
+    from ..fleet.queue_status import queue_lines
 
-    settings = app.settings()
+    settings = app.registry()
     now = datetime.now(UTC)
     statuses = source_statuses(settings, app.store(settings), failures, now)
     for entry in statuses:
         for line in describe(entry, failures, now):
             click.echo(mask(line))  # errors recorded before secrets were masked, too
+    for line in queue_lines(settings, now):
+        click.echo(line)
     failing = [entry.source.name for entry in statuses if entry.failing]
     if failing:
         click.echo(f"failing: {', '.join(failing)}")
         sys.exit(1)
-
-
-@main.command(name="sources")
-@click.pass_obj
-def list_sources(app: App) -> None:
-    """Configured sources with their last run."""
-    from ..store.queries import source_summaries
-
-    settings = app.settings()
-    store = app.store(settings)
-    with store.read() as conn:
-        summaries = source_summaries(conn)
-    for source in settings.sources:
-        info = summaries.get(source.name, {})
-        state = "enabled" if source.enabled else "disabled"
-        fields = (source.name, state, source.strategy, source.schedule, mask(source.url))
-        line = "\t".join(fields) + f"\t{info.get('articles', 0)} articles"
-        if info.get("status"):
-            line += (
-                f"\tlast run {info['started_at']:%Y-%m-%d %H:%M} {info['status']}: {info['new']} new, "
-                f"{info['changed']} changed, {info['deleted']} deleted"
-            )
-            if info.get("error"):
-                line += f" ({mask(info['error'])})"
-        else:
-            line += "\tnever harvested"
-        click.echo(line)
 
 
 def _as_json(value: Any) -> str:

@@ -53,6 +53,11 @@ class HostPacer:
         self._held: dict[str, tuple[float, RetryLaterError]] = {}
         self._lock = threading.Lock()
 
+    def interval(self, host: str) -> float:
+        """The current minimum spacing for ``host`` in seconds (the fleet hands it on)."""
+        with self._lock:
+            return self._intervals.get(host, self._base)
+
     def set_min_interval(self, host: str, seconds: float) -> None:
         """Space ``host`` by ``seconds`` (robots Crawl-delay), within [rate interval, cap]."""
         with self._lock:

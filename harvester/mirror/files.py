@@ -17,16 +17,17 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from ..config import Settings
 from ..errors import FileStoreError
 from ..signals import process_alive
 
-__all__ = ["FileStore", "TempFile", "hash_file"]
+__all__ = ["FileStore", "TempFile", "files_path", "hash_file"]
 
 log = logging.getLogger(__name__)
 
@@ -145,3 +146,21 @@ class FileStore:
         if pid == os.getpid():
             return touched < _STARTED
         return not process_alive(pid)
+
+
+def files_path(settings: Settings, environ: Mapping[str, str] | None = None) -> Path:
+    """Where galley files live: ``[mirror] path``; else ``files/`` beside the SQLite database;
+    else (PostgreSQL) ``files/`` in the state directory: systemd's ``$STATE_DIRECTORY``, then
+    ``$XDG_STATE_HOME/ojs-harvester``, then ``~/.local/state/ojs-harvester``."""
+    environ = os.environ if environ is None else environ
+    if settings.mirror.path:
+        return Path(settings.mirror.path).expanduser()
+    url = settings.database.url
+    if url.startswith("sqlite"):
+        database = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            return Path(database).expanduser().parent / "files"
+    if environ.get("STATE_DIRECTORY"):
+        return Path(environ["STATE_DIRECTORY"].split(":")[0]) / "files"
+    state = environ.get("XDG_STATE_HOME") or str(Path("~/.local/state").expanduser())
+    return Path(state) / "ojs-harvester" / "files"

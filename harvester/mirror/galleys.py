@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..config import Settings, SourceSettings, files_path
+from ..config import Settings, SourceSettings
 from ..errors import (
     FileStoreError,
     HarvesterError,
@@ -73,7 +73,7 @@ from ..store.galleys import (
     record_check,
     source_id_of,
 )
-from .files import FileStore, TempFile
+from .files import FileStore, TempFile, files_path
 from .result import MirrorResult
 
 __all__ = ["MirrorResult", "mirror_after_harvest", "mirror_source"]

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "galley_file_versions",
     "galley_files",
     "harvest_state",
+    "host_waits",
     "identifier_issues",
     "issue_history",
     "issues",
@@ -63,6 +65,31 @@ sources = Table(
     Column("url", Text, nullable=False),
     Column("endpoint", Text, nullable=False),
     Column("created_at", Timestamp, nullable=False),
+    # The fleet's registry (migration 0008; written by ``harvester.fleet.registry``).
+    Column("oai_url", Text),
+    Column("sets", Text, nullable=False, server_default="[]"),  # JSON array
+    Column("strategy", String(16), nullable=False, server_default="auto"),
+    Column("schedule", String(100), nullable=False, server_default="6h"),
+    Column("metadata_prefix", String(32), nullable=False, server_default="oai_dc"),
+    Column("enabled", Boolean, nullable=False, server_default=false()),
+    Column("mirror_galleys", Boolean, nullable=False, server_default=false()),
+    Column("origin", String(16), nullable=False, server_default="url"),  # config, import, url
+    Column("host", String(255), index=True),
+    Column("journal_key", Text, index=True),
+    Column("details", Text),  # JSON object
+    Column("config_hash", String(64)),
+    Column("updated_at", Timestamp),
+)
+
+host_waits = Table(
+    "host_waits",
+    metadata,
+    Column("host", String(255), primary_key=True),
+    Column("wait_until", Timestamp),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("reason", Text),
+    Column("free_at", Timestamp),
+    Column("updated_at", Timestamp, nullable=False),
 )
 
 journals = Table(

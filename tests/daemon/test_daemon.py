@@ -43,6 +43,9 @@ def _config(tmp_path: Path, site: OjsSite, schedule: str) -> Path:
 def _daemon(
     config: Path, db_url: str, log: Path, *options: str, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
+    if "[fleet]" not in config.read_text(encoding="utf-8"):  # the single-process daemon, on PostgreSQL too
+        with config.open("a", encoding="utf-8") as more:
+            more.write("\n[fleet]\nenabled = false\n")
     with log.open("ab") as sink:
         return subprocess.Popen(
             [sys.executable, "-m", "harvester", *options, "--config", str(config), "--db", db_url, "run"],

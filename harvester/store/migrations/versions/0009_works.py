@@ -7,7 +7,7 @@ version, source by source in id order, as the ingest path does page by page
 (``store.works.cluster_records``), so an upgraded store has one work per article at once.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from harvester.store.schema import identifier_issues, work_members, work_overrid
 from harvester.store.works import cluster_records
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -98,7 +98,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to 0007: works, overrides and problems go."""
+    """Back to 0008: works, overrides and problems go."""
     for view in ("identifier_problems", "current_works", "current_articles"):
         op.execute(f"DROP VIEW IF EXISTS {view}")
     for table in ("identifier_issues", "work_overrides", "work_members", "works"):
