@@ -23,7 +23,6 @@ field); the OJS conventions behind each mapping come from OJS's
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple, TypeVar
@@ -40,8 +39,8 @@ from harvester.parse.normalize import (
     language_code,
 )
 from harvester.parse.oai_creators import parse_creators
+from harvester.parse.oai_identifiers import is_http, read_identifiers
 from harvester.parse.oai_source import issue_pages_issns
-from harvester.works.identifiers import check_doi
 
 __all__ = ["DC_NS", "OAI_DC_NS", "OAI_NS", "parse_header", "parse_record"]
 
@@ -58,8 +57,6 @@ _SET_SPEC = f"{{{OAI_NS}}}setSpec"
 _DC = f"{{{OAI_DC_NS}}}dc"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
-_HTTP = ("http://", "https://")
-_DOI_HOSTS = re.compile(r"^https?://(?:www\.|dx\.)?doi\.org/", re.IGNORECASE)
 
 _Value = tuple[str | None, str]  # (xml:lang with '_' as '-', raw text) of one dc element
 _T = TypeVar("_T")
@@ -192,7 +189,7 @@ def _article(fields: _Fields, header: RecordHeader, set_names: Mapping[str, str]
     titles = [(lang, clean_text(raw)) for lang, raw in fields.title]
     primary = titles[0][0] if titles else None
     descriptions = [(lang, clean_text(raw)) for lang, raw in fields.description]
-    ids = _identifiers(fields.identifier)
+    ids = read_identifiers(fields.identifier)
     rights, license_url = _rights(tuple(fields.rights))
     issue, pages, issns = issue_pages_issns(fields.source, primary)
     return Article(
@@ -280,51 +277,6 @@ def _unique(texts: Iterable[str]) -> tuple[str, ...]:
 _types = lru_cache(maxsize=256)(_unique)
 
 
-def _is_http(text: str) -> bool:
-    """Whether ``text`` is an http(s) URL (scheme compared case-insensitively)."""
-    return text.startswith(_HTTP) or text[:8].lower().startswith(_HTTP)
-
-
-class _Identifiers(NamedTuple):
-    url: str | None
-    doi: str | None
-    doi_published: str | None  # as written, when it is not the canonical form already
-    problems: tuple[tuple[str, str, str], ...]
-
-
-def _is_doi_shaped(value: str) -> bool:
-    """Whether a ``dc:identifier`` claims to be a DOI: bare ``10.…``, ``doi:`` or a resolver URL."""
-    lowered = value[:9].lower()
-    prefixed = value.startswith("10.") or lowered.startswith(("doi:", "info:doi/"))
-    return prefixed or bool(_DOI_HOSTS.match(value))
-
-
-def _identifiers(identifiers: list[str]) -> _Identifiers:
-    """The landing page (first http(s) identifier not at a DOI resolver) and the DOI.
-
-    OJS writes the article view URL first, then each stored pub-id (a bare DOI); other
-    journals put a resolver URL or a ``doi:`` form there, all of which ``check_doi`` reads.
-    A DOI-shaped value that is no DOI, and a second, different DOI, are kept as problems
-    (issue 17: listed in ``identifier_problems``, the first DOI kept).  URLs are only
-    stripped: decoding entities could corrupt a query string.
-    """
-    url = doi = published = None
-    problems: list[tuple[str, str, str]] = []
-    for raw in identifiers:
-        value = raw.strip()
-        if _is_doi_shaped(value):
-            checked = check_doi(value)
-            if checked.value is None:
-                problems.append(("doi", value, checked.problem or "not a DOI"))
-            elif doi is None:
-                doi, published = checked.value, (value if value != checked.value else None)
-            elif checked.value != doi:
-                problems.append(("doi", value, f"a second DOI in the record: {doi} is kept"))
-        elif url is None and _is_http(value):
-            url = value
-    return _Identifiers(url, doi, published, tuple(problems))
-
-
 def _ojs_id(oai_identifier: str, url: str | None) -> int | None:
     """The OJS submission id: from ``oai:REPO:article/ID``, else from the landing URL."""
     found = oai_article_id(oai_identifier)
@@ -338,7 +290,7 @@ def _galleys(relations: list[str], formats: list[str]) -> tuple[Galley, ...]:
     URLs when the counts agree; otherwise (a remote galley, a plugin's extra relation) no
     pairing can be trusted and mime types stay None.  Bare galley DOIs are skipped.
     """
-    urls = [url for url in map(str.strip, relations) if _is_http(url)]
+    urls = [url for url in map(str.strip, relations) if is_http(url)]
     if len(formats) != len(urls):
         return tuple([Galley(url=url, mime_type=None) for url in urls])
     return tuple(
@@ -352,7 +304,7 @@ def _rights(values: tuple[str, ...]) -> tuple[str | None, str | None]:
     rights = license_url = None
     for raw in values:
         value = raw.strip()
-        if _is_http(value):
+        if is_http(value):
             license_url = license_url or value
         elif rights is None:
             rights = clean_text(value)

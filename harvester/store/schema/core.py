@@ -1,11 +1,4 @@
-"""The tables behind the store, as SQLAlchemy Core metadata.
-
-These tables are private: downstream tools read the views created by the migrations
-(``current_articles``, ``current_issues``, ``article_versions``, ``changes``,
-``current_galleys``, ``galley_versions``), which stay
-stable while the tables change.  The migrations in ``migrations/versions`` are the source of
-truth for the database; this module mirrors the latest revision for the code that queries it.
-"""
+"""The tables of sources, journals, issues, articles, runs, checkpoints and the change feed."""
 
 from __future__ import annotations
 
@@ -28,18 +21,15 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "Timestamp",
     "article_history",
     "article_keys",
     "article_sources",
     "articles",
     "change_log",
     "checkpoints",
-    "file_blobs",
-    "galley_file_versions",
-    "galley_files",
     "harvest_state",
     "host_waits",
-    "identifier_issues",
     "issue_history",
     "issues",
     "journals",
@@ -48,9 +38,6 @@ __all__ = [
     "runs",
     "sources",
     "web_pages",
-    "work_members",
-    "work_overrides",
-    "works",
 ]
 
 metadata = MetaData()
@@ -322,117 +309,4 @@ change_log = Table(
     Index("ix_change_log_entity", "entity", "entity_id", "version"),
     # AUTOINCREMENT: SQLite never reuses a sequence number, so "seq > N" polling stays exact.
     sqlite_autoincrement=True,
-)
-
-# Mirrored galley files.  One stored file per distinct content (sha256), however many galleys
-# share it; ``path`` is where the mirror placed it (``[mirror] path``/sha256/ab/cd/<sha256>).
-file_blobs = Table(
-    "file_blobs",
-    metadata,
-    Column("sha256", String(64), primary_key=True),
-    Column("size", BigInteger, nullable=False),
-    Column("path", Text, nullable=False),
-    Column("stored_at", Timestamp, nullable=False),
-)
-
-# One row per galley of an article (by its view page URL): where its file was found, the
-# outcome of the latest check and the validators for the next conditional request.
-# ``version`` and ``sha256`` name the newest stored file (version 0: none yet); a removed
-# galley (gone from the article's current record) keeps its row and files, ``removed_at`` set.
-galley_files = Table(
-    "galley_files",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("article_id", ForeignKey("articles.id"), nullable=False),
-    Column("source_url", Text, nullable=False),  # the galley's view page, as the article links it
-    Column("label", Text),
-    Column("declared_type", Text),  # the MIME type the journal gives the galley
-    Column("file_url", Text),  # where the file was found (final URL, after redirects)
-    Column("status", String(16), nullable=False),  # ok | refused | failed
-    Column("reason", Text),
-    Column("version", Integer, nullable=False),
-    Column("sha256", String(64)),
-    Column("etag", Text),
-    Column("last_modified", Text),
-    Column("checked_at", Timestamp),
-    Column("removed_at", Timestamp),
-    UniqueConstraint("article_id", "source_url"),
-)
-
-# Every file a galley has had, oldest first; old files stay on disk.
-galley_file_versions = Table(
-    "galley_file_versions",
-    metadata,
-    Column("galley_id", ForeignKey("galley_files.id"), primary_key=True),
-    Column("version", Integer, primary_key=True),
-    Column("sha256", ForeignKey("file_blobs.sha256"), nullable=False, index=True),
-    Column("size", BigInteger, nullable=False),
-    Column("mime_type", Text, nullable=False),
-    Column("file_url", Text, nullable=False),
-    Column("file_name", Text),  # from Content-Disposition, when the server names the file
-    Column("fetched_at", Timestamp, nullable=False),
-)
-
-
-# Works (0009, ``store.works``): articles of different sources that are one work.  ``founder``
-# is the article whose arrival made the work; the other columns are the work's best values,
-# recomputed from its members whenever they change (deterministic whatever the harvest order).
-works = Table(
-    "works",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("founder", Integer, nullable=False, index=True),
-    Column("version", Integer, nullable=False),
-    Column("title", Text),
-    Column("doi", Text),
-    Column("year", Integer),
-    Column("first_author", Text),
-    Column("articles", Text, nullable=False),  # JSON array of article ids
-    Column("sources", Text, nullable=False),  # JSON array of source names
-    Column("created_at", Timestamp, nullable=False),
-    Column("updated_at", Timestamp, nullable=False),
-)
-
-# Each article's work, its blocking keys (indexed: candidates are found by key, never by
-# comparing all pairs) and the evidence that put it there.
-work_members = Table(
-    "work_members",
-    metadata,
-    Column("article_id", ForeignKey("articles.id"), primary_key=True),
-    Column("work_id", ForeignKey("works.id"), nullable=False, index=True),
-    Column("source_id", ForeignKey("sources.id"), nullable=False),
-    Column("doi", Text, index=True),  # canonical
-    Column("block", String(40), index=True),  # sha1 of title key, year, first author
-    Column("issns", Text, nullable=False),  # JSON array of valid ISSNs
-    Column("title", Text),
-    Column("year", Integer),
-    Column("first_author", Text),
-    Column("url", Text),  # the landing page, canonical
-    Column("rule", String(24), nullable=False),  # alone | doi | title+year+author | merge | split
-    Column("evidence", Text),
-)
-
-# ``harvester works split`` / ``merge``: kept across re-harvests and re-clustering.
-work_overrides = Table(
-    "work_overrides",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("kind", String(8), nullable=False),  # split | merge
-    Column("article_id", ForeignKey("articles.id"), nullable=False, index=True),
-    Column("other_id", ForeignKey("articles.id"), index=True),
-    Column("created_at", Timestamp, nullable=False),
-)
-
-# Identifier values that fail their syntax or check digit (the ``identifier_problems`` view).
-# ``article_id`` NULL: a value of the journal (its ISSNs), listed once per source.
-identifier_issues = Table(
-    "identifier_issues",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("source_id", ForeignKey("sources.id"), nullable=False, index=True),
-    Column("article_id", ForeignKey("articles.id"), index=True),
-    Column("kind", String(16), nullable=False),  # doi | issn | orcid | title
-    Column("raw", Text, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("found_at", Timestamp, nullable=False),
 )
