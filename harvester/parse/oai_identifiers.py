@@ -1,6 +1,7 @@
 """The ``dc:identifier`` values of an ``oai_dc`` record: its landing page and its DOI, checked.
 
-OJS writes the article view URL first, then each stored pub-id (a bare DOI); other journals
+OJS writes the article view URL first, then each stored pub-id (a bare DOI): 3_4_0-8
+plugins/metadata/dc11/filter/Dc11SchemaArticleAdapter.php, lines 161 and 221.  Other journals
 put a resolver URL or a ``doi:`` form there.
 """
 
