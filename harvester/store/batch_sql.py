@@ -24,6 +24,7 @@ __all__ = [
     "current_state",
     "ids_of",
     "issue_rows",
+    "journal_row",
     "keep_origins",
     "mark_listed",
     "version_records",
@@ -88,7 +89,7 @@ def current_state(
     if not identifiers:
         return {}
     sql = _current_sql(_mark(conn), len(identifiers), len(ojs_keys))
-    rows = conn.exec_driver_sql(sql, (source_id, *identifiers, *ojs_keys))
+    rows = conn.exec_driver_sql(sql, (source_id, *identifiers, *ojs_keys)).all()
     return {(row[0], row[1]): Current(*row[2:]) for row in rows}
 
 
@@ -150,3 +151,8 @@ def issue_rows(conn: Connection, journal_id: int, keys: Sequence[str]) -> Sequen
     mark = _mark(conn)
     sql = f"SELECT * FROM issues WHERE journal_id = {mark} AND key IN {_in(mark, len(keys))}"
     return conn.exec_driver_sql(sql, (journal_id, *keys)).all()
+
+
+def journal_row(conn: Connection, journal_id: int) -> Any:
+    """The journal's row, every column (each OAI page may note what its records say of it)."""
+    return conn.exec_driver_sql(f"SELECT * FROM journals WHERE id = {_mark(conn)}", (journal_id,)).one()

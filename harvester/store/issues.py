@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from ..model import IssuePage, IssueRef, JournalFacts, encode_record, to_json
 from ..parse.merge import merge_issue
-from .batch_sql import issue_rows
+from .batch_sql import issue_rows, journal_row
 from .feed import RunContext, change_row, retract_change
 from .schema import issue_history, issues, journals
 
@@ -183,9 +183,6 @@ _JOURNAL_COLUMNS = (
 )
 
 
-_JOURNAL = select(journals).where(journals.c.id == bindparam("b_id"))
-
-
 def update_journal(
     conn: Connection, ctx: RunContext, facts: JournalFacts, *, keep_title: bool = False
 ) -> None:
@@ -195,7 +192,7 @@ def update_journal(
     record's journal name is in the article's language, not the journal's primary one).
     A list of ISSNs that adds nothing to the stored one leaves it as it is.
     """
-    row = conn.execute(_JOURNAL, {"b_id": ctx.journal_id}).one()
+    row = journal_row(conn, ctx.journal_id)
     values = {name: getattr(facts, name) for name in _JOURNAL_COLUMNS if getattr(facts, name) is not None}
     if keep_title and row.title is not None:
         values.pop("title", None)
