@@ -32,11 +32,17 @@ def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         return
     sql, names, positional, convert = _compiled_insert(conn, table, tuple(rows[0]))
     pick = itemgetter(*names)
+    # A page's rows repeat their timestamps and flags: each distinct value is converted once.
+    memos: list[dict[Any, Any]] = [{} for _ in convert]
     params: list[Any] = []
     for row in rows:
         values = list(pick(row)) if len(names) > 1 else [row[names[0]]]
-        for i, f in convert:
-            values[i] = f(values[i])
+        for (i, f), memo in zip(convert, memos, strict=True):
+            value = values[i]
+            converted = memo.get(value, memo)
+            if converted is memo:
+                converted = memo[value] = f(value)
+            values[i] = converted
         params.append(tuple(values) if positional else dict(zip(names, values, strict=True)))
     conn.exec_driver_sql(sql, params)
 

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from ..model import IssuePage, IssueRef, JournalFacts, encode_record, to_json
 from ..parse.merge import merge_issue
+from .batch_sql import issue_rows, journal_row
 from .feed import RunContext, change_row, retract_change
 from .schema import issue_history, issues, journals
 
@@ -54,8 +55,7 @@ def _stored(conn: Connection, row: Any) -> dict[str, Any] | None:
 
 
 def _existing(conn: Connection, ctx: RunContext, keys: list[str]) -> dict[str, Any]:
-    rows = conn.execute(select(issues).where(issues.c.journal_id == ctx.journal_id, issues.c.key.in_(keys)))
-    return {row.key: row for row in rows}
+    return {row.key: row for row in issue_rows(conn, ctx.journal_id, keys)}
 
 
 def _write(
@@ -192,7 +192,7 @@ def update_journal(
     record's journal name is in the article's language, not the journal's primary one).
     A list of ISSNs that adds nothing to the stored one leaves it as it is.
     """
-    row = conn.execute(select(journals).where(journals.c.id == ctx.journal_id)).one()
+    row = journal_row(conn, ctx.journal_id)
     values = {name: getattr(facts, name) for name in _JOURNAL_COLUMNS if getattr(facts, name) is not None}
     if keep_title and row.title is not None:
         values.pop("title", None)

@@ -12,7 +12,7 @@ import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Connection, Table, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Table, bindparam, insert, select, update
 
 from ..config import SourceSettings
 from ..errors import SourceBusyError
@@ -138,23 +138,37 @@ def start_run(
     return run_id
 
 
+# Built once: each page of a harvest runs these two (statements built per call cost more
+# than SQLite's own work on them).
+_COUNTED = ("new", "changed", "unchanged", "deleted")
+_RECORD_PAGE = (
+    update(runs)
+    .where(runs.c.id == bindparam("b_id"))
+    .values(
+        {runs.c[name]: runs.c[name] + bindparam(f"b_{name}") for name in _COUNTED}
+        | {runs.c.pages: runs.c.pages + 1, runs.c.requests: bindparam("b_req")}
+        | {runs.c.warnings: bindparam("b_warn"), runs.c.heartbeat_at: bindparam("b_now")}
+    )
+)
+_WINDOW = ("window_from", "window_until", "full_sweep", "started_response_date", "resumption_token", "pages")
+_SAVE_CHECKPOINT = (
+    update(checkpoints)
+    .where(
+        checkpoints.c.source_id == bindparam("k_source_id"),
+        checkpoints.c.set_spec == bindparam("k_set_spec"),
+        checkpoints.c.metadata_prefix == bindparam("k_metadata_prefix"),
+    )
+    .values({name: bindparam(f"v_{name}") for name in (*_WINDOW, "sweep_run", "updated_at")})
+)
+
+
 def record_page(
     conn: Connection, run_id: int, counts: PageCounts, requests: int, warnings: int, now: datetime
 ) -> None:
     """Add one committed page's counts to its run (same transaction as the page)."""
+    counted = {f"b_{name}": getattr(counts, name) for name in _COUNTED}
     conn.execute(
-        update(runs)
-        .where(runs.c.id == run_id)
-        .values(
-            pages=runs.c.pages + 1,
-            new=runs.c.new + counts.new,
-            changed=runs.c.changed + counts.changed,
-            unchanged=runs.c.unchanged + counts.unchanged,
-            deleted=runs.c.deleted + counts.deleted,
-            requests=requests,
-            warnings=warnings,
-            heartbeat_at=now,
-        )
+        _RECORD_PAGE, counted | {"b_id": run_id, "b_req": requests, "b_warn": warnings, "b_now": now}
     )
 
 
@@ -211,22 +225,14 @@ def load_checkpoint(
 
 def save_checkpoint(conn: Connection, source_id: int, checkpoint: Checkpoint, now: datetime) -> None:
     """Record where the window stands, in the transaction of the page just written."""
-    values = {
-        "window_from": checkpoint.window_from,
-        "window_until": checkpoint.window_until,
-        "full_sweep": checkpoint.full_sweep,
-        "started_response_date": checkpoint.started_response_date,
-        "resumption_token": checkpoint.resumption_token,
-        "pages": checkpoint.pages,
-        "sweep_run": checkpoint.sweep_run,
-        "updated_at": now,
-    }
+    values = {name: getattr(checkpoint, name) for name in (*_WINDOW, "sweep_run")} | {"updated_at": now}
     key = {
         "source_id": source_id,
         "set_spec": checkpoint.set_spec,
         "metadata_prefix": checkpoint.metadata_prefix,
     }
-    if conn.execute(update(checkpoints).where(*_matching(checkpoints, key)).values(values)).rowcount == 0:
+    params = {f"v_{name}": value for name, value in values.items()} | {f"k_{n}": v for n, v in key.items()}
+    if conn.execute(_SAVE_CHECKPOINT, params).rowcount == 0:
         conn.execute(insert(checkpoints).values(values | key))
 
 

@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, select, update
 
 from .articles import url_key
+from .batch_sql import mark_listed
 from .bulk import insert_many
 from .feed import RunContext, change_row, write_changes
 from .schema import article_history, article_keys, articles
@@ -40,20 +41,11 @@ __all__ = ["Sweep", "listed_keys", "mark_oai_sweep", "reconcile"]
 
 log = logging.getLogger(__name__)
 
-_MARK = (
-    update(articles)
-    .where(
-        articles.c.source_id == bindparam("b_source"),
-        articles.c.oai_identifier.in_(bindparam("b_identifiers", expanding=True)),
-    )
-    .values(oai_sweep=bindparam("b_run"))
-)
-
 
 def mark_oai_sweep(conn: Connection, source_id: int, identifiers: Sequence[str], sweep_run: int) -> None:
     """Note that a page of the full OAI list started by ``sweep_run`` listed these records."""
     if identifiers:
-        conn.execute(_MARK, {"b_source": source_id, "b_identifiers": list(identifiers), "b_run": sweep_run})
+        mark_listed(conn, source_id, identifiers, sweep_run)
 
 
 def listed_keys(source_id: int, links: Iterable[tuple[str, int | None]]) -> frozenset[tuple[str, str]]:
