@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import procrastinate
+from procrastinate import exceptions as procrastinate_errors
 
 from ..config import Settings
 from ..daemon.notify import Notifier
@@ -131,13 +132,24 @@ async def _watchdog(notifier: Notifier) -> None:
 
 
 async def _schedule_forever(app: procrastinate.App, fleet: FleetContext) -> None:
-    """Every tick: stalled jobs back in the queue, due journals deferred."""
+    """Every tick: stalled jobs back in the queue, due journals deferred.  A tick that meets a
+    database error (a cut connection) is logged and the next one tries again: what it did not
+    queue is still due then."""
     seconds = fleet.settings.fleet.tick.total_seconds()
     while True:
-        settings = await asyncio.to_thread(registry_settings, fleet.file_settings)
-        fleet.settings = settings
-        retried = await retry_stalled(app, settings.fleet.stalled_after)
-        deferred = await defer_due(app, settings, fleet.store, datetime.now(UTC))
-        if retried or deferred:
-            log.info("scheduler: %d due journal(s) queued, %d stalled job(s) handled", deferred, retried)
+        try:
+            await _tick(app, fleet)
+        except (HarvesterError, procrastinate_errors.ConnectorException) as exc:
+            log.warning(
+                "scheduler tick failed, trying again in %gs: %s", seconds, str(exc).strip() or repr(exc)
+            )
         await asyncio.sleep(seconds)
+
+
+async def _tick(app: procrastinate.App, fleet: FleetContext) -> None:
+    settings = await asyncio.to_thread(registry_settings, fleet.file_settings)
+    fleet.settings = settings
+    retried = await retry_stalled(app, settings.fleet.stalled_after)
+    deferred = await defer_due(app, settings, fleet.store, datetime.now(UTC))
+    if retried or deferred:
+        log.info("scheduler: %d due journal(s) queued, %d stalled job(s) handled", deferred, retried)
