@@ -41,8 +41,16 @@ from ..errors import (
     TransientHTTPStatusError,
 )
 from .failures import after, describe, never_sent, status_words
-from .netguard import BoundedSession, Deadline, SitePolicy, decoded_chunks, reject_declared_size, request_url
-from .politeness import Politeness, host_of, retry_after_seconds
+from .netguard import (
+    BoundedSession,
+    Deadline,
+    SitePolicy,
+    decoded_chunks,
+    host_name,
+    reject_declared_size,
+    request_url,
+)
+from .politeness import Politeness, retry_after_seconds
 from .response import Response, Streamed
 from .robots import product_token
 
@@ -200,7 +208,7 @@ class HttpClient:
         truncate: bool = False,
     ) -> Streamed[_T]:
         """Paced attempts with back-off until a final answer or the retries run out."""
-        host = host_of(url)
+        host = host_name(url)
         attempts = self._settings.max_retries + 1
         seconds = timeout or self._settings.timeout
         for attempt in range(attempts):
@@ -235,7 +243,7 @@ class HttpClient:
                 f" (more than max_retry_after {self._settings.max_retry_after:g}s)"
             )
             later = RetryLaterError(message, retry_at=now + timedelta(seconds=seconds))
-            self._politeness.pacer.hold(host_of(url), seconds, later)
+            self._politeness.pacer.hold(host_name(url), seconds, later)
             raise later
         return seconds
 
@@ -244,7 +252,7 @@ class HttpClient:
         pacer = self._politeness.pacer
         if retry_after is not None:
             delay = retry_after
-            pacer.defer(host_of(url), pacer.clock() + delay)
+            pacer.defer(host_name(url), pacer.clock() + delay)
         else:
             delay = random.uniform(0, min(self._settings.backoff * 2**attempt, _MAX_BACKOFF))
         logger.warning(

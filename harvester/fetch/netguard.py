@@ -39,6 +39,7 @@ __all__ = [
     "SitePolicy",
     "cut_all",
     "decoded_chunks",
+    "host_name",
     "reject_declared_size",
     "request_url",
 ]
@@ -161,6 +162,13 @@ class BoundedSession(requests.Session):
         return None
 
 
+def host_name(url: str) -> str:
+    """The lower-cased host name of ``url`` ('' when it has none): no port, no user-info.  The
+    site policy compares hosts by it, the polite client paces by it (every port of a host shares
+    its budget), and the fleet keys its per-host locks and waits by it."""
+    return (urlsplit(url).hostname or "").lower()
+
+
 @dataclass(frozen=True)
 class SitePolicy:
     """Where galley files may be fetched from: ``hosts`` (lower case), and private addresses
@@ -173,7 +181,7 @@ class SitePolicy:
     def of(cls, journal_urls: Iterable[str], allowed_hosts: Iterable[str] = ()) -> SitePolicy:
         """The policy of a journal at ``journal_urls`` (site and OAI endpoint), plus the
         operator's ``[mirror] allowed_hosts``."""
-        own = {(urlsplit(url).hostname or "").lower() for url in journal_urls} - {""}
+        own = {host_name(url) for url in journal_urls} - {""}
         private_ok = any(_private(address) for host in own for address in _addresses(host))
         return cls(frozenset(own | {host.lower() for host in allowed_hosts}), private_ok)
 
@@ -182,7 +190,7 @@ class SitePolicy:
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https"):
             raise RefusedURLError(f"{url}: refused: not an http(s) URL")
-        host = (parts.hostname or "").lower()
+        host = host_name(url)
         if host not in self.hosts:
             raise RefusedURLError(
                 f"{url}: refused: {host or 'no host'} is not the journal's site (see [mirror] allowed_hosts)"

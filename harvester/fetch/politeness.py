@@ -12,14 +12,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
 from ..config import HttpSettings
 from ..errors import RetryLaterError, StopRequested
 from .netguard import cut_all
 from .robots import RobotsCache
 
-__all__ = ["HostPacer", "Politeness", "host_of", "retry_after_seconds"]
+__all__ = ["HostPacer", "Politeness", "retry_after_seconds"]
 
 
 class HostPacer:
@@ -125,11 +124,6 @@ class Politeness:
 def _cut_on(stop: threading.Event) -> None:
     stop.wait()
     cut_all()
-
-
-def host_of(url: str) -> str:
-    """The host a URL is paced under: its lower-cased host name."""
-    return (urlsplit(url).hostname or "").lower()
 
 
 def retry_after_seconds(value: str | None, now: datetime) -> float | None:

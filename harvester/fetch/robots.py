@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from protego import Protego
 
 from ..errors import NetworkError, PermanentHTTPStatusError, TransientError, TransientHTTPStatusError
+from .netguard import host_name
 
 if TYPE_CHECKING:
     from .politeness import HostPacer
@@ -83,7 +84,7 @@ class RobotsCache:
         if 200 <= response.status < 300:
             parser = Protego.parse(response.content.decode("utf-8", errors="replace"))
         delay = parser.crawl_delay(product_token(user_agent)) if parser else None
-        self._pacer.set_min_interval((urlsplit(origin).hostname or "").lower(), float(delay or 0.0))
+        self._pacer.set_min_interval(host_name(origin), float(delay or 0.0))
         return _RobotsEntry(parser, None, self._clock() + self._ttl)
 
 

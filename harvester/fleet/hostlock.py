@@ -26,10 +26,11 @@ from typing import Any
 
 from ..config import Settings, SourceSettings
 from ..errors import StopRequested
+from ..fetch.netguard import host_name
 from ..fetch.politeness import Politeness
 from ..store import Store
 from .hostwait import hand_over, host_wait, set_free_at
-from .registry import is_fleet, pacing_host
+from .registry import is_fleet
 from .runner import require_queue
 
 __all__ = ["host_lock"]
@@ -96,7 +97,7 @@ def host_lock(settings: Settings, source: SourceSettings, politeness: Politeness
         yield
         return
     require_queue()
-    host = pacing_host(source.endpoint)
+    host = host_name(source.endpoint)
     holder = _Holder(settings, host)
     thread = threading.Thread(target=holder.run, name=f"host-lock-{host}", daemon=True)
     thread.start()

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from ..config import Settings, SourceSettings
 from ..errors import HarvesterError
+from ..fetch.netguard import host_name
 from ..fetch.politeness import Politeness
 from ..harvest.pipeline import harvest_source
 from ..mirror.galleys import mirror_after_harvest
@@ -31,7 +32,7 @@ from ..redact import mask
 from ..store import Store
 from ..store.schema import runs, sources
 from .hostwait import hand_over, host_wait, record_outcome
-from .registry import effective_sources, pacing_host
+from .registry import effective_sources
 
 __all__ = [
     "HARVEST_QUEUE",
@@ -109,7 +110,7 @@ def work_journal(fleet: FleetContext, name: str) -> str:
     source = fleet.source(name)
     if source is None or not source.enabled or fleet.stop.is_set():
         return f"{name}: skipped (disabled, removed or stopping)"
-    host = pacing_host(source.endpoint)
+    host = host_name(source.endpoint)
     now = datetime.now(UTC)
     with fleet.store.read() as conn:
         wait = host_wait(conn, host)

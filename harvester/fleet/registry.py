@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from ..config import Settings, SourceSettings, derive_oai_url
+from ..fetch.netguard import host_name
 from ..redact import mask
 from ..store import Store
 from ..store.schema import journals, sources
@@ -34,7 +35,6 @@ __all__ = [
     "is_postgres",
     "journal_key",
     "load_registry",
-    "pacing_host",
     "registry_settings",
     "set_enabled",
     "sync_config",
@@ -89,12 +89,6 @@ def is_fleet(settings: Settings) -> bool:
     return settings.fleet.enabled and is_postgres(settings)
 
 
-def pacing_host(url: str) -> str:
-    """The host as the polite client paces it (name only: every port of a host shares its budget),
-    which is also the key of the fleet's per-host lock and wait."""
-    return (urlsplit(url).hostname or "").lower()
-
-
 def journal_key(endpoint: str, sets: Iterable[str]) -> str:
     """What makes a journal the same whatever it is called: its endpoint and its sets."""
     parts = urlsplit(endpoint.rstrip("/"))
@@ -127,7 +121,7 @@ def row_values(source: SourceSettings, now: datetime) -> dict[str, Any]:
         "metadata_prefix": source.metadata_prefix,
         "enabled": source.enabled,
         "mirror_galleys": source.mirror_galleys,
-        "host": pacing_host(source.endpoint),
+        "host": host_name(source.endpoint),
         "journal_key": journal_key(mask(source.endpoint), source.sets),
         "updated_at": now,
     }

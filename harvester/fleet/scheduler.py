@@ -31,12 +31,12 @@ from sqlalchemy import Connection, text
 
 from ..config import Settings
 from ..daemon.scheduler import next_due
+from ..fetch.netguard import host_name
 from ..signals import process_alive
 from ..store import Store
 from ..store.monitor import recent_runs
 from .hostwait import waiting_hosts
 from .queue import HARVEST_QUEUE, HARVEST_TASK, HOLD_TASK, host_lock_name, journal_lock_name
-from .registry import pacing_host
 
 __all__ = ["active_journals", "close_dead_holds", "defer_due", "due_sources", "retry_stalled"]
 
@@ -66,7 +66,7 @@ def due_sources(settings: Settings, store: Store, now: datetime) -> list[str]:
         active = active_journals(conn)
     due = []
     for source in settings.sources:
-        if not source.enabled or source.name in active or pacing_host(source.endpoint) in waiting:
+        if not source.enabled or source.name in active or host_name(source.endpoint) in waiting:
             continue
         runs = history.get(source.name)
         when = next_due(source, settings, runs[0].started_at if runs else None, now)
@@ -80,7 +80,7 @@ async def defer_due(app: procrastinate.App, settings: Settings, store: Store, no
     by_name = {source.name: source for source in settings.sources}
     deferred = 0
     for name in await asyncio.to_thread(due_sources, settings, store, now):
-        host = pacing_host(by_name[name].endpoint)
+        host = host_name(by_name[name].endpoint)
         task = app.configure_task(
             HARVEST_TASK,
             queue=HARVEST_QUEUE,
