@@ -11,40 +11,20 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import threading
 import time
 from collections.abc import Mapping
 from typing import Any, Self
 
-from tests.site.ojs_site import OjsSite, _Handler, _Response, _Server
+from tests.site.ojs_site import OjsSite, _Response
 
 
 class LoopbackHost(OjsSite):
     """An ``OjsSite`` bound to ``address``, recording the arrival time of every request."""
 
-    address = "127.0.0.1"
-
     def start(self) -> Self:
         self.arrivals: list[float] = []
         self.arrived: list[tuple[float, str]] = []
-        self._server = _Server((self.address, self.port), _Handler)
-        self._server.site = self
-        for journal in self.journals.values():
-            journal.base_url = self.base_url
-            for art in journal.articles:
-                art._cache.clear()
-                self._record_bytes(art, "oai_dc")
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("site not started")
-        return f"http://{self.address}:{self._server.server_address[1]}"
+        return super().start()
 
     def handle(
         self, path: str, query: str, headers: Mapping[str, str] | None = None, method: str = "GET"

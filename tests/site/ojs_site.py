@@ -36,11 +36,11 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.site import ojs_html
+from tests.site.loopback import LoopbackSite
 from tests.site.ojs_jats import formats_of, jats_record_xml
 from tests.site.ojs_releases import DEFAULT_RELEASE, RELEASES, Release
 
@@ -695,7 +695,7 @@ class HtmlRequest(NamedTuple):
     method: str = "GET"
 
 
-class OjsSite:
+class OjsSite(LoopbackSite):
     """Several OJS journals on one loopback HTTP server, with mutations and fault injection.
 
         OAI fault switches (plain attributes, read on each request): ``control_chars``, ``delay`` (HTML
@@ -781,7 +781,6 @@ class OjsSite:
         self._version = 0
         self._lock = threading.RLock()
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         arts = [a for j in journals for a in j.articles]
         self.created = max((a.modified for a in arts), default=_now())  # static pages' Last-Modified
         self._clock = self.created
@@ -813,44 +812,14 @@ class OjsSite:
 
     def start(self) -> Self:
         """Bind 127.0.0.1 (``port``, 0 = any), pre-render every record and serve in a daemon thread."""
-        self._server = _Server(("127.0.0.1", self.port), _Handler)
-        self._server.site = self
+        server = self._server = _Server((self.address, self.port), _Handler)
+        server.site = self
         for journal in self.journals.values():
             journal.base_url = self.base_url
             for art in journal.articles:
                 art._cache.clear()
                 self._record_bytes(art, "oai_dc")
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving, close the socket and join the server thread."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        """Start the server."""
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        """Stop the server."""
-        self.close()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` (only once started)."""
-        if self._server is None:
-            raise RuntimeError("site not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._serve()
 
     def journal_url(self, path: str) -> str:
         """``BASE/index.php/PATH``."""

@@ -18,11 +18,12 @@ import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+
+from tests.site.loopback import LoopbackSite
 
 NOT_FOUND_BODY = b"<h1>404 Not Found</h1>"
 _TEXT_MARKERS = ("text/", "xml", "html", "json")
@@ -71,7 +72,7 @@ class _Recording:
         return any(marker in content_type for marker in _TEXT_MARKERS)
 
 
-class ReplaySite:
+class ReplaySite(LoopbackSite):
     """A recorded site served from 127.0.0.1 on a free port; use as a context manager."""
 
     def __init__(self, site_dir: Path) -> None:
@@ -93,7 +94,6 @@ class ReplaySite:
         self.url_locale = self._url_locale()
         self._lock = threading.Lock()
         self._server: _ReplayServer | None = None
-        self._thread: threading.Thread | None = None
 
     def _add(self, row: dict[str, Any]) -> None:
         key = (row["method"].upper(), row["path"], _query_key(row["query"]))
@@ -124,39 +124,9 @@ class ReplaySite:
 
     def start(self) -> Self:
         """Bind a free loopback port and serve in a daemon thread."""
-        self._server = _ReplayServer(("127.0.0.1", 0), _ReplayHandler)
-        self._server.site = self
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving, close the socket and join the thread."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        """Start the server."""
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        """Stop the server."""
-        self.close()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        if self._server is None:
-            raise RuntimeError("replay site not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        server = self._server = _ReplayServer((self.address, 0), _ReplayHandler)
+        server.site = self
+        return self._serve()
 
     @property
     def journal_url(self) -> str:
