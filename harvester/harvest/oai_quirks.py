@@ -168,7 +168,7 @@ def fetch_twice(fetch: Callable[[], _T]) -> _T:
 def parse_strict(content: bytes, where: str) -> tuple[bytes, Any, tuple[str, ...]]:
     """Parse strictly; only a page that fails is repaired (see ``repair_payload``) and parsed
     again, so well-formed pages cost one parse.  Returns the bytes parsed, the tree and the
-    repairs made."""
+    repairs made (for the caller to log: this may run in a helper process)."""
     try:
         return content, etree.fromstring(content, _PARSER), ()
     except etree.XMLSyntaxError as exc:
@@ -176,8 +176,6 @@ def parse_strict(content: bytes, where: str) -> tuple[bytes, Any, tuple[str, ...
     repaired, repairs = repair_payload(content)
     if not repairs:
         raise BrokenResponseError(f"{where}: broken XML: {error}") from None
-    for repair in repairs:
-        log.warning("%s: %s", where, repair)
     try:
         return repaired, etree.fromstring(repaired, _PARSER), repairs
     except etree.XMLSyntaxError as exc:
