@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -18,6 +19,7 @@ __all__ = [
     "ArchivePage",
     "Article",
     "Author",
+    "Encoded",
     "Galley",
     "IssuePage",
     "IssueRef",
@@ -189,6 +191,22 @@ class OaiRecord:
 
     header: RecordHeader
     article: Article | None
+
+    @cached_property
+    def encoded(self) -> Encoded:
+        """The record as a version stores it, computed once; it travels with the record when
+        pickled, so the helper process that parsed a record encodes it too (``harvest.helper``).
+        A tombstone stores the empty record."""
+        data = None if self.article is None else record_json(self.article)
+        return Encoded(data, *encode_record(data or {}))
+
+
+class Encoded(NamedTuple):
+    """A record as a version stores it."""
+
+    data: dict[str, Any] | None  # the ``record_json`` dict; None for a tombstone
+    body: str  # canonical JSON (``encode_record``)
+    digest: str  # its sha256
 
 
 # Fields added after the first release are written only when set: records that lack them

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,11 @@ def _run_all(app: App, names: tuple[str, ...], all_sources: bool, request: Harve
     from .progress import progress_reporter
 
     settings = app.registry()
+    # A one-off command: what start-up built (modules, schema, settings, the store's engine)
+    # lives until it exits.  Frozen, the collector stops re-scanning it at every page of
+    # records it allocates (measured: a tenth of the ingest's CPU).  Not in the daemon, where
+    # objects of one run that are frozen would never be collected.
+    gc.freeze()
 
     def harvest(source: SourceSettings, store: Store, politeness: Politeness, stop: threading.Event) -> str:
         with progress_reporter(source.name) as progress:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
-__all__ = ["Response", "Streamed"]
+__all__ = ["Packed", "Response", "Streamed", "pack"]
 
 _T = TypeVar("_T")
 
@@ -19,6 +21,20 @@ class Response:
     status: int
     headers: Mapping[str, str]
     content: bytes
+
+
+class Packed(NamedTuple):
+    """A body as the store keeps it."""
+
+    sha256: str  # of the body itself
+    compressed: bytes  # zlib
+
+
+def pack(body: bytes) -> Packed:
+    """Hash and compress a body for keeping.  Both release the interpreter lock, so the thread
+    that fetched a page packs it while another stores the page before."""
+    # Level 1: a quarter of level 6's time on XML, for ~20% more bytes.
+    return Packed(hashlib.sha256(body).hexdigest(), zlib.compress(body, 1))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from ..errors import (
     TransientHTTPStatusError,
 )
 from ..fetch.client import HttpClient
-from ..fetch.response import Response
+from ..fetch.response import Packed, Response, pack
 from ..model import OaiRecord
 from ..parse.identify import OJS_TOOLKIT, provider_software, toolkit_version
 from ..parse.oai_dc import parse_record
@@ -111,6 +111,7 @@ class Page:
     warnings: tuple[str, ...] = ()  # repairs made and records skipped
     complete_list_size: int | None = None  # the whole window's size, when the server tells
     last: bool = False  # the window ends with this page
+    packed: Packed | None = None  # ``content`` packed for keeping, when the client was asked to
 
 
 # --- the client ------------------------------------------------------------------------------
@@ -169,11 +170,13 @@ class OaiClient:
         *,
         max_empty_pages: int = 3,
         helper_from: int | None = HELPER_RECORDS,
+        pack_pages: bool = False,
     ) -> None:
         self.endpoint = endpoint
         self._sickle = _PoliteSickle(endpoint, http)
         self._max_empty_pages = max_empty_pages
         self._helper_from = helper_from  # None: never use the helper process
+        self._pack_pages = pack_pages  # pages are kept: pack them in the fetching thread
 
     def _use_helper(self, listed: int | None, pages: int) -> bool:
         """Whether the next page is read by the helper process (``oai_pages``): in a window
@@ -265,14 +268,16 @@ class OaiClient:
         data = _HELPER.run(read_page, *arguments) if helper else read_page(*arguments)
         for warning in data.warnings:
             log.warning("%s", warning)
+        content = data.repaired or response.content
         return Page(
             records=data.records,
             token=data.token,
             response_date=data.response_date or now_datestamp(),
             url=response.url,
-            content=data.repaired or response.content,
+            content=content,
             warnings=data.warnings,
             complete_list_size=data.complete_list_size,
+            packed=pack(content) if self._pack_pages else None,
         )
 
     def pages(

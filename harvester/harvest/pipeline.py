@@ -124,7 +124,8 @@ def _commit_page(run: _Run, checkpoint: Checkpoint, page: Page, fmt: OaiFormat) 
         started_response_date=checkpoint.started_response_date or page.response_date,
     )
     ctx = RunContext(run.ids.source_id, run.ids.journal_id, run.result.run_id, now)
-    raw = RawPage(page.url, page.content) if run.settings.harvest.keep_raw and page.content else None
+    keep = run.settings.harvest.keep_raw and page.content
+    raw = RawPage(page.url, page.content, page.packed) if keep else None
     run.result.warnings += len(page.warnings)
     with run.store.write() as conn:
         counts = fmt.ingest(conn, ctx, page.records, raw)
@@ -321,7 +322,12 @@ def harvest_source(
             HarvestResult(source.name, run_id),
             stop or threading.Event(),
             request,
-            oai=OaiClient(source.endpoint, http, max_empty_pages=settings.harvest.max_empty_pages),
+            oai=OaiClient(
+                source.endpoint,
+                http,
+                max_empty_pages=settings.harvest.max_empty_pages,
+                pack_pages=settings.harvest.keep_raw,
+            ),
             progress=progress,
             on_finish=on_finish,
         )

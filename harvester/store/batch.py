@@ -3,8 +3,8 @@
 A backfill is bounded by our CPU per record once the server is fast, so a page costs a fixed
 number of statements, not a number per record:
 
-1. every record is encoded once (``model.record_json``, ``encode_record``: canonical JSON and
-   its sha256, the OAI datestamp left out);
+1. every record is encoded once (``OaiRecord.encoded``: canonical JSON and its sha256, the
+   OAI datestamp left out; done by the helper process that parsed it, when there is one);
 2. one SELECT finds the page's stored articles with their hashes and kept origins
    (``batch_sql.current_state``); another, only when the page has any, reads the last content
    of the live articles it turns into tombstones;
@@ -31,7 +31,7 @@ import orjson
 from sqlalchemy import Connection
 
 from ..harvest.journal import record_facts
-from ..model import OaiRecord, encode_record, record_json, to_json
+from ..model import OaiRecord, encode_record, to_json
 from ..parse.merge import merge_records
 from .articles import PageCounts, PageWrites, RawPage, add_version, article_columns, flush, url_key
 from .batch_sql import Current, claim_keys, current_state, ids_of, keep_origins, version_records
@@ -42,8 +42,6 @@ from .issues import ingest_issues, update_journal
 from .schema import articles
 
 __all__ = ["ingest_page"]
-
-_EMPTY = encode_record({})  # a tombstone never seen alive stores an empty record
 
 
 @dataclass
@@ -61,16 +59,14 @@ class _Seen:
 def _prepare(source_id: int, record: OaiRecord) -> _Seen:
     keys = [("oai", record.header.identifier)]
     article = record.article
-    if article is None:
-        return _Seen(record, keys, None, *_EMPTY)
-    if article.ojs_id is not None:
-        keys.append(("ojs", f"{source_id}:{article.ojs_id}"))
-    if article.doi:
-        keys.append(("doi", article.doi))
-    if article.url:
-        keys.append(("url", url_key(article.url)))
-    data = record_json(article)
-    return _Seen(record, keys, data, *encode_record(data))
+    if article is not None:
+        if article.ojs_id is not None:
+            keys.append(("ojs", f"{source_id}:{article.ojs_id}"))
+        if article.doi:
+            keys.append(("doi", article.doi))
+        if article.url:
+            keys.append(("url", url_key(article.url)))
+    return _Seen(record, keys, *record.encoded)
 
 
 def _find(seen: _Seen, state: dict[tuple[str, str], Current]) -> Current | None:

@@ -7,12 +7,14 @@ import logging
 import os
 import signal
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
 from harvester.config import HttpSettings
 from harvester.errors import BrokenResponseError, HarvesterError
 from harvester.fetch.client import HttpClient
+from harvester.fetch.response import pack
 from harvester.harvest.helper import HelperProcess
 from harvester.harvest.oai import OaiClient, Page, Window
 from harvester.harvest.oai_pages import read_page
@@ -97,3 +99,13 @@ def test_repairs_made_in_the_helper_are_logged_here(site: OjsSite, caplog: pytes
     (warned,) = [page for page in pages if page.warnings]
     assert all(warning in caplog.text for warning in warned.warnings)
     assert b"\x0b" not in warned.content  # the repaired bytes are the page kept
+
+
+def test_records_and_pages_arrive_encoded_and_packed(site: OjsSite) -> None:
+    with HttpClient(HttpSettings(requests_per_second=500)) as http:
+        oai = OaiClient(f"{site.journal_url('jsas')}/oai", http, helper_from=0, pack_pages=True)
+        page = next(iter(oai.pages(Window("oai_dc"))))
+    record = page.records[0]
+    assert "encoded" in vars(record)  # computed in the helper, carried across
+    assert record.encoded == replace(record).encoded  # a fresh copy encodes the same
+    assert page.packed == pack(page.content)
