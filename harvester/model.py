@@ -29,6 +29,7 @@ __all__ = [
     "Reference",
     "TocEntry",
     "encode_record",
+    "record_columns",
     "record_json",
     "to_json",
 ]
@@ -194,19 +195,21 @@ class OaiRecord:
 
     @cached_property
     def encoded(self) -> Encoded:
-        """The record as a version stores it, computed once; it travels with the record when
+        """The record as the store writes it, computed once; it travels with the record when
         pickled, so the helper process that parsed a record encodes it too (``harvest.helper``).
-        A tombstone stores the empty record."""
-        data = None if self.article is None else record_json(self.article)
-        return Encoded(data, *encode_record(data or {}))
+        A tombstone stores the empty record and no columns."""
+        if self.article is None:
+            return Encoded(*encode_record({}), {})
+        data = record_json(self.article)
+        return Encoded(*encode_record(data), record_columns(data))
 
 
 class Encoded(NamedTuple):
-    """A record as a version stores it."""
+    """A record as the store writes it: a version's content, and the article's columns."""
 
-    data: dict[str, Any] | None  # the ``record_json`` dict; None for a tombstone
-    body: str  # canonical JSON (``encode_record``)
+    body: str  # canonical JSON of ``record_json`` (``encode_record``)
     digest: str  # its sha256
+    columns: dict[str, Any]  # ``record_columns``
 
 
 # Fields added after the first release are written only when set: records that lack them
@@ -265,6 +268,28 @@ def encode_record(record: dict[str, Any]) -> tuple[str, str]:
     # orjson: compact, sorted keys, UTF-8 as is; ten times the stdlib's speed on this path.
     canonical = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
     return canonical.decode("utf-8"), hashlib.sha256(canonical).hexdigest()
+
+
+def record_columns(data: dict[str, Any]) -> dict[str, Any]:
+    """The current columns of an article (in the store's ``articles``) for a ``record_json``
+    dict: its scalars, and its lists and maps as JSON text."""
+    return {
+        "doi": data["doi"],
+        "url": data["url"],
+        "title": data["title"],
+        "authors": to_json(data["authors"]),
+        "abstract": data["abstract"],
+        "keywords": to_json(data["keywords"]),
+        "titles": to_json(data["titles"]),
+        "subtitles": to_json(data.get("subtitles") or {}),
+        "abstracts": to_json(data["abstracts"]),
+        "keywords_by_language": to_json(data.get("keywords_by_language") or {}),
+        "references": to_json(data.get("references") or []),
+        "section": data["section"],
+        "pages": data["pages"],
+        "language": data["language"],
+        "published": data["published"],
+    }
 
 
 def to_json(value: Any) -> str:

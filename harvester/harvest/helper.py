@@ -13,6 +13,7 @@ next call starts a new helper.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
@@ -93,7 +94,9 @@ class HelperProcess:
 
     def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
         """The running helper's stdin and stdout (started when there is none)."""
-        if self._child is None or self._child.poll() is not None:
+        if self._child is not None and self._child.poll() is not None:
+            self._stop()  # it died since the last call
+        if self._child is None:
             self._child = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
                 [sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE
             )
@@ -107,7 +110,8 @@ class HelperProcess:
             return
         for pipe in (child.stdin, child.stdout):
             if pipe is not None:
-                pipe.close()  # a helper whose stdin closes ends by itself
+                with contextlib.suppress(OSError):  # a dead helper's pipe breaks on flushing
+                    pipe.close()  # a helper whose stdin closes ends by itself
         try:
             child.wait(timeout=5)
         except subprocess.TimeoutExpired:

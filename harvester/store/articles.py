@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, insert, select, update
 
 from ..fetch.response import Packed, pack
-from ..model import to_json
+from ..model import record_columns
 from ..redact import mask
 from .bulk import insert_many, upsert
 from .feed import RunContext, change_row, retract_change, write_changes
@@ -159,26 +159,7 @@ def current_rows(conn: Connection, ids: Sequence[int]) -> dict[int, Any]:
 
 def article_columns(data: dict[str, Any] | None, issue_id: int | None) -> dict[str, Any]:
     """The current columns of ``articles`` for a record (none for a tombstone)."""
-    if data is None:
-        return {}
-    return {
-        "issue_id": issue_id,
-        "doi": data["doi"],
-        "url": data["url"],
-        "title": data["title"],
-        "authors": to_json(data["authors"]),
-        "abstract": data["abstract"],
-        "keywords": to_json(data["keywords"]),
-        "titles": to_json(data["titles"]),
-        "subtitles": to_json(data.get("subtitles") or {}),
-        "abstracts": to_json(data["abstracts"]),
-        "keywords_by_language": to_json(data.get("keywords_by_language") or {}),
-        "references": to_json(data.get("references") or []),
-        "section": data["section"],
-        "pages": data["pages"],
-        "language": data["language"],
-        "published": data["published"],
-    }
+    return {} if data is None else {"issue_id": issue_id} | record_columns(data)
 
 
 def save_origin(

@@ -31,9 +31,9 @@ import orjson
 from sqlalchemy import Connection
 
 from ..harvest.journal import record_facts
-from ..model import OaiRecord, encode_record, to_json
+from ..model import OaiRecord, encode_record, record_columns, to_json
 from ..parse.merge import merge_records
-from .articles import PageCounts, PageWrites, RawPage, add_version, article_columns, flush, url_key
+from .articles import PageCounts, PageWrites, RawPage, add_version, flush, url_key
 from .batch_sql import Current, claim_keys, current_state, ids_of, keep_origins, version_records
 from .bulk import insert_many
 from .enrich import with_references
@@ -50,10 +50,14 @@ class _Seen:
 
     record: OaiRecord
     keys: list[tuple[str, str]]  # identity keys, in order of precedence
-    data: dict[str, Any] | None  # None: a tombstone
     body: str
     digest: str
+    columns: dict[str, Any]  # ``model.record_columns``; empty for a tombstone
     issue_id: int | None = None
+
+    @property
+    def deleted(self) -> bool:
+        return self.record.article is None
 
 
 def _prepare(source_id: int, record: OaiRecord) -> _Seen:
@@ -76,15 +80,15 @@ def _find(seen: _Seen, state: dict[tuple[str, str], Current]) -> Current | None:
     return state.get(seen.keys[0]) or (state.get(seen.keys[1]) if len(seen.keys) > 1 else None)
 
 
-def _oai_columns(seen: _Seen, data: dict[str, Any] | None) -> dict[str, Any]:
-    """The current columns of ``articles`` for a record whose content is ``data``."""
+def _oai_columns(seen: _Seen, content: dict[str, Any]) -> dict[str, Any]:
+    """The current columns of ``articles`` for a record whose content has these columns."""
     header = seen.record.header
     columns = {
         "oai_identifier": header.identifier,
         "datestamp": header.datestamp,
         "set_specs": to_json(header.set_specs),
     }
-    return columns | article_columns(data, seen.issue_id)
+    return columns | ({"issue_id": seen.issue_id} | content if content else {})
 
 
 def _merged(
@@ -105,8 +109,8 @@ def _merged(
         }
     )
     page_record = orjson.loads(row.page_record) if row.page_record else None
-    merged = with_references(merge_records(seen.data, page_record), row.jats_record)
-    return (merged, *encode_record(merged))
+    merged = with_references(merge_records(orjson.loads(seen.body), page_record), row.jats_record)
+    return (record_columns(merged), *encode_record(merged))
 
 
 def _decide(
@@ -118,26 +122,26 @@ def _decide(
     origins: list[dict[str, Any]],
 ) -> None:
     """Compare one record with its stored article and queue the writes a change needs."""
-    deleted = seen.data is None
+    deleted = seen.deleted
     if deleted and row.deleted:  # a tombstone seen again
         page.counts.unchanged += 1
         return
     encoded: tuple[Any, ...] | None
     if deleted:  # a tombstone keeps the last known content
-        encoded = (None, previous[row.id], row.content_hash)
+        encoded = ({}, previous[row.id], row.content_hash)
     elif row.page_record is None and row.jats_record is None:
-        encoded = (seen.data, seen.body, seen.digest)
+        encoded = (seen.columns, seen.body, seen.digest)
     else:
         encoded = _merged(seen, row, origins, page.ctx)
     withdrawn = row.withdrawn_at is not None  # listed again: live again (``sweeps``)
     if encoded is None or (encoded[2] == row.content_hash and deleted == bool(row.deleted) and not withdrawn):
         page.counts.unchanged += 1
         return
-    data, body, digest = encoded
+    content, body, digest = encoded
     version = row.version + 1
     datestamp = seen.record.header.datestamp
     add_version(conn, page, row.id, version, digest, body, deleted=deleted, datestamp=datestamp)
-    columns = _oai_columns(seen, data)
+    columns = _oai_columns(seen, content)
     if withdrawn:
         columns |= {"withdrawn_at": None, "withdrawn_evidence": None}
     page.updates.append(
@@ -170,9 +174,9 @@ def _insert_new(conn: Connection, page: PageWrites, new: list[_Seen]) -> list[in
     fixed |= {"first_seen": ctx.fetched_at, "updated_at": ctx.fetched_at}
     rows = [
         _NEW_ARTICLE
-        | _oai_columns(seen, seen.data)
+        | _oai_columns(seen, seen.columns)
         | fixed
-        | {"deleted": seen.data is None, "content_hash": seen.digest}
+        | {"deleted": seen.deleted, "content_hash": seen.digest}
         for seen in new
     ]
     insert_many(conn, articles, rows)
@@ -182,7 +186,7 @@ def _insert_new(conn: Connection, page: PageWrites, new: list[_Seen]) -> list[in
     known = ids_of(conn, ctx.source_id, [seen.keys[0][1] for seen in new])
     ids = [known[seen.keys[0][1]] for seen in new]
     for seen, article_id in zip(new, ids, strict=True):
-        deleted = seen.data is None
+        deleted = seen.deleted
         datestamp = seen.record.header.datestamp
         add_version(conn, page, article_id, 1, seen.digest, seen.body, deleted=deleted, datestamp=datestamp)
         if deleted:
@@ -217,7 +221,7 @@ def ingest_page(
     state = current_state(conn, ctx.source_id, list(latest), ojs)
     _issues_and_journal(conn, page, prepared)
     found = [(seen, _find(seen, state)) for seen in prepared]
-    dying = [row.id for seen, row in found if row is not None and seen.data is None and not row.deleted]
+    dying = [row.id for seen, row in found if row is not None and seen.deleted and not row.deleted]
     previous = version_records(conn, dying) if dying else {}
     origins: list[dict[str, Any]] = []
     seen_ids: list[tuple[_Seen, int]] = []
