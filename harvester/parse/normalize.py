@@ -122,7 +122,8 @@ def normalize_doi(s: str | None) -> str | None:
     sighting of one DOI equal (``works.identifiers.check_doi``, which also says why a value
     is not a DOI).
     """
-    return check_doi(s).value if s else None
+    # Every DOI starts "10.", in each form it is written: most texts asked about are not DOIs.
+    return check_doi(s).value if s and "10." in s else None
 
 
 def extract_doi(s: str | None) -> str | None:
