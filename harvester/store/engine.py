@@ -14,7 +14,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -114,12 +125,28 @@ def migrate(engine: Engine) -> None:
         current = current_revision(conn)
         if current == HEAD_REVISION:
             return
-        from alembic import command
-
-        config = _alembic_config(conn)
         if current is None and not inspect(conn).has_table("sources"):
             metadata.create_all(conn)
             create_views(conn)
-            command.stamp(config, "head")
-        else:
-            command.upgrade(config, "head")
+            _stamp_head(conn)
+            return
+        from alembic import command
+
+        command.upgrade(_alembic_config(conn), "head")
+
+
+# Alembic's version table as Alembic creates it (alembic 1.x ddl/impl.py
+# ``version_table_impl``: one String(32) column, primary key ``alembic_version_pkc``).
+_ALEMBIC_VERSION = Table(
+    "alembic_version",
+    MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
+
+
+def _stamp_head(conn: Connection) -> None:
+    """What ``alembic stamp head`` writes on a new database, without importing Alembic (a
+    third of a first run's start-up): its version table, holding the newest revision."""
+    _ALEMBIC_VERSION.create(conn)
+    conn.execute(_ALEMBIC_VERSION.insert().values(version_num=HEAD_REVISION))
