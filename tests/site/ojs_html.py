@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import random
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -37,12 +36,10 @@ __all__ = [
     "Page",
     "as_json",
     "citation_text",
-    "enrich_journal",
     "expected_archive",
     "expected_article",
     "expected_issue",
     "file_name",
-    "orcid",
     "pdf_bytes",
     "record",
     "route",
@@ -1255,108 +1252,3 @@ def as_json(page: Any) -> dict[str, Any]:
     """A page model as a JSON-ready dict (tuples become lists)."""
     result: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(page)))
     return result
-
-
-# ----------------------------------------------------------------------------------------------------
-# Page-only data (a random stream of its own, so OAI data of a seed stays the same)
-# ----------------------------------------------------------------------------------------------------
-
-
-def orcid(serial: int) -> str:
-    """A checksum-valid ORCID iD (ISO 7064 MOD 11-2) built from ``serial``."""
-    base = f"000000021{serial % 1_000_000:06d}"
-    total = 0
-    for digit in base:
-        total = (total + int(digit)) * 2
-    check = (12 - total % 11) % 11
-    digits = base + ("X" if check == 10 else str(check))
-    return "-".join(digits[i : i + 4] for i in range(0, 16, 4))
-
-
-_PEOPLE: dict[str, tuple[str | None, int | None]] = {  # name -> (affiliation, ORCID serial)
-    "Klaus Müller": ("Universität Heidelberg, Südasien-Institut", 832_928),
-    "Zoë O'Brien": ("School of Oriental & African Studies (SOAS), London", None),
-    "Łukasz Wróbel": ("Uniwersytet Jagielloński, Kraków", 41_207),
-    "عائشہ صدیقی": ("جامعہ کراچی (University of Karachi)", None),
-    "Nazeer": ("Independent Scholar", None),
-    "Ayesha Siddiqui": ("Lahore University of Management Sciences (LUMS)", 825_009),
-    "Ahmad Ḥasan": ("University of the Punjab, Lahore", 310_004),
-    "Priya Raghunathan": ("Jawaharlal Nehru University, New Delhi", 840_847),
-    "José García-López": ("Universidad Complutense de Madrid", None),
-    "Sébastien Côté": ("Université de Montréal", 856_685),
-    "अनन्या शर्मा": ("University of Delhi", None),
-    "Fatima Zahra": ("Aga Khan University, Karachi", 77_120),
-    "Hamid Al-Rashid": ("American University of Sharjah", None),
-    "Farhana Begum": ("University of Dhaka", 500_118),
-    "Ingrid Søndergaard": ("Aarhus Universitet", 120_356),
-    "Mei Chen": (None, None),
-    "Olumide Adeyemi": ("University of Ibadan", 904_411),
-    "Sanjay Verma": ("Indian Institute of Technology Bombay", None),
-}
-_ROLES = [
-    "Associate Professor of History",
-    "a Lecturer in Geography",
-    "a doctoral candidate",
-    "a Research Fellow",
-]
-_ABBREVIATIONS = {"jsas": "J. South Asian Stud.", "mhc": "Mt. Hydrol. Clim.", "clr": "Comp. Lit. Rev."}
-_SENTENCE_END = re.compile(r"(?<=[.!?”]) (?=[A-Z“\"])")
-
-
-def _bio(rng: random.Random, author: SimAuthor, *, paragraphs: int) -> str:
-    where = f"at {author.affiliation}" if author.affiliation else "working independently"
-    text = f"{author.name} is {rng.choice(_ROLES)} {where}."
-    if paragraphs > 1:
-        text += "\n\nTheir current work examines archives & memory; an earlier study appeared in"
-        text += " “Modern Asian Studies”."
-    return text
-
-
-def _enrich_authors(rng: random.Random, art: SimArticle, index: int) -> None:
-    for slot, author in enumerate(art.authors):
-        affiliation, serial = _PEOPLE.get(author.name, (None, None))
-        author.affiliation = affiliation if rng.random() >= 0.08 else None
-        author.orcid = orcid(serial) if serial is not None else None
-        forced = index in (0, 1) and slot == 0  # the first two articles: a bio, then a two-paragraph one
-        if forced or rng.random() < 0.25:
-            author.bio = _bio(rng, author, paragraphs=2 if index == 1 and slot == 0 else 1)
-
-
-def _split_paragraphs(rng: random.Random, art: SimArticle, index: int) -> None:
-    """Turn some sentence breaks into paragraph breaks (the OAI text keeps a space there)."""
-    breaks = list(_SENTENCE_END.finditer(art.abstract))
-    if not breaks or not (index == 0 or rng.random() < 0.35):
-        return
-    chosen = sorted(rng.sample(breaks, min(len(breaks), rng.randint(1, 3))), key=lambda m: m.start())
-    for match in reversed(chosen):
-        art.abstract = art.abstract[: match.start()] + "\n\n" + art.abstract[match.end() :]
-    roll = rng.random()
-    art.abstract_style = "br" if roll < 0.2 else "ul" if roll < 0.35 and len(chosen) > 1 else "p"
-
-
-def _enrich_title(rng: random.Random, art: SimArticle, index: int, *, want_prefix: bool) -> bool:
-    """Split "Title: Subtitle" for some, "The Title" into a prefix once; the full title is unchanged."""
-    if art.section_abbrev != "ART":
-        return False
-    head, sep, tail = art.title.partition(": ")
-    if sep and (index == 2 or rng.random() < 0.5):
-        art.title, art.subtitle = head, tail
-        return False
-    if want_prefix and art.title.startswith("The "):
-        art.prefix, art.title = "The", art.title[4:]
-        return True
-    return False
-
-
-def enrich_journal(rng: random.Random, journal: SimJournal) -> None:
-    """Fill what only pages show: affiliations, ORCIDs, bios, subtitles, a prefix, French abstracts."""
-    journal.abbrev = _ABBREVIATIONS.get(journal.path)
-    want_prefix = True
-    for number, art in enumerate(journal.articles):
-        _enrich_authors(rng, art, number)
-        if _enrich_title(rng, art, number, want_prefix=want_prefix):
-            want_prefix = False
-        if art.abstract:
-            _split_paragraphs(rng, art, number)
-        if art.title_fr and art.abstract:
-            art.abstract_fr = f"Une étude de « {art.title_fr} » d'après les archives."
