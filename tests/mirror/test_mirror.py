@@ -26,7 +26,7 @@ from harvester.mirror.galleys import mirror_source
 from harvester.mirror.result import MirrorResult
 from harvester.store import Store
 from tests.harvest.test_harvest import make_settings
-from tests.site import ojs_html
+from tests.site.galleys import galley_file_bytes
 from tests.site.ojs_site import OjsSite, SimArticle
 
 JOURNAL = "jsas"
@@ -49,7 +49,7 @@ def source_for(site: OjsSite, **options: Any) -> SourceSettings:
 def expected_files(site: OjsSite) -> dict[str, tuple[str, str]]:
     """{view URL: (sha256 of the served bytes, MIME type)} of every live galley."""
     return {
-        art.galley_url(gid): (hashlib.sha256(ojs_html.galley_file_bytes(art, gid, mime)).hexdigest(), mime)
+        art.galley_url(gid): (hashlib.sha256(galley_file_bytes(art, gid, mime)).hexdigest(), mime)
         for art in site.articles(JOURNAL)
         if not art.deleted
         for gid, mime in art.galleys

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tests.site import ojs_html
+from tests.site import expected as expect
+from tests.site.cite import citation_text
 from tests.site.ojs_releases import DEFAULT_RELEASE, RELEASES, Release
 
 if TYPE_CHECKING:
@@ -179,7 +180,7 @@ class SimArticle:
 
     def how_to_cite(self) -> str:
         """The "How to Cite" text the page shows (APA, as OJS's citationStyleLanguage plugin writes it)."""
-        return ojs_html.citation_text(self)
+        return citation_text(self)
 
     def expected(self) -> dict[str, Any]:
         """What a correct harvester must store for this article from OAI.
@@ -210,11 +211,11 @@ class SimArticle:
 
     def expected_article(self) -> Article | None:
         """The ``harvester.model.Article`` the HTML parser must make of the article page (None if deleted)."""
-        return None if self.deleted else ojs_html.expected_article(self)
+        return None if self.deleted else expect.expected_article(self)
 
     def expected_html(self) -> dict[str, Any] | None:
         """``record_json`` of :meth:`expected_article`: the parsed article page (None if deleted)."""
-        return None if self.deleted else ojs_html.record(self)
+        return None if self.deleted else expect.record(self)
 
 
 @dataclass(eq=False)
@@ -258,11 +259,11 @@ class SimIssue:
 
     def expected_page(self) -> IssuePage:
         """The ``harvester.model.IssuePage`` the HTML parser must make of the issue page."""
-        return ojs_html.expected_issue(self)
+        return expect.expected_issue(self)
 
     def expected(self) -> dict[str, Any]:
         """:meth:`expected_page` as a JSON-ready dict (tuples as lists)."""
-        return ojs_html.as_json(self.expected_page())
+        return expect.as_json(self.expected_page())
 
 
 @dataclass(eq=False)

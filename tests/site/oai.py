@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from tests.site.escaping import hsc, stored
 from tests.site.model import now, oai_abstract
 from tests.site.ojs_jats import jats_record_xml
 
@@ -87,24 +88,6 @@ SET_DESCRIPTION = (
 )
 
 
-def hsc(text: str) -> str:
-    """PHP ``htmlspecialchars(ENT_QUOTES)``, which is how OJS escapes everything it writes."""
-    return (
-        text.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("'", "&#039;")
-    )
-
-
-def _stored_html(text: str, *, raw_amp: bool) -> str:
-    """The abstract as OJS stores it (HTML with entities), minus the ``<p>`` tags OAI strips."""
-    if not raw_amp:
-        text = text.replace("&", "&amp;")
-    return text.replace("<", "&lt;").replace(">", "&gt;")
-
-
 def stamp(moment: datetime, granularity: str) -> str:
     if granularity == GRANULARITY_DAYS:
         return moment.strftime("%Y-%m-%d")
@@ -134,11 +117,11 @@ def _dc_xml(art: SimArticle, journal: SimJournal, *, broken: bool) -> str:
     lines += [f'<dc:subject xml:lang="{en}">{hsc(k)}</dc:subject>' for k in art.keywords]
     lines += [f'<dc:subject xml:lang="{fr}">{hsc(k)}</dc:subject>' for k in art.keywords_fr]
     if art.abstract:
-        description = hsc(_stored_html(oai_abstract(art), raw_amp=art.raw_amp))
+        description = hsc(stored(oai_abstract(art), raw_amp=art.raw_amp))
         description += _BAD_BYTE_MARK if broken else ""
         lines.append(f'<dc:description xml:lang="{en}">{description}</dc:description>')
     if art.abstract_fr:  # every locale's abstract (Dc11SchemaArticleAdapter ``getAbstract(null)``)
-        description = hsc(_stored_html(art.abstract_fr, raw_amp=False))
+        description = hsc(stored(art.abstract_fr, raw_amp=False))
         lines.append(f'<dc:description xml:lang="{fr}">{description}</dc:description>')
     names = [(en, journal.title)] + ([(fr, journal.title_fr)] if journal.title_fr else [])
     lines += [f'<dc:publisher xml:lang="{lang}">{hsc(name)}</dc:publisher>' for lang, name in names]

@@ -12,8 +12,9 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import parse_qsl
 
-from tests.site import ojs_html
+from tests.site import routes
 from tests.site.edits import SiteEdits
+from tests.site.expected import expected_archive
 from tests.site.generate import generate_journals
 from tests.site.handler import Handler, HtmlRequest, Response, Server, fault_response, not_modified, truncate
 from tests.site.loopback import LoopbackSite
@@ -68,7 +69,7 @@ class OjsSite(SiteEdits, OaiProvider, LoopbackSite):
         ``archive_past_end``: the status of an archive page past the last one, the release's unless
         given: 200 with an empty list (up to 3.3.0-19 and 3.4.0-7) or 404 (3.3.0-20+, 3.4.0-8+, 3.5;
         pkp-lib#10596, see ``harvester.harvest.crawl._archive_page``). ``themed_archive``: archive pages in a
-        theme's own markup, without OJS's pagination (``ojs_html.archive_page``).
+        theme's own markup, without OJS's pagination (``pages.archive_page``).
         ``validators``: send ETag/Last-Modified and answer conditional requests with 304; False is
         real OJS, which sends neither. ``non_ojs_path``: e.g. ``"/blog/"``, a non-OJS site.
         """
@@ -161,7 +162,7 @@ class OjsSite(SiteEdits, OaiProvider, LoopbackSite):
         """The ``harvester.model.ArchivePage`` the HTML parser must make of archive page ``page``."""
         with self._lock:
             issues = self.journals[journal].issues()
-            return ojs_html.expected_archive(self.journals[journal], issues, page, self.archive_page_size)
+            return expected_archive(self.journals[journal], issues, page, self.archive_page_size)
 
     # -- fault injection ------------------------------------------------------------------------------
 
@@ -241,14 +242,14 @@ class OjsSite(SiteEdits, OaiProvider, LoopbackSite):
         if rest == f"/{segment}" or rest.startswith(f"/{segment}/"):
             return f"/index.php/{journal.path}{rest[len(segment) + 1 :]}", None
         location = f"{journal.page_url}{rest}" + (f"?{query}" if query else "")
-        headers = {"Location": location, "Content-Type": ojs_html.PLAIN_TYPE}
+        headers = {"Location": location, "Content-Type": routes.PLAIN_TYPE}
         return path, Response(302, b"", headers | {"Set-Cookie": f"currentLocale={segment}; path=/"})
 
     def _serve_html(self, path: str, args: dict[str, str], sent: dict[str, str]) -> tuple[Response, str]:
         if self.delay:
             time.sleep(self.delay)
         with self._lock:
-            page = ojs_html.route(self, path, args)
+            page = routes.route(self, path, args)
             if self._fail_html:
                 status, retry_after = self._fail_html.pop(0)
                 return fault_response(status, retry_after), page.kind

@@ -1,4 +1,4 @@
-"""Self-tests for the OJS simulator (``ojs_site``, ``ojs_html``) and the recording replayer (``replay``)."""
+"""Self-tests for the OJS simulator (``tests.site``) and the recording replayer (``replay``)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import pytest
 from lxml import etree
 
 from harvester.parse.normalize import normalize_orcid
-from tests.site.ojs_html import as_json
+from tests.site.expected import as_json
 from tests.site.ojs_site import GRANULARITY_DAYS, OjsSite, SimArticle
 from tests.site.replay import ReplaySite, recorded_site_dir
 
