@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +31,8 @@ from tests.site.ojs_site import OjsSite, SimArticle
 JOURNAL = "jsas"
 
 
-@pytest.fixture
-def site() -> Iterator[OjsSite]:
-    with OjsSite.generate(journals=1, articles_per_journal=12, seed=8) as running:
-        yield running
+# the site the shared ``site`` fixture starts (tests/site/fixtures.py)
+pytestmark = pytest.mark.ojs_site(journals=1, articles_per_journal=12, seed=8)
 
 
 def settings_for(store: Store, files: Path, **mirror: Any) -> Settings:
