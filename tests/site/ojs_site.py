@@ -1,21 +1,17 @@
-"""An OJS 3.3-shaped server (OAI-PMH and the journal's HTML pages) for tests and benchmarks.
+"""An OJS-shaped server (OAI-PMH and the journals' HTML pages) for tests and benchmarks: the entry module.
 
-The XML mirrors what a real OJS 3.3.0-11 install sends (see ``shared/samples/sites/jsas_ojs3.3.0-11``):
-the same namespaces, ``xml-stylesheet`` processing instruction, element order, ``dc:*`` lines, the
-double-escaped ``dc:description`` quirk, deleted-record tombstones and the resumption-token shape.
+It re-exports what tests use (``OjsSite``, the ``Sim*`` data classes, the granularities) and runs a
+generated site from the command line: ``python -m tests.site.ojs_site --journals 1 --articles 20000
+--page-size 100`` serves a large site (OAI and pages) in the foreground, prints ``READY
+http://127.0.0.1:PORT`` once listening and exits on SIGTERM.
 
-Several journals share one host, each with its own endpoint ``/index.php/PATH/oai``. Records are
-rendered once and cached as bytes, pages are assembled by joining bytes, so one page of 100 records is
-served in a few milliseconds. Mutations and fault injections are thread-safe.
-
-Each journal also serves its default-theme HTML side under ``/index.php/PATH`` (home, issue archive,
-issue tables of contents, article pages, pdf.js galley pages, downloads, login page); the markup lives
-in ``ojs_html``. Issues are derived from the articles' volume/number/year. Pages can carry ETag and
-Last-Modified validators and answer conditional requests (real OJS sends neither: ``validators=False``).
-
-Run ``python -m tests.site.ojs_site --journals 1 --articles 20000 --page-size 100`` to serve a large site
-(OAI and pages) in the foreground; it prints ``READY http://127.0.0.1:PORT`` once listening and exits
-on SIGTERM.
+The site copies a real OJS 3.3.0-11 install (``shared/samples/sites/jsas_ojs3.3.0-11``) and, with
+``release=``, the later releases of ``ojs_releases``. Several journals share one host, each with its
+endpoint ``/index.php/PATH/oai`` (records rendered once and cached as bytes: a page of 100 records in a
+few milliseconds) and its default-theme pages under ``/index.php/PATH`` (home, issue archive, tables
+of contents, article pages, pdf.js and HTML galley pages, downloads, login). Pages can carry ETag and
+Last-Modified validators and answer conditional requests (real OJS sends neither:
+``validators=False``). Mutations and fault injections are thread-safe.
 """
 
 from __future__ import annotations

@@ -32,17 +32,20 @@ __all__ = ["OjsSite"]
 class OjsSite(SiteEdits, OaiProvider, LoopbackSite):
     """Several OJS journals on one loopback HTTP server, with mutations and fault injection.
 
-        OAI fault switches (plain attributes, read on each request): ``control_chars``, ``delay`` (HTML
-        too), ``from_500``, ``ignore_from``, ``repeat_token``, ``empty_pages``. Counted faults:
-        :meth:`fail_next`, :meth:`truncate_next`, :meth:`expire_tokens`.
+    Reads and edits of the journals come from ``SiteEdits`` (``edits``), the OAI-PMH verbs from
+    ``OaiProvider`` (``oai_protocol``), the pages from ``routes``.
 
-        HTML fault switches: ``login_instead`` and ``soft_404`` (sets of article ids whose page is a 302
-        to the login page / a 200 "not found" theme page), ``page_gone`` (article ids whose page answers 404
-    while their table of contents still lists them), ``non_ojs_path`` (a plain non-OJS site under
-        that path prefix). Counted: :meth:`truncate_html_next`, :meth:`fail_html_next`.
+    OAI fault switches (plain attributes, read on each request): ``control_chars``, ``delay`` (HTML
+    too), ``from_500``, ``ignore_from``, ``repeat_token``, ``empty_pages``. Counted faults:
+    :meth:`fail_next`, :meth:`truncate_next`, :meth:`expire_tokens`.
 
-        Galley file faults: ``disguised`` (galley ids whose download is the login page, sent with the
-        galley's type, e.g. application/pdf); counted: :meth:`cut_downloads_next`.
+    HTML fault switches: ``login_instead`` and ``soft_404`` (sets of article ids whose page is a 302
+    to the login page / a 200 "not found" theme page), ``page_gone`` (article ids whose page answers
+    404 while their table of contents still lists them), ``non_ojs_path`` (a plain non-OJS site under
+    that path prefix). Counted: :meth:`truncate_html_next`, :meth:`fail_html_next`.
+
+    Galley file faults: ``disguised`` (galley ids whose download is the login page, sent with the
+    galley's type, e.g. application/pdf); counted: :meth:`cut_downloads_next`.
     """
 
     def __init__(
