@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh database per test, on SQLite and (given a URL) PostgreSQL."""
+"""Shared fixtures: a fresh database per test, on SQLite and (given a URL) PostgreSQL; the test OJS site
+(``tests/site/fixtures.py``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import pytest
 from sqlalchemy import create_engine
 
 from harvester.store import Store
+
+pytest_plugins = ["tests.site.fixtures"]  # the test OJS site: ojs_site, site
 
 PG_URL = os.environ.get("HARVESTER_TEST_POSTGRES_URL")
 PG_SKIP = (

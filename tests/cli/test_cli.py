@@ -9,7 +9,6 @@ import re
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -36,10 +35,8 @@ def _command_names(group: click.Group, prefix: str = "") -> list[str]:
 COMMANDS = tuple(_command_names(main))
 
 
-@pytest.fixture
-def site() -> Iterator[OjsSite]:
-    with OjsSite.generate(journals=2, articles_per_journal=12, seed=5, page_size=5) as running:
-        yield running
+# the site the shared ``site`` fixture starts (tests/site/fixtures.py)
+pytestmark = pytest.mark.ojs_site(journals=2, articles_per_journal=12, seed=5, page_size=5)
 
 
 @pytest.fixture

@@ -64,10 +64,8 @@ def dspace() -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture
-def site() -> Iterator[OjsSite]:
-    with OjsSite.generate(journals=3, articles_per_journal=6, seed=11, page_size=5) as s:
-        yield s
+# the site the shared ``site`` fixture starts (tests/site/fixtures.py)
+pytestmark = pytest.mark.ojs_site(journals=3, articles_per_journal=6, seed=11, page_size=5)
 
 
 def _closed_port() -> int:

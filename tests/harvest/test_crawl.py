@@ -12,7 +12,6 @@ import json
 import logging
 import math
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,10 +29,8 @@ from tests.site.ojs_site import OjsSite
 JOURNAL = "jsas"
 
 
-@pytest.fixture
-def site() -> Iterator[OjsSite]:
-    with OjsSite.generate(journals=2, articles_per_journal=14, seed=3, archive_page_size=2) as running:
-        yield running
+# the site the shared ``site`` fixture starts (tests/site/fixtures.py)
+pytestmark = pytest.mark.ojs_site(journals=2, articles_per_journal=14, seed=3, archive_page_size=2)
 
 
 def _source(site: OjsSite, strategy: str = "html") -> SourceSettings:

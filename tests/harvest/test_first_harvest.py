@@ -9,7 +9,6 @@ killed between the two parts, and a re-harvest that writes nothing.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -25,10 +24,8 @@ from tests.site.ojs_site import OjsSite
 JOURNAL = "jsas"
 
 
-@pytest.fixture
-def site() -> Iterator[OjsSite]:
-    with OjsSite.generate(journals=1, articles_per_journal=12, seed=5, archive_page_size=2) as running:
-        yield running
+# the site the shared ``site`` fixture starts (tests/site/fixtures.py)
+pytestmark = pytest.mark.ojs_site(journals=1, articles_per_journal=12, seed=5, archive_page_size=2)
 
 
 def _source(site: OjsSite) -> SourceSettings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -32,10 +31,8 @@ def make_settings(db_url: str, **harvest: Any) -> Settings:
     )
 
 
-@pytest.fixture
-def site() -> Iterator[OjsSite]:
-    with OjsSite.generate(journals=3, articles_per_journal=25, seed=7, page_size=10) as running:
-        yield running
+# the site the shared ``site`` fixture starts (tests/site/fixtures.py)
+pytestmark = pytest.mark.ojs_site(journals=3, articles_per_journal=25, seed=7, page_size=10)
 
 
 def source_for(site: OjsSite, journal: str, **options: Any) -> SourceSettings:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -158,14 +158,12 @@ JOURNAL = "jsas"
 
 
 @pytest.fixture
-def site_35() -> Iterator[OjsSite]:
-    with OjsSite.generate(
-        journals=1, articles_per_journal=12, seed=11, page_size=4, release="3.5.0-1"
-    ) as site:
-        for art in site.journals[JOURNAL].articles:
-            if not art.deleted:
-                site.edit(JOURNAL, art.id, references=CITED[: 1 + art.id % 3])
-        yield site
+def site_35(ojs_site: Callable[..., OjsSite]) -> OjsSite:
+    site = ojs_site(journals=1, articles_per_journal=12, seed=11, page_size=4, release="3.5.0-1")
+    for art in site.journals[JOURNAL].articles:
+        if not art.deleted:
+            site.edit(JOURNAL, art.id, references=CITED[: 1 + art.id % 3])
+    return site
 
 
 def _source(site: OjsSite) -> SourceSettings:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +36,8 @@ EVIDENCE = {
 }
 
 
-@pytest.fixture
-def site() -> Iterator[OjsSite]:
-    with OjsSite.generate(journals=1, articles_per_journal=12, seed=11, archive_page_size=2) as running:
-        yield running
+# the site the shared ``site`` fixture starts (tests/site/fixtures.py)
+pytestmark = pytest.mark.ojs_site(journals=1, articles_per_journal=12, seed=11, archive_page_size=2)
 
 
 def _run(site: OjsSite, store: Store, strategy: str, kind: str = "harvest", **options: Any) -> HarvestResult:

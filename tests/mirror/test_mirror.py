@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +25,14 @@ from harvester.mirror.galleys import mirror_source
 from harvester.mirror.result import MirrorResult
 from harvester.store import Store
 from tests.harvest.test_harvest import make_settings
-from tests.site import ojs_html
+from tests.site.galleys import galley_file_bytes
 from tests.site.ojs_site import OjsSite, SimArticle
 
 JOURNAL = "jsas"
 
 
-@pytest.fixture
-def site() -> Iterator[OjsSite]:
-    with OjsSite.generate(journals=1, articles_per_journal=12, seed=8) as running:
-        yield running
+# the site the shared ``site`` fixture starts (tests/site/fixtures.py)
+pytestmark = pytest.mark.ojs_site(journals=1, articles_per_journal=12, seed=8)
 
 
 def settings_for(store: Store, files: Path, **mirror: Any) -> Settings:
@@ -49,7 +46,7 @@ def source_for(site: OjsSite, **options: Any) -> SourceSettings:
 def expected_files(site: OjsSite) -> dict[str, tuple[str, str]]:
     """{view URL: (sha256 of the served bytes, MIME type)} of every live galley."""
     return {
-        art.galley_url(gid): (hashlib.sha256(ojs_html.galley_file_bytes(art, gid, mime)).hexdigest(), mime)
+        art.galley_url(gid): (hashlib.sha256(galley_file_bytes(art, gid, mime)).hexdigest(), mime)
         for art in site.articles(JOURNAL)
         if not art.deleted
         for gid, mime in art.galleys

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,10 +22,8 @@ from tests.site.ojs_site import OjsSite
 JOURNAL = "jsas"
 
 
-@pytest.fixture
-def site() -> Iterator[OjsSite]:
-    with OjsSite.generate(journals=1, articles_per_journal=8, seed=8) as running:
-        yield running
+# the site the shared ``site`` fixture starts (tests/site/fixtures.py)
+pytestmark = pytest.mark.ojs_site(journals=1, articles_per_journal=8, seed=8)
 
 
 def _config(tmp_path: Path, site: OjsSite, *, mirror_galleys: bool = True) -> Path:

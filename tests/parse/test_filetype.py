@@ -14,7 +14,7 @@ from harvester.parse.filetype import (
     type_allowed,
 )
 from tests.parse.test_html_article import FIXTURES
-from tests.site import ojs_html
+from tests.site import pages
 from tests.site.ojs_site import OjsSite
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
@@ -26,8 +26,8 @@ OJS_404 = b"<h1>404 Not Found</h1>"  # OJS's bare 404 body (recorded quirk 8)
 # A login page and a pdf.js galley page as the test OJS site renders them (copies of the recorded
 # 3.3.0-11 install's pages).
 _JOURNAL = OjsSite.generate(journals=1, articles_per_journal=1, seed=2).journals["jsas"]
-LOGIN = ojs_html.login_page(_JOURNAL, "/index.php/jsas/article/download/1/1").encode()
-VIEWER = ojs_html.pdf_view_page(_JOURNAL.articles[0], _JOURNAL.articles[0].galleys[0][0]).encode()
+LOGIN = pages.login_page(_JOURNAL, "/index.php/jsas/article/download/1/1").encode()
+VIEWER = pages.pdf_view_page(_JOURNAL.articles[0], _JOURNAL.articles[0].galleys[0][0]).encode()
 
 
 @pytest.mark.parametrize(

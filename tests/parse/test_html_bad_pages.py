@@ -18,7 +18,7 @@ from harvester.errors import PageError, PermanentError
 from harvester.model import ArchivePage, Article, IssuePage
 from harvester.parse.html import parse_archive_page, parse_article_page, parse_issue_page
 from tests.parse.test_html_article import FIXTURES, expected_for, recorded
-from tests.site import ojs_html
+from tests.site import pages
 from tests.site.ojs_site import OjsSite
 
 Parser = Callable[[bytes, str], Article | IssuePage | ArchivePage]
@@ -30,7 +30,7 @@ _ARTICLE = _JOURNAL.articles[0]
 
 
 def _article_page() -> bytes:
-    return ojs_html.article_page(_ARTICLE, _JOURNAL.issue(_ARTICLE.issue_id or 0)).encode()
+    return pages.article_page(_ARTICLE, _JOURNAL.issue(_ARTICLE.issue_id or 0)).encode()
 
 
 def _truncated() -> bytes:
@@ -40,7 +40,7 @@ def _truncated() -> bytes:
 
 BAD_PAGES: dict[str, tuple[Callable[[], bytes], str, str]] = {  # name: (page, URL, reason)
     "login": (
-        lambda: ojs_html.login_page(_JOURNAL, "/index.php/jsas/issue/view/99999").encode(),
+        lambda: pages.login_page(_JOURNAL, "/index.php/jsas/issue/view/99999").encode(),
         f"{BASE}/login?source=%2Findex.php%2Fjsas%2Fissue%2Fview%2F99999",
         "login form",
     ),
@@ -79,9 +79,9 @@ def test_not_ojs_reason_names_the_kind_of_page_expected() -> None:
 def _rendered(kind: str) -> bytes:
     """An archive, issue or article page of the test site (3.3.0-11 markup)."""
     if kind == "archive":
-        return ojs_html.archive_page(_JOURNAL, _JOURNAL.issues(), 1, 4).encode()
+        return pages.archive_page(_JOURNAL, _JOURNAL.issues(), 1, 4).encode()
     if kind == "issue":
-        return ojs_html.issue_page(_JOURNAL.issues()[0]).encode()
+        return pages.issue_page(_JOURNAL.issues()[0]).encode()
     return _article_page()
 
 
@@ -112,7 +112,7 @@ def test_empty_body(content: bytes) -> None:
 
 def test_login_url_alone_marks_a_login_page() -> None:
     # A theme without form#login: the URL OJS redirected to still tells.
-    content = ojs_html.archive_page(_JOURNAL, _JOURNAL.issues(), 9, 4).encode()  # an empty list
+    content = pages.archive_page(_JOURNAL, _JOURNAL.issues(), 9, 4).encode()  # an empty list
     with pytest.raises(PageError, match="login form"):
         parse_archive_page(content, "https://jsas.example.org/index.php/jsas/login?source=%2Fx")
 
@@ -152,6 +152,6 @@ def test_article_titled_not_found_is_an_article() -> None:
     # "404 … not found" in a heading marks a not-found page only where no OJS content is.
     site = OjsSite.generate(journals=1, articles_per_journal=1, seed=2)
     art = site.edit("jsas", site.articles("jsas")[0].id, title="Error 404: Porters Not Found")
-    content = ojs_html.article_page(art, None).encode()
+    content = pages.article_page(art, None).encode()
     article = parse_article_page(content, f"{BASE}/article/view/{art.id}")
     assert article.title == "Error 404: Porters Not Found"

@@ -12,9 +12,10 @@ import pytest
 from harvester.errors import PageError
 from harvester.parse.html.viewer import viewer_file_url
 from tests.parse.test_html_article import FIXTURES, expected_for, recorded
-from tests.site import ojs_html
+from tests.site import pages
 from tests.site.ojs_site import OjsSite
 from tests.site.replay import recorded_response, samples_dir
+from tests.site.routes import NOT_FOUND
 
 VIEWER_FIXTURES = sorted(path.name for path in FIXTURES.glob("viewer-*.html"))
 
@@ -27,12 +28,12 @@ def test_viewer_page_names_its_file(name: str) -> None:
 
 def test_login_and_not_found_pages_raise_with_their_reason() -> None:
     journal = OjsSite.generate(journals=1, articles_per_journal=1, seed=2).journals["jsas"]
-    login = ojs_html.login_page(journal, "/index.php/jsas/article/view/1/1").encode()
+    login = pages.login_page(journal, "/index.php/jsas/article/view/1/1").encode()
     url = "https://j.example/index.php/jsas/login?source=%2Findex.php%2Fjsas%2Farticle%2Fview%2F1%2F1"
     with pytest.raises(PageError, match="login form"):
         viewer_file_url(login, url)
     with pytest.raises(PageError, match="not found"):
-        viewer_file_url(ojs_html.NOT_FOUND, "https://j.example/index.php/jsas/article/view/1/99")
+        viewer_file_url(NOT_FOUND, "https://j.example/index.php/jsas/article/view/1/99")
 
 
 def test_recorded_35_pdfjs_pages_name_the_file_with_or_without_the_download_link() -> None:
@@ -65,9 +66,9 @@ def test_local_site_viewers_name_the_download() -> None:
         assert {"application/pdf", "text/html"} <= kinds
         for art, gid, mime in galleys:
             if mime == "application/pdf":
-                page, want = ojs_html.pdf_view_page(art, gid), art.download_url(gid, file=True)
+                page, want = pages.pdf_view_page(art, gid), art.download_url(gid, file=True)
             elif mime == "text/html":
-                page, want = ojs_html.html_view_page(art, gid), f"{art.download_url(gid)}?inline=1"
+                page, want = pages.html_view_page(art, gid), f"{art.download_url(gid)}?inline=1"
             else:
                 continue  # no viewer: the view URL redirects to the file
             assert viewer_file_url(page.encode(), art.galley_url(gid)) == want

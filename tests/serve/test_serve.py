@@ -27,10 +27,8 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 PAGE = 4
 
 
-@pytest.fixture
-def site() -> Iterator[OjsSite]:
-    with OjsSite.generate(journals=2, articles_per_journal=12, seed=5, page_size=5) as running:
-        yield running
+# the site the shared ``site`` fixture starts (tests/site/fixtures.py)
+pytestmark = pytest.mark.ojs_site(journals=2, articles_per_journal=12, seed=5, page_size=5)
 
 
 def _config(tmp_path: Path, site: OjsSite, serve_extra: str = "") -> Path:

@@ -15,7 +15,8 @@ import time
 from collections.abc import Mapping
 from typing import Any, Self
 
-from tests.site.ojs_site import OjsSite, _Response
+from tests.site.handler import Response
+from tests.site.ojs_site import OjsSite
 
 
 class LoopbackHost(OjsSite):
@@ -28,7 +29,7 @@ class LoopbackHost(OjsSite):
 
     def handle(
         self, path: str, query: str, headers: Mapping[str, str] | None = None, method: str = "GET"
-    ) -> _Response:
+    ) -> Response:
         arrived = time.monotonic()
         with self._lock:
             self.arrivals.append(arrived)

@@ -17,7 +17,8 @@ from functools import cache
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.site import ojs_site
+from tests.site.handler import XML_CONTENT_TYPE, Handler
+from tests.site.server import OjsSite
 
 __all__ = ["ATTACKS", "HostileSite", "gzip_bomb"]
 
@@ -107,7 +108,7 @@ def _header_drip(handler: Any, _site: HostileSite, _path: str, _args: dict[str, 
 def _ordinary_with(body: Callable[[_Writer], None], encoding: str | None = None) -> Callable[..., None]:
     def attack(handler: Any, _site: HostileSite, _path: str, _args: dict[str, str]) -> None:
         writer = _Writer(handler)
-        headers = {"Content-Type": ojs_site.XML_CONTENT_TYPE}
+        headers = {"Content-Type": XML_CONTENT_TYPE}
         if encoding:
             headers["Content-Encoding"] = encoding
         if writer.head("200 OK", headers):
@@ -119,7 +120,7 @@ def _ordinary_with(body: Callable[[_Writer], None], encoding: str | None = None)
 def _xml_attack(document: bytes) -> Callable[..., None]:
     def attack(handler: Any, _site: HostileSite, _path: str, _args: dict[str, str]) -> None:
         writer = _Writer(handler)
-        headers = {"Content-Type": ojs_site.XML_CONTENT_TYPE, "Content-Length": str(len(document))}
+        headers = {"Content-Type": XML_CONTENT_TYPE, "Content-Length": str(len(document))}
         if writer.head("200 OK", headers):
             writer.send(document)
 
@@ -162,14 +163,14 @@ def _pdfjs_other_host(handler: Any, site: HostileSite, path: str, _args: dict[st
 
 def _send(handler: Any, body: bytes) -> None:
     writer = _Writer(handler)
-    if writer.head("200 OK", {"Content-Type": ojs_site.XML_CONTENT_TYPE, "Content-Length": str(len(body))}):
+    if writer.head("200 OK", {"Content-Type": XML_CONTENT_TYPE, "Content-Length": str(len(body))}):
         writer.send(body)
 
 
 def _list_sets_loop(handler: Any, site: HostileSite, path: str, args: dict[str, str]) -> None:
     """ListSets: the first page, with the same resumption token, forever."""
     if args.get("verb") != "ListSets":
-        ojs_site._Handler.do_GET(handler)
+        Handler.do_GET(handler)
         return
     body = site.handle(path, "verb=ListSets").body
     _send(handler, body.replace(b"</ListSets>", b"<resumptionToken>again</resumptionToken></ListSets>"))
@@ -178,7 +179,7 @@ def _list_sets_loop(handler: Any, site: HostileSite, path: str, args: dict[str, 
 def _fresh_token_same_records(handler: Any, site: HostileSite, path: str, args: dict[str, str]) -> None:
     """ListRecords: the first page again and again, each time with a new token."""
     if args.get("verb") != "ListRecords":
-        ojs_site._Handler.do_GET(handler)
+        Handler.do_GET(handler)
         return
     body = site.handle(path, "verb=ListRecords&metadataPrefix=oai_dc").body
     fresh = f">fresh{site.count('fresh')}</resumptionToken>".encode()
@@ -196,7 +197,7 @@ def _fault_mix(handler: Any, site: HostileSite, path: str, args: dict[str, str])
     if verb == "ListRecords":
         faults = {2: site.fail_next, 3: site.expire_tokens, 5: site.truncate_next, 7: site.expire_tokens}
         faults.get(seen, lambda: None)()
-    ojs_site._Handler.do_GET(handler)
+    Handler.do_GET(handler)
 
 
 def _after_first_page(attack: Callable[..., None]) -> Callable[..., None]:
@@ -206,7 +207,7 @@ def _after_first_page(attack: Callable[..., None]) -> Callable[..., None]:
         if "resumptionToken" in args:
             attack(handler, site, path, args)
         else:
-            ojs_site._Handler.do_GET(handler)
+            Handler.do_GET(handler)
 
     return paged
 
@@ -271,7 +272,7 @@ ATTACKS: dict[str, tuple[str, Callable[..., None]]] = {
 }
 
 
-class HostileSite(ojs_site.OjsSite):
+class HostileSite(OjsSite):
     """The simulated OJS site, with ``attack`` (a key of ``ATTACKS``, or None) switched on."""
 
     attack: str | None = None
@@ -304,7 +305,7 @@ class HostileSite(ojs_site.OjsSite):
         return attack if _TARGETS[kind].fullmatch(path) else None
 
 
-class _Handler(ojs_site._Handler):
+class _Handler(Handler):
     server: Any
 
     def do_GET(self) -> None:  # noqa: N802 - BaseHTTPRequestHandler's name

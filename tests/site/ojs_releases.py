@@ -1,9 +1,10 @@
 """What the test OJS site changes per OJS release: each switch read in OJS's source at the release tags.
 
-``OjsSite(..., release="3.4.0-8")`` picks one of :data:`RELEASES`; the OAI side (``ojs_site``) and the
-pages (``ojs_html``) ask it. The default, 3.3.0-11, is what the site always served (it copies the
-recorded 3.3.0-11 install). Tags below are pkp/ojs tags; "lib:" is pkp/pkp-lib at the commit the tag
-pins; "observed" is the recorded site in ``shared/samples/sites``.
+``OjsSite(..., release="3.4.0-8")`` picks one of :data:`RELEASES`; the OAI side (``oai``) and the
+pages (``pages``) ask it, and a release whose markup differs has its own ``templates/RELEASE``
+directory with the templates that changed. The default, 3.3.0-11, is what the site always served (it
+copies the recorded 3.3.0-11 install). Tags below are pkp/ojs tags; "lib:" is pkp/pkp-lib at the commit
+the tag pins; "observed" is the recorded site in ``shared/samples/sites``.
 
 Alike in every release here (so no switch): an unpublished article's page, galley view and download
 answer 404 for anonymous users (3.2+; tags 3_3_0-11, 3_4_0-8, 3_5_0-1 pages/article/ArticleHandler
@@ -74,12 +75,6 @@ class Release:
         """The ``jats`` OAI format: pkp/oaiJats is bundled from 3.5.0-0 (ojs ``.gitmodules`` at
         3_5_0-1, ``plugins/oaiMetadataFormats/oaiJats``; absent at 3_4_0-8; observed on 3.5.0-1, O9)."""
         return self.url_locale
-
-    @property
-    def citation_abstract(self) -> bool:
-        """The Google Scholar plugin's ``citation_abstract``, in the submission locale, from 3.4
-        (pkp/googleScholar as pinned by 3_4_0-4; shared/OJS.md section 6; observed on 3.5.0-1)."""
-        return not self.regional_english
 
     def oai_lang(self, language: str) -> str:
         """oai_dc xml:lang of the journal's "en" or "fr" locale (en_US/fr_CA, or en/fr_CA)."""

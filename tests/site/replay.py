@@ -36,13 +36,14 @@ def samples_dir() -> Path | None:
 
 
 def recorded_site_dir(site: str) -> Path:
-    """``shared/samples/sites/<site>``; the calling test skips when the samples are absent."""
+    """``shared/samples/sites/<site>``; the calling test skips only when the samples are absent as a
+    whole: a recording missing from present samples (renamed, deleted) fails, never hides a test."""
     root = samples_dir()
-    site_dir = root / "sites" / site if root else None
-    if site_dir is None or not site_dir.is_dir():
-        pytest.skip(
-            f"recorded OJS site {site} not found (../shared/samples/sites is not part of the repository)"
-        )
+    if root is None:
+        pytest.skip("../shared/samples not found (it is not part of the repository)")
+    site_dir = root / "sites" / site
+    if not site_dir.is_dir():
+        raise FileNotFoundError(f"recorded OJS site {site} missing from {root / 'sites'}")
     return site_dir
 
 

@@ -1,4 +1,4 @@
-"""Self-tests for the OJS simulator (``ojs_site``, ``ojs_html``) and the recording replayer (``replay``)."""
+"""Self-tests for the OJS simulator (``tests.site``) and the recording replayer (``replay``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ import pytest
 from lxml import etree
 
 from harvester.parse.normalize import normalize_orcid
-from tests.site.ojs_html import as_json
+from tests.site.expected import as_json
 from tests.site.ojs_site import GRANULARITY_DAYS, OjsSite, SimArticle
 from tests.site.replay import ReplaySite, recorded_site_dir
 
@@ -109,11 +109,8 @@ def assert_matches(record: Any, art: SimArticle) -> None:
     assert texts("format") == [mime for _, mime in art.galleys]
 
 
-@pytest.fixture
-def site() -> Iterator[OjsSite]:
-    """A small generated site, served for one test."""
-    with OjsSite.generate(journals=2, articles_per_journal=25, seed=1) as served:
-        yield served
+# the site the shared ``site`` fixture starts (tests/site/fixtures.py)
+pytestmark = pytest.mark.ojs_site(journals=2, articles_per_journal=25, seed=1)
 
 
 def test_generated_data_is_varied_and_deterministic() -> None:
