@@ -185,9 +185,12 @@ def _oai_run(journal_url: str) -> Callable[[str], float]:
 
 def _start_server(records: int) -> tuple[subprocess.Popen[str], str]:
     """The test suite's OJS-shaped server with one journal of ``records`` articles."""
-    command = [sys.executable, str(ROOT / "tests" / "ojs_site.py"), "--journals", "1"]
+    command = [sys.executable, "-m", "tests.site.ojs_site", "--journals", "1"]
     server = subprocess.Popen(
-        [*command, "--articles", str(records), "--page-size", "100"], stdout=subprocess.PIPE, text=True
+        [*command, "--articles", str(records), "--page-size", "100"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
     assert server.stdout is not None
     line = server.stdout.readline().strip()

@@ -76,6 +76,9 @@ class PageWrites:
     updates: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
     counts: PageCounts = field(default_factory=PageCounts)
+    # The new versions' records as dicts, where the writer had them: clustering into works
+    # reads these rather than parsing the bodies again.
+    records: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def url_key(url: str) -> str:
@@ -227,7 +230,10 @@ def add_version(
     *,
     deleted: bool,
     datestamp: str | None,
+    record: dict[str, Any] | None = None,
 ) -> None:
+    if record is not None:
+        page.records[article_id] = record
     page.history.append(
         {
             "article_id": article_id,

@@ -140,7 +140,7 @@ def _decide(
     data, body, digest = encoded
     version = row.version + 1
     datestamp = seen.record.header.datestamp
-    add_version(conn, page, row.id, version, digest, body, deleted=deleted, datestamp=datestamp)
+    add_version(conn, page, row.id, version, digest, body, deleted=deleted, datestamp=datestamp, record=data)
     columns = _oai_columns(seen, data)
     if withdrawn:
         columns |= {"withdrawn_at": None, "withdrawn_evidence": None}
@@ -188,7 +188,17 @@ def _insert_new(conn: Connection, page: PageWrites, new: list[_Seen]) -> list[in
     for seen, article_id in zip(new, ids, strict=True):
         deleted = seen.data is None
         datestamp = seen.record.header.datestamp
-        add_version(conn, page, article_id, 1, seen.digest, seen.body, deleted=deleted, datestamp=datestamp)
+        add_version(
+            conn,
+            page,
+            article_id,
+            1,
+            seen.digest,
+            seen.body,
+            deleted=deleted,
+            datestamp=datestamp,
+            record=seen.data,
+        )
         if deleted:
             page.counts.deleted += 1
         else:
