@@ -52,8 +52,21 @@ def title_key(title: str | None) -> str:
     if title.isascii():  # most titles: one pass over the bytes, same result as below
         return " ".join(title.encode().translate(_ASCII_KEY).decode().split())
     decomposed = unicodedata.normalize("NFKD", title)  # accents off: "Élites" is "elites"
-    title = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(_NON_WORD.sub(" ", title.casefold()).split())
+    return " ".join(decomposed.translate(_UNICODE_KEY).split())
+
+
+class _UnicodeKey(dict[int, str | None]):
+    """``str.translate`` table, filled as characters are met: a combining mark goes, a letter
+    or digit is case-folded, anything else is a space (``_NON_WORD``)."""
+
+    def __missing__(self, code: int) -> str | None:
+        char = chr(code)
+        value = None if unicodedata.combining(char) else _NON_WORD.sub(" ", char.casefold()) or " "
+        self[code] = value
+        return value
+
+
+_UNICODE_KEY = _UnicodeKey()
 
 
 class MatchKeys(NamedTuple):
