@@ -15,7 +15,7 @@ from sqlalchemy import Connection, bindparam, or_, select
 from ..works.matching import MatchKeys
 from .schema import work_members, work_overrides
 
-__all__ = ["Member", "WorkState", "load_article_state", "load_state"]
+__all__ = ["Member", "WorkState", "load_article_state", "load_state", "mark"]
 
 
 @dataclass
@@ -119,7 +119,6 @@ _COLUMNS = (
     work_members.c.evidence,
 )
 _BY_ARTICLE = select(*_COLUMNS).where(work_members.c.article_id.in_(bindparam("ids", expanding=True)))
-_BY_WORK = select(*_COLUMNS).where(work_members.c.work_id.in_(bindparam("ids", expanding=True)))
 
 
 def _chunks(values: Iterable[object]) -> Iterable[list[object]]:
@@ -139,12 +138,24 @@ def _member(row: Any) -> Member:
     return Member(aid, source, work, keys, url, rule, evidence)
 
 
-def _add_rows(
-    conn: Connection, state: WorkState, query: object, param: str, values: Iterable[object]
-) -> None:
+def mark(conn: Connection) -> str:
+    """The driver's positional placeholder (sqlite3: ``?``; psycopg: ``%s``)."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+@lru_cache(maxsize=256)
+def _rows_sql(placeholder: str, column: str, count: int) -> str:
+    """SELECT of member rows by a list of ``column`` values, placeholders written out: the
+    driver gets it as is (SQLAlchemy would render each expanding list anew every page)."""
+    columns = ", ".join(c.name for c in _COLUMNS)
+    return f"SELECT {columns} FROM work_members WHERE {column} IN ({', '.join([placeholder] * count)})"
+
+
+def _add_rows(conn: Connection, state: WorkState, column: str, values: Iterable[object]) -> None:
+    placeholder = mark(conn)
     for chunk in _chunks(values):
-        for row in conn.execute(query, {param: chunk}):  # type: ignore[call-overload]
-            if row.article_id not in state.members:
+        for row in conn.exec_driver_sql(_rows_sql(placeholder, column, len(chunk)), tuple(chunk)):
+            if row[0] not in state.members:
                 member = _member(row)
                 state.index(member)
                 state.works.setdefault(member.work, set()).add(member.article_id)
@@ -170,15 +181,15 @@ def _load_overrides(conn: Connection, state: WorkState, ids: list[int]) -> set[i
 
 
 @lru_cache(maxsize=256)
-def _near_sql(mark: str, ids: int, dois: int, blocks: int) -> str:
+def _near_sql(placeholder: str, ids: int, dois: int, blocks: int) -> str:
     """The SELECT of ``_add_near`` for lists of these lengths, placeholders written out: the
     driver gets it as is (SQLAlchemy would render each expanding list anew every page)."""
-    marks = ", ".join([mark] * ids)
+    marks = ", ".join([placeholder] * ids)
     where = [f"article_id IN ({marks})"]
     if dois:
-        where.append(f"doi IN ({', '.join([mark] * dois)})")
+        where.append(f"doi IN ({', '.join([placeholder] * dois)})")
     if blocks:  # a title block of the article's own source can never match: not loaded
-        where.append(f"(block IN ({', '.join([mark] * blocks)}) AND source_id <> {mark})")
+        where.append(f"(block IN ({', '.join([placeholder] * blocks)}) AND source_id <> {placeholder})")
     columns = ", ".join(column.name for column in _COLUMNS)
     return f"SELECT {columns} FROM work_members WHERE {' OR '.join(where)}"
 
@@ -186,14 +197,14 @@ def _near_sql(mark: str, ids: int, dois: int, blocks: int) -> str:
 def _add_near(conn: Connection, state: WorkState, keys: list[MatchKeys]) -> None:
     """The page's articles' own rows and the rows sharing a DOI or a title block with them:
     one statement per 400 articles (each OR branch uses its own index)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    placeholder = mark(conn)
     for start in range(0, len(keys), 400):
         chunk = keys[start : start + 400]
         ids = [k.article_id for k in chunk]
         dois = sorted({k.doi for k in chunk if k.doi})
         blocks = sorted({k.block for k in chunk if k.block})
         params = [*ids, *dois, *blocks, chunk[0].source_id] if blocks else [*ids, *dois]
-        sql = _near_sql(mark, len(ids), len(dois), len(blocks))
+        sql = _near_sql(placeholder, len(ids), len(dois), len(blocks))
         for row in conn.exec_driver_sql(sql, tuple(params)):
             if row[0] not in state.members:
                 member = _member(row)
@@ -212,16 +223,16 @@ def load_state(conn: Connection, keys: list[MatchKeys], *, overrides: bool = Fal
     _add_near(conn, state, keys)
     if not state.members:
         return state  # overrides name stored members only
-    _add_rows(conn, state, _BY_WORK, "ids", {m.work for m in state.members.values()})
+    _add_rows(conn, state, "work_id", {m.work for m in state.members.values()})
     # An override marks its articles' rows (rule "split" or "merge"): without one in sight,
     # there is no override to read.
     if not overrides and not any(m.rule in _OVERRIDDEN for m in state.members.values()):
         return state
     partners = _load_overrides(conn, state, list(state.members))
     if partners - state.members.keys():
-        _add_rows(conn, state, _BY_ARTICLE, "ids", partners)
+        _add_rows(conn, state, "article_id", partners)
         works = {state.members[p].work for p in partners if p in state.members}
-        _add_rows(conn, state, _BY_WORK, "ids", works)
+        _add_rows(conn, state, "work_id", works)
     return state
 
 

@@ -15,7 +15,7 @@ from ..model import to_json
 from .bulk import insert_many
 from .feed import RunContext, change_row, write_changes
 from .schema import sources, work_members, works
-from .work_state import Member, WorkState
+from .work_state import Member, WorkState, mark
 
 __all__ = ["write_state"]
 
@@ -109,16 +109,14 @@ def _best(members: list[Member], names: dict[int, str]) -> dict[str, Any]:
     }
 
 
-_STORED = select(works.c.id, works.c.version, works.c.articles).where(
-    works.c.id.in_(bindparam("ids", expanding=True))
-)
-
-
 def _stored_works(conn: Connection, ids: list[int]) -> dict[int, tuple[int, str]]:
     """id -> (version, articles) of the works among ``ids`` that have a row."""
     found: dict[int, tuple[int, str]] = {}
+    placeholder = mark(conn)
     for start in range(0, len(ids), 400):
-        for work_id, version, articles in conn.execute(_STORED, {"ids": ids[start : start + 400]}):
+        chunk = tuple(ids[start : start + 400])
+        sql = f"SELECT id, version, articles FROM works WHERE id IN ({', '.join([placeholder] * len(chunk))})"
+        for work_id, version, articles in conn.exec_driver_sql(sql, chunk):
             found[work_id] = (version, articles)
     return found
 
