@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, text, update
 
 from ..errors import NotFoundError, PermanentError
 from .feed import RunContext
-from .schema import articles, sources, work_members, work_overrides, works
+from .schema import articles, sources, work_members, work_overrides
 from .work_state import load_article_state
 from .work_writes import write_state
 from .works import rejoin, serialise
@@ -98,7 +98,7 @@ def merge_articles(conn: Connection, article_id: int, other_id: int, now: dateti
 
 def show_work(conn: Connection, work_id: int) -> dict[str, Any]:
     """A work's best values and each article with its source, liveness and evidence."""
-    work = conn.execute(select(works).where(works.c.id == work_id)).first()
+    work = conn.execute(text("SELECT * FROM current_works WHERE work_id = :id"), {"id": work_id}).first()
     if work is None:
         raise NotFoundError(f"no work with id {work_id}")
     rows = conn.execute(
@@ -120,6 +120,7 @@ def show_work(conn: Connection, work_id: int) -> dict[str, Any]:
     )
     members = [dict(row._mapping) | {"live": not row.deleted and row.withdrawn_at is None} for row in rows]
     data = dict(work._mapping)
+    data["id"] = data.pop("work_id")
     data["articles"] = orjson.loads(data["articles"])
     data["sources"] = orjson.loads(data["sources"])
     return data | {"members": members}

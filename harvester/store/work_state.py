@@ -10,12 +10,12 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 
 from ..works.matching import MatchKeys
 from .schema import work_members, work_overrides
 
-__all__ = ["Member", "WorkState", "load_article_state", "load_state"]
+__all__ = ["Member", "WorkState", "load_article_state", "load_state", "mark"]
 
 
 @dataclass
@@ -24,7 +24,7 @@ class Member:
 
     article_id: int
     source_id: int
-    work: int  # a work id; negative: a work this page creates (minus its founder's id)
+    work: int  # a work id: the id of one of its articles (its own when alone)
     keys: MatchKeys | None = None
     url: str | None = None
     rule: str = "alone"
@@ -43,6 +43,7 @@ class WorkState:
     splits: set[int] = field(default_factory=set)
     merges: dict[int, set[int]] = field(default_factory=dict)  # article -> articles it is merged with
     dirty: set[int] = field(default_factory=set)  # members whose row must be written
+    fresh: set[int] = field(default_factory=set)  # articles placed for the first time
     touched: set[int] = field(default_factory=set)  # works whose members or values changed
     emptied: set[int] = field(default_factory=set)
     moved_into: set[int] = field(default_factory=set)  # works an article left another work for
@@ -64,7 +65,8 @@ class WorkState:
             self.by_block.get(member.keys.block or "", set()).discard(member.article_id)
 
     def move(self, member: Member, work: int) -> None:
-        """Put an article into a work (leaving its old one)."""
+        """Put an article into a work (leaving its old one).  A work is named after one of its
+        articles: when that article leaves, the rest are renamed after the first of them."""
         if member.work == work and member.stored:
             return
         old = self.works.get(member.work)
@@ -72,10 +74,31 @@ class WorkState:
             old.discard(member.article_id)
             (self.touched if old else self.emptied).add(member.work)
             self.moved_into.add(work)
+            if old and member.work == member.article_id:
+                self._rename(old)
         member.work = work
         self.works.setdefault(work, set()).add(member.article_id)
         self.touched.add(work)
         self.dirty.add(member.article_id)
+
+    def alone(self, member: Member) -> None:
+        """Make an article a work of its own: its id is the article's."""
+        aid = member.article_id
+        if member.work != aid or not member.stored:
+            self.move(member, aid)
+            return
+        rest = self.works[aid] - {aid}
+        if rest:  # it named a work of several: they go on under another name
+            self.works[aid] = {aid}
+            self._rename(rest)
+            self.touched.add(aid)
+
+    def _rename(self, rest: set[int]) -> None:
+        """Move the articles left in a work whose namesake left into a work named after the
+        first of them (never anyone's work: that article was in this one)."""
+        ordered = sorted(rest)
+        for aid in ordered:
+            self.move(self.members[aid], ordered[0])
 
     def sources(self, work: int) -> set[int]:
         return {self.members[aid].source_id for aid in self.works.get(work, ())}
@@ -96,7 +119,6 @@ _COLUMNS = (
     work_members.c.evidence,
 )
 _BY_ARTICLE = select(*_COLUMNS).where(work_members.c.article_id.in_(bindparam("ids", expanding=True)))
-_BY_WORK = select(*_COLUMNS).where(work_members.c.work_id.in_(bindparam("ids", expanding=True)))
 
 
 def _chunks(values: Iterable[object]) -> Iterable[list[object]]:
@@ -116,12 +138,24 @@ def _member(row: Any) -> Member:
     return Member(aid, source, work, keys, url, rule, evidence)
 
 
-def _add_rows(
-    conn: Connection, state: WorkState, query: object, param: str, values: Iterable[object]
-) -> None:
+def mark(conn: Connection) -> str:
+    """The driver's positional placeholder (sqlite3: ``?``; psycopg: ``%s``)."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+@lru_cache(maxsize=256)
+def _rows_sql(placeholder: str, column: str, count: int) -> str:
+    """SELECT of member rows by a list of ``column`` values, placeholders written out: the
+    driver gets it as is (SQLAlchemy would render each expanding list anew every page)."""
+    columns = ", ".join(c.name for c in _COLUMNS)
+    return f"SELECT {columns} FROM work_members WHERE {column} IN ({', '.join([placeholder] * count)})"
+
+
+def _add_rows(conn: Connection, state: WorkState, column: str, values: Iterable[object]) -> None:
+    placeholder = mark(conn)
     for chunk in _chunks(values):
-        for row in conn.execute(query, {param: chunk}):  # type: ignore[call-overload]
-            if row.article_id not in state.members:
+        for row in conn.exec_driver_sql(_rows_sql(placeholder, column, len(chunk)), tuple(chunk)):
+            if row[0] not in state.members:
                 member = _member(row)
                 state.index(member)
                 state.works.setdefault(member.work, set()).add(member.article_id)
@@ -146,32 +180,33 @@ def _load_overrides(conn: Connection, state: WorkState, ids: list[int]) -> set[i
     return partners
 
 
-_NEAR = select(*_COLUMNS).where(
-    or_(
-        work_members.c.article_id.in_(bindparam("ids", expanding=True)),
-        work_members.c.doi.in_(bindparam("dois", expanding=True)),
-        # A title block of the article's own source can never match: not loaded.
-        and_(
-            work_members.c.block.in_(bindparam("blocks", expanding=True)),
-            work_members.c.source_id != bindparam("source"),
-        ),
-    )
-)
+@lru_cache(maxsize=256)
+def _near_sql(placeholder: str, ids: int, dois: int, blocks: int) -> str:
+    """The SELECT of ``_add_near`` for lists of these lengths, placeholders written out: the
+    driver gets it as is (SQLAlchemy would render each expanding list anew every page)."""
+    marks = ", ".join([placeholder] * ids)
+    where = [f"article_id IN ({marks})"]
+    if dois:
+        where.append(f"doi IN ({', '.join([placeholder] * dois)})")
+    if blocks:  # a title block of the article's own source can never match: not loaded
+        where.append(f"(block IN ({', '.join([placeholder] * blocks)}) AND source_id <> {placeholder})")
+    columns = ", ".join(column.name for column in _COLUMNS)
+    return f"SELECT {columns} FROM work_members WHERE {' OR '.join(where)}"
 
 
 def _add_near(conn: Connection, state: WorkState, keys: list[MatchKeys]) -> None:
     """The page's articles' own rows and the rows sharing a DOI or a title block with them:
     one statement per 400 articles (each OR branch uses its own index)."""
+    placeholder = mark(conn)
     for start in range(0, len(keys), 400):
         chunk = keys[start : start + 400]
-        params = {
-            "ids": [k.article_id for k in chunk],
-            "dois": sorted({k.doi for k in chunk if k.doi}),
-            "blocks": sorted({k.block for k in chunk if k.block}),
-            "source": chunk[0].source_id,
-        }
-        for row in conn.execute(_NEAR, params):
-            if row.article_id not in state.members:
+        ids = [k.article_id for k in chunk]
+        dois = sorted({k.doi for k in chunk if k.doi})
+        blocks = sorted({k.block for k in chunk if k.block})
+        params = [*ids, *dois, *blocks, chunk[0].source_id] if blocks else [*ids, *dois]
+        sql = _near_sql(placeholder, len(ids), len(dois), len(blocks))
+        for row in conn.exec_driver_sql(sql, tuple(params)):
+            if row[0] not in state.members:
                 member = _member(row)
                 state.index(member)
                 state.works.setdefault(member.work, set()).add(member.article_id)
@@ -188,16 +223,16 @@ def load_state(conn: Connection, keys: list[MatchKeys], *, overrides: bool = Fal
     _add_near(conn, state, keys)
     if not state.members:
         return state  # overrides name stored members only
-    _add_rows(conn, state, _BY_WORK, "ids", {m.work for m in state.members.values()})
+    _add_rows(conn, state, "work_id", {m.work for m in state.members.values()})
     # An override marks its articles' rows (rule "split" or "merge"): without one in sight,
     # there is no override to read.
     if not overrides and not any(m.rule in _OVERRIDDEN for m in state.members.values()):
         return state
     partners = _load_overrides(conn, state, list(state.members))
     if partners - state.members.keys():
-        _add_rows(conn, state, _BY_ARTICLE, "ids", partners)
+        _add_rows(conn, state, "article_id", partners)
         works = {state.members[p].work for p in partners if p in state.members}
-        _add_rows(conn, state, _BY_WORK, "ids", works)
+        _add_rows(conn, state, "work_id", works)
     return state
 
 

@@ -1,9 +1,11 @@
-"""Writing what clustering changed: new works, member rows, the works' best values and one
-change-feed entry per changed work (``create``, ``update`` or ``delete``)."""
+"""Writing what clustering changed: member rows, the rows of works of several articles with
+their best values, and one change-feed entry per changed work (``create``, ``update`` or
+``delete``)."""
 
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -13,33 +15,9 @@ from ..model import to_json
 from .bulk import insert_many
 from .feed import RunContext, change_row, write_changes
 from .schema import sources, work_members, works
-from .work_state import Member, WorkState
+from .work_state import Member, WorkState, mark
 
 __all__ = ["write_state"]
-
-
-def _create_works(
-    conn: Connection, ctx: RunContext, state: WorkState, values: dict[int, dict[str, Any]]
-) -> dict[int, int]:
-    """Insert the works this page founded, their values known; provisional id -> real id (read
-    back by founder: one executemany and one SELECT cost less than INSERT … RETURNING, which
-    SQLAlchemy runs row by row to keep the parameters' order)."""
-    provisional = sorted((w for w in values if w < 0), reverse=True)
-    if not provisional:
-        return {}
-    stamps = {"created_at": ctx.fetched_at, "updated_at": ctx.fetched_at, "version": 1}
-    insert_many(conn, works, [values[w] | stamps | {"founder": -w} for w in provisional])
-    real: dict[int, int] = {}
-    founders = [-w for w in provisional]
-    for start in range(0, len(founders), 400):
-        for founder, work_id in conn.execute(_BY_FOUNDER, {"founders": founders[start : start + 400]}):
-            real[-founder] = max(work_id, real.get(-founder, 0))  # the newest, if it founded one before
-    return real
-
-
-_BY_FOUNDER = select(works.c.founder, works.c.id).where(
-    works.c.founder.in_(bindparam("founders", expanding=True))
-)
 
 
 def _row(member: Member, work_id: int) -> dict[str, Any]:
@@ -68,27 +46,19 @@ _UPDATE_MEMBER = (
 )
 
 
-def _write_members(conn: Connection, state: WorkState, real: dict[int, int]) -> None:
+def _write_members(conn: Connection, state: WorkState) -> None:
     new, changed = [], []
     for aid in sorted(state.dirty):
         member = state.members[aid]
-        member.work = real.get(member.work, member.work)
         row = _row(member, member.work)
         if member.stored:
-            changed.append(row | {"b_id": aid})
+            changed.append({f"v_{k}": v for k, v in row.items() if k != "article_id"} | {"b_id": aid})
         else:
             new.append(row)
             member.stored = True
     insert_many(conn, work_members, new)
     if changed:
-        conn.execute(
-            _UPDATE_MEMBER,
-            [
-                {f"v_{k}": v for k, v in row.items() if k not in ("article_id", "b_id")}
-                | {"b_id": row["b_id"]}
-                for row in changed
-            ],
-        )
+        conn.execute(_UPDATE_MEMBER, changed)
 
 
 # A source's name never changes (a renamed source in the config is a new source row): each
@@ -139,53 +109,88 @@ def _best(members: list[Member], names: dict[int, str]) -> dict[str, Any]:
     }
 
 
-def _refresh(
-    conn: Connection, ctx: RunContext, state: WorkState, values: dict[int, dict[str, Any]], ids: list[int]
-) -> list[dict[str, Any]]:
-    """Update (or delete, when emptied) stored works; their feed entries.  A change of
-    membership bumps the version and is an entry; other values change quietly (the
-    articles' own entries tell of them)."""
-    feed: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+def _stored_works(conn: Connection, ids: list[int]) -> dict[int, tuple[int, str]]:
+    """id -> (version, articles) of the works among ``ids`` that have a row."""
+    found: dict[int, tuple[int, str]] = {}
+    placeholder = mark(conn)
     for start in range(0, len(ids), 400):
-        chunk = ids[start : start + 400]
-        stored = conn.execute(
-            select(works.c.id, works.c.version, works.c.articles).where(works.c.id.in_(chunk))
-        )
-        for work_id, version, articles in stored:
-            if work_id not in values:
-                conn.execute(delete(works).where(works.c.id == work_id))
-                feed.append(change_row(ctx, "work", work_id, version + 1, "delete"))
-                continue
-            moved = values[work_id]["articles"] != articles  # a change of membership
-            new_version = version + 1 if moved else version
-            if moved:
-                feed.append(change_row(ctx, "work", work_id, new_version, "update"))
-            row = values[work_id] | {"version": new_version, "updated_at": ctx.fetched_at}
-            updates.append({f"v_{k}": v for k, v in row.items()} | {"b_id": work_id})
-    if updates:
-        columns: dict[str, Any] = {name[2:]: bindparam(name) for name in updates[0] if name != "b_id"}
-        conn.execute(update(works).where(works.c.id == bindparam("b_id")).values(columns), updates)
-    return feed
+        chunk = tuple(ids[start : start + 400])
+        sql = f"SELECT id, version, articles FROM works WHERE id IN ({', '.join([placeholder] * len(chunk))})"
+        for work_id, version, articles in conn.exec_driver_sql(sql, chunk):
+            found[work_id] = (version, articles)
+    return found
+
+
+def _needs_row(state: WorkState, work: int) -> bool:
+    """A work of several articles, or one an article left another work for."""
+    members = state.works.get(work, ())
+    return len(members) > 1 or (len(members) == 1 and work in state.moved_into)
+
+
+@dataclass
+class _WorkWrites:
+    """The statements one page's works need, and their change-feed entries."""
+
+    new: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    emptied: list[int] = field(default_factory=list)
+    feed: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _plan(
+    ctx: RunContext,
+    state: WorkState,
+    wanted: list[int],
+    stored: dict[int, tuple[int, str]],
+    names: dict[int, str],
+) -> _WorkWrites:
+    """Rows to insert, update or delete for the works that have (or now need) one."""
+    writes = _WorkWrites()
+    stamps = {"updated_at": ctx.fetched_at}
+    for work_id in wanted:
+        members = [state.members[a] for a in state.works.get(work_id, ())]
+        if work_id not in stored:
+            first = {"id": work_id, "version": 1, "created_at": ctx.fetched_at}
+            writes.new.append(_best(members, names) | stamps | first)
+            writes.feed.append(change_row(ctx, "work", work_id, 1, "create"))
+            continue
+        version, articles = stored[work_id]
+        if not members:
+            writes.emptied.append(work_id)
+            writes.feed.append(change_row(ctx, "work", work_id, version + 1, "delete"))
+            continue
+        values = _best(members, names)
+        if values["articles"] != articles:  # a change of membership
+            version += 1
+            writes.feed.append(change_row(ctx, "work", work_id, version, "update"))
+        row = values | stamps | {"version": version}
+        writes.updates.append({f"v_{k}": v for k, v in row.items()} | {"b_id": work_id})
+    return writes
 
 
 def write_state(conn: Connection, ctx: RunContext, state: WorkState) -> None:
-    """Write one page's clustering: new works with their values, member rows, the stored works
-    that changed, and the feed entries (a new work of one new article has none: the article's
-    own entry tells of it)."""
+    """Write one page's clustering: member rows, then the works whose membership changed, with
+    one change-feed entry each (``create``, ``update`` or ``delete``).
+
+    An article alone that never was in another work has no ``works`` row and no entry of its
+    own: its article's own entry tells of it, and ``current_works`` shows it from its member
+    row.  A work gets a row (and a ``create``) when a second article joins it or an article
+    left another work for it; it keeps the row until it is empty.  Other changes of a work's
+    values are quiet (the articles' own entries tell of them)."""
     if not state.dirty and not state.touched:
         return
-    changed = state.touched | state.emptied
-    names = _names(conn, state, changed)
-    values = {
-        w: _best([state.members[a] for a in state.works[w]], names) for w in changed if state.works.get(w)
-    }
-    real = _create_works(conn, ctx, state, values)
-    feed = [
-        change_row(ctx, "work", real[w], 1, "create")
-        for w in sorted(real)
-        if len(state.works[w]) > 1 or w in state.moved_into
-    ]
-    _write_members(conn, state, real)
-    feed += _refresh(conn, ctx, state, values, sorted(w for w in changed if w > 0))
-    write_changes(conn, feed)
+    _write_members(conn, state)
+    changed = sorted(state.touched | state.emptied)
+    # A work named after an article new on this page has no row yet.
+    stored = _stored_works(conn, [w for w in changed if w not in state.fresh])
+    wanted = [w for w in changed if w in stored or _needs_row(state, w)]
+    if not wanted:
+        return
+    writes = _plan(ctx, state, wanted, stored, _names(conn, state, set(wanted)))
+    insert_many(conn, works, writes.new)
+    if writes.updates:
+        columns: dict[str, Any] = {name[2:]: bindparam(name) for name in writes.updates[0] if name != "b_id"}
+        conn.execute(update(works).where(works.c.id == bindparam("b_id")).values(columns), writes.updates)
+    if writes.emptied:
+        conn.execute(delete(works).where(works.c.id.in_(writes.emptied)))
+    write_changes(conn, writes.feed)

@@ -111,12 +111,23 @@ def place(state: WorkState, keys: MatchKeys, url: str | None) -> None:
         _note_shared_doi(state, keys)  # its problems are listed anew with each version
         return
     if member is None:
-        member = Member(aid, keys.source_id, -aid, keys, canonical, stored=False)
+        member = Member(aid, keys.source_id, aid, keys, canonical, stored=False)
+        state.fresh.add(aid)
+        state.index(member)
+        if _meets_nobody(state, keys):  # most new articles: a work of their own at once
+            state.alone(member)
+            return
     else:
         state.unindex(member)
         member.keys, member.url = keys, canonical
-    state.index(member)
+        state.index(member)
     _join(state, member, _matches(state, member))
+
+
+def _meets_nobody(state: WorkState, keys: MatchKeys) -> bool:
+    """Whether no other article in sight shares the article's DOI or title block."""
+    by_doi, by_block = state.by_doi.get(keys.doi or "", ()), state.by_block.get(keys.block or "", ())
+    return len(by_doi) <= 1 and len(by_block) <= 1
 
 
 def rejoin(state: WorkState, article_id: int) -> None:
@@ -187,10 +198,9 @@ def _join(state: WorkState, member: Member, matches: list[tuple[int, int, str, s
             member.rule, member.evidence = rule, evidence
             break
     if target is None:
-        alone = member.stored and state.works.get(member.work) == {member.article_id}
         member.rule = "split" if member.article_id in state.splits else "alone"
         member.evidence = None
-        state.move(member, member.work if alone else -member.article_id)
+        state.alone(member)
         state.dirty.add(member.article_id)
         return
     state.move(member, target)

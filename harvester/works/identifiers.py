@@ -41,6 +41,8 @@ _TRAILING = ".,;:"
 def check_doi(raw: str | None) -> Checked:
     """The bare, lower-case DOI in ``raw``: resolver URL, ``doi:`` and spaces removed, a
     sentence's closing punctuation dropped; None and why when it is not one DOI."""
+    if raw and _DOI.match(raw) and raw[-1] not in _TRAILING and raw.find("10.", 3) < 0:
+        return Checked(raw.lower())  # already bare, one DOI: most records (the ingest's path)
     text = (raw or "").strip()
     if not text:
         return Checked(None, "empty")

@@ -15,9 +15,13 @@ from collections.abc import Iterator
 import pytest
 from lxml import etree
 
+from harvester.config import SourceSettings
+from harvester.harvest.job import HarvestRequest
+from harvester.harvest.pipeline import harvest_source
 from harvester.parse.oai_dc import parse_record
 from harvester.store import Store
 from harvester.works.identifiers import canonical_url, check_doi, check_issn, check_orcid
+from tests.harvest.test_harvest import make_settings
 from tests.site.ojs_site import OjsSite, SimArticle, SimJournal
 from tests.works.test_works import _harvest, _rows, _works_by_source
 
@@ -202,3 +206,20 @@ def test_problems_are_listed_anew_with_each_version(store: Store, bad_hosts: tup
         f"also the DOI of article {ids['Shared DOI, first']} of the same source: not merged",
     ) in problems
     assert all(row.article_id != ids["Two DOIs"] for row in problems)
+
+
+def test_a_bad_doi_read_from_an_article_page_is_listed(
+    store: Store, bad_hosts: tuple[OjsSite, OjsSite]
+) -> None:
+    one, _ = bad_hosts
+    source = SourceSettings(name="bad", url=one.journal_url("bad"), strategy="html")
+    result = harvest_source(source, make_settings(store.url), store, HarvestRequest("harvest"))  # type: ignore[arg-type]
+    assert result.status == "ok"
+    ids = dict(_rows(store, "SELECT title, article_id FROM current_articles WHERE source = 'bad'"))
+    problems = {
+        (row.article_id, row.raw_value, row.reason)
+        for row in _rows(
+            store, "SELECT article_id, raw_value, reason FROM identifier_problems WHERE kind = 'doi'"
+        )
+    }
+    assert (ids["Two DOIs"], "10.5555/a 10.5555/b", "two DOIs in one value") in problems

@@ -63,10 +63,13 @@ def test_a_moved_journal_stays_whole_and_status_names_who_took_over(
 def test_membership_changes_are_in_the_feed(store: Store, hosts: tuple[OjsSite, OjsSite]) -> None:
     _harvest_all(store, hosts, ("old", "new"))
     entries = _rows(store, "SELECT entity_id, version, op, source FROM changes WHERE entity = 'work'")
-    # A work of one new article is told by the article's own entry; each twin joining is one.
+    # A work of one new article is told by the article's own entry (it has no row yet); each
+    # twin joining one makes it a work of two, created under its first article's id.
     assert len(entries) == 9
-    assert {(op, source) for _, _, op, source in entries} == {("update", "new")}
-    assert all(version == 2 for _, version, _, _ in entries)
+    assert {(op, source) for _, _, op, source in entries} == {("create", "new")}
+    assert all(version == 1 for _, version, _, _ in entries)
+    old_ids = {row[0] for row in _rows(store, "SELECT article_id FROM current_articles WHERE source = 'old'")}
+    assert {entity_id for entity_id, _, _, _ in entries} <= old_ids
 
 
 def test_split_and_merge_hold_across_reharvests(

@@ -34,6 +34,7 @@ from harvester.parse.html.galleys import parse_galleys
 from harvester.parse.html.references import parse_references
 from harvester.parse.issue_label import parse_issue_label
 from harvester.parse.normalize import clean_text, normalize_doi, normalize_issn
+from harvester.works.identifiers import check_doi
 
 __all__ = ["parse_article_page"]
 
@@ -85,6 +86,7 @@ def parse_article_page(content: bytes, url: str) -> Article:
         issns=_issns(ctx),
         how_to_cite=inner_text(next(iter(ctx.page.index.with_id("citationOutput", ctx.details)), None)),
         references=parse_references(page, ctx.details),
+        identifier_problems=_doi_problems(ctx),
     )
 
 
@@ -102,6 +104,14 @@ def _published(ctx: ArticleContext) -> str | None:
                 return date
     published = ctx.item("published")
     return full_date(inner_text(published)) if published is not None else None
+
+
+def _doi_problems(ctx: ArticleContext) -> tuple[tuple[str, str, str], ...]:
+    """The DOI values of the page's meta tags that are not one DOI, with the reason (issue 17:
+    listed in ``identifier_problems`` as the OAI record's are)."""
+    values = ctx.meta.values("citation_doi") + ctx.meta.values("DC.Identifier.DOI")
+    checked = [(value, check_doi(value)) for value in dict.fromkeys(values)]
+    return tuple(("doi", value, result.problem) for value, result in checked if result.problem)
 
 
 def _doi(ctx: ArticleContext) -> str | None:

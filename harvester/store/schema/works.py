@@ -21,14 +21,16 @@ __all__ = [
     "works",
 ]
 
-# Works (0009, ``store.works``): articles of different sources that are one work.  ``founder``
-# is the article whose arrival made the work; the other columns are the work's best values,
-# recomputed from its members whenever they change (deterministic whatever the harvest order).
+# Works (0009, 0011, ``store.works``): articles of different sources that are one work.  A
+# work's id is the id of one of its articles (the first there, its anchor), so an article
+# alone is its own work with no row here at all (``current_works`` shows it from its member
+# row); a work has a row once a second article joined it or an article left it.  The other
+# columns are the work's best values, recomputed from its members whenever they change
+# (deterministic whatever the harvest order).
 works = Table(
     "works",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("founder", Integer, nullable=False, index=True),
+    Column("id", Integer, primary_key=True, autoincrement=False),
     Column("version", Integer, nullable=False),
     Column("title", Text),
     Column("doi", Text),
@@ -40,13 +42,13 @@ works = Table(
     Column("updated_at", Timestamp, nullable=False),
 )
 
-# Each article's work, its blocking keys (indexed: candidates are found by key, never by
-# comparing all pairs) and the evidence that put it there.
+# Each article's work (its own id when alone), its blocking keys (indexed: candidates are
+# found by key, never by comparing all pairs) and the evidence that put it there.
 work_members = Table(
     "work_members",
     metadata,
     Column("article_id", ForeignKey("articles.id"), primary_key=True),
-    Column("work_id", ForeignKey("works.id"), nullable=False, index=True),
+    Column("work_id", Integer, nullable=False, index=True),  # works.id, or article_id alone
     Column("source_id", ForeignKey("sources.id"), nullable=False),
     Column("doi", Text, index=True),  # canonical
     Column("block", String(40), index=True),  # sha1 of title key, year, first author

@@ -2,9 +2,8 @@
 
 Adds ``works``, ``work_members``, ``work_overrides`` and ``identifier_issues``; adds
 ``work_id`` and ``canonical_url`` to ``current_articles``; creates ``current_works`` and
-``identifier_problems``.  Every article already stored is then clustered from its current
-version, source by source in id order, as the ingest path does page by page
-(``store.works.cluster_records``), so an upgraded store has one work per article at once.
+``identifier_problems``.  The articles already stored are clustered by 0011, whose clustering
+code writes the later shape of these tables.
 
 Revision ID: 0009
 Revises: 0008
@@ -12,15 +11,10 @@ Revises: 0008
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import orjson
 import sqlalchemy as sa
 from alembic import op
 
-from harvester.store.feed import RunContext
-from harvester.store.schema import identifier_issues, work_members, work_overrides, works
-from harvester.store.works import cluster_records
+from harvester.store.schema import identifier_issues, work_overrides
 
 revision = "0009"
 down_revision = "0008"
@@ -39,13 +33,13 @@ _CURRENT_ARTICLES = """
     JOIN journals j ON j.id = a.journal_id
     LEFT JOIN issues i ON i.id = a.issue_id{join}
 """
-_WITH_WORKS = _CURRENT_ARTICLES.format(
+WITH_WORKS = _CURRENT_ARTICLES.format(
     extra=",\n           wm.work_id, wm.url AS canonical_url",
     join="\n    LEFT JOIN work_members wm ON wm.article_id = a.id",
 )
 _WITHOUT = _CURRENT_ARTICLES.format(extra="", join="")
 
-_CURRENT_WORKS = """
+CURRENT_WORKS = """
     SELECT w.id AS work_id, w.title, w.doi, w.year, w.first_author, w.articles, w.sources,
            (SELECT COUNT(*) FROM work_members m WHERE m.work_id = w.id) AS article_count,
            CASE WHEN EXISTS (
@@ -63,38 +57,52 @@ _IDENTIFIER_PROBLEMS = """
     LEFT JOIN journals j ON j.source_id = p.source_id
 """
 
-_LIVE_RECORDS = sa.text(
-    "SELECT a.id, a.source_id, a.journal_id, h.record FROM articles a "
-    "JOIN article_history h ON h.article_id = a.id AND h.version = a.version "
-    "WHERE a.deleted = FALSE ORDER BY a.source_id, a.id"
-)
+_Timestamp = sa.DateTime(timezone=True)
 
 
-def _cluster_existing() -> None:
-    conn = op.get_bind()
-    now = datetime.now(UTC)
-    batch: dict[int, dict[str, object]] = {}
-    ctx: RunContext | None = None
-    for article_id, source_id, journal_id, record in conn.execute(_LIVE_RECORDS):
-        if ctx is None or ctx.source_id != source_id or len(batch) >= 500:
-            if ctx is not None:
-                cluster_records(conn, ctx, batch)
-            ctx, batch = RunContext(source_id, journal_id, None, now), {}
-        batch[article_id] = orjson.loads(record)
-    if ctx is not None:
-        cluster_records(conn, ctx, batch)
+def create_works_tables() -> None:
+    """``works`` and ``work_members`` as this revision made them (0011 changed both)."""
+    op.create_table(
+        "works",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("founder", sa.Integer, nullable=False, index=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("title", sa.Text),
+        sa.Column("doi", sa.Text),
+        sa.Column("year", sa.Integer),
+        sa.Column("first_author", sa.Text),
+        sa.Column("articles", sa.Text, nullable=False),
+        sa.Column("sources", sa.Text, nullable=False),
+        sa.Column("created_at", _Timestamp, nullable=False),
+        sa.Column("updated_at", _Timestamp, nullable=False),
+    )
+    op.create_table(
+        "work_members",
+        sa.Column("article_id", sa.Integer, sa.ForeignKey("articles.id"), primary_key=True),
+        sa.Column("work_id", sa.Integer, sa.ForeignKey("works.id"), nullable=False, index=True),
+        sa.Column("source_id", sa.Integer, sa.ForeignKey("sources.id"), nullable=False),
+        sa.Column("doi", sa.Text, index=True),
+        sa.Column("block", sa.String(40), index=True),
+        sa.Column("issns", sa.Text, nullable=False),
+        sa.Column("title", sa.Text),
+        sa.Column("year", sa.Integer),
+        sa.Column("first_author", sa.Text),
+        sa.Column("url", sa.Text),
+        sa.Column("rule", sa.String(24), nullable=False),
+        sa.Column("evidence", sa.Text),
+    )
 
 
 def upgrade() -> None:
-    """Create the tables and views, then cluster the articles already stored."""
+    """Create the tables and views (0011 clusters the articles already stored)."""
     conn = op.get_bind()
-    for table in (works, work_members, work_overrides, identifier_issues):
+    create_works_tables()
+    for table in (work_overrides, identifier_issues):
         table.create(conn)
     op.execute("DROP VIEW IF EXISTS current_articles")
-    op.execute(f"CREATE VIEW current_articles AS {_WITH_WORKS}")
-    op.execute(f"CREATE VIEW current_works AS {_CURRENT_WORKS}")
+    op.execute(f"CREATE VIEW current_articles AS {WITH_WORKS}")
+    op.execute(f"CREATE VIEW current_works AS {CURRENT_WORKS}")
     op.execute(f"CREATE VIEW identifier_problems AS {_IDENTIFIER_PROBLEMS}")
-    _cluster_existing()
 
 
 def downgrade() -> None:
