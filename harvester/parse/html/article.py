@@ -22,10 +22,13 @@ from harvester.parse.html import article_texts as texts
 from harvester.parse.html.article_context import ArticleContext
 from harvester.parse.html.authors import parse_authors
 from harvester.parse.html.common import (
+    below,
     by_class,
     find,
     find_all,
+    first_below,
     full_date,
+    has_class,
     inner_text,
     load_page,
     require,
@@ -111,7 +114,7 @@ def _doi(ctx: ArticleContext) -> str | None:
         if doi:
             return doi
     block = ctx.item("doi")
-    links = find_all(block, ".//a[@href]") if block is not None else []
+    links = [a for a in block.iterdescendants("a") if a.get("href") is not None] if block is not None else []
     links += [link for link in ctx.page.index.with_id("pub-id::doi") if link.tag == "a"]
     return next((doi for doi in (normalize_doi(link.get("href")) for link in links) if doi), None)
 
@@ -167,9 +170,9 @@ def _section(ctx: ArticleContext) -> str | None:
     value is plain text), else ``DC.Type.articleType`` (the section in the journal's
     primary locale)."""
     block = ctx.item("issue")
-    for sub in find_all(block, f".//*[{by_class('sub_item')}]") if block is not None else []:
-        value = find(sub, f".//*[{by_class('value')}]")
-        if value is not None and not find_all(value, ".//a | .//ul"):
+    for sub in below(block, "sub_item") if block is not None else []:
+        value = first_below(sub, "value")
+        if value is not None and next(value.iterdescendants("a", "ul"), None) is None:
             return inner_text(value)
     return ctx.meta.text("DC.Type.articleType")
 
@@ -196,7 +199,7 @@ def _issue_link(ctx: ArticleContext) -> tuple[str | None, str | None]:
     breadcrumbs' issue link (3.x ``.cmp_breadcrumbs``, OJS 2 ``#breadcrumb``), else the
     first link to an issue's TOC with text (OJS 2 sidebars come before the content)."""
     block = ctx.item("issue")
-    titled = find_all(block, f".//a[{by_class('title')}]") if block is not None else []
+    titled = [a for a in block.iterdescendants("a") if has_class(a, "title")] if block is not None else []
     crumbs = ctx.page.index.with_id("breadcrumb") + ctx.page.index.select("cmp_breadcrumbs")
     crumbed = (link for crumb in crumbs for link in crumb.iterdescendants("a"))
     for link in itertools.chain(titled, crumbed, ctx.page.root.iter("a")):

@@ -40,7 +40,8 @@ class MetaTags:
 
     def values(self, name: str) -> list[str]:
         """The non-empty contents of the tags called ``name``, stripped, in order."""
-        return [meta.content.strip() for meta in self.all(name) if meta.content.strip()]
+        stripped = (meta.content.strip() for meta in self._named.get(name.casefold(), ()))
+        return [value for value in stripped if value]
 
     def first(self, name: str) -> str | None:
         """The first non-empty content of ``name``."""
@@ -73,7 +74,7 @@ def _meta(element: etree._Element) -> Meta:
 
 
 def _inside(element: etree._Element, container: etree._Element) -> bool:
-    return any(ancestor is container for ancestor in element.iterancestors())
+    return container in element.iterancestors()  # elements compare by identity
 
 
 class ClassIndex:
@@ -82,39 +83,65 @@ class ClassIndex:
 
     OJS themes name every part of a page by class (``.item.keywords``, ``.obj_galley_link``)
     and OJS 2 by id.  An XPath class test walks the whole tree for each question, and an
-    article page asks about forty; the index answers them from one walk.
+    article page asks about forty; the index answers them from one walk.  Each indexed
+    element's position in document order answers "below this element" without walking its
+    ancestors.
     """
 
     def __init__(self, root: etree._Element) -> None:
-        """Walk ``root`` once."""
+        """Walk ``root`` once (each attribute read once per element: lxml calls dominate)."""
         self._classes: dict[str, list[etree._Element]] = {}
         self._ids: dict[str, list[etree._Element]] = {}
+        self._positions: dict[etree._Element, int] = {}
+        self._spans: dict[etree._Element, range] = {}
         metas: list[Meta] = []
-        for element in root.iter():
+        for position, element in enumerate(root.iter()):
             names = element.get("class")
             if names:
-                for name in set(names.split()):
-                    self._classes.setdefault(name, []).append(element)
+                self._positions[element] = position
+                self._add_classes(element, names)
             ident = element.get("id")
             if ident:
+                self._positions[element] = position
                 self._ids.setdefault(ident, []).append(element)
             if element.tag == "meta" and element.get("name") is not None:
                 metas.append(_meta(element))
         self.meta = MetaTags(metas)
+
+    def _add_classes(self, element: etree._Element, names: str) -> None:
+        for name in names.split():
+            found = self._classes.get(name)
+            if found is None:
+                self._classes[name] = [element]
+            elif found[-1] is not element:  # not a token repeated in one attribute
+                found.append(element)
+
+    def _below(self, found: list[etree._Element], within: etree._Element | None) -> list[etree._Element]:
+        """The indexed elements of ``found`` that lie below ``within`` (all when None)."""
+        if within is None:
+            return found
+        span = self._spans.get(within)
+        if span is None:
+            start = self._positions.get(within)
+            if start is None:
+                return [element for element in found if _inside(element, within)]
+            span = self._spans[within] = range(start + 1, start + sum(1 for _ in within.iter()))
+        positions = self._positions
+        return [element for element in found if positions[element] in span]
 
     def select(
         self, *names: str, within: etree._Element | None = None, tag: str | None = None
     ) -> list[etree._Element]:
         """The elements with every class of ``names`` (and tag ``tag``), below ``within`` if given."""
         first, *rest = names
-        return [
+        found = [
             element
             for element in self._classes.get(first, ())
             if (tag is None or element.tag == tag)
             and all(name in (element.get("class") or "").split() for name in rest)
-            and (within is None or _inside(element, within))
         ]
+        return self._below(found, within)
 
     def with_id(self, ident: str, within: etree._Element | None = None) -> list[etree._Element]:
         """The elements with id ``ident`` (OJS 2 repeats some), below ``within`` if given."""
-        return [element for element in self._ids.get(ident, ()) if within is None or _inside(element, within)]
+        return self._below(list(self._ids.get(ident, ())), within)
