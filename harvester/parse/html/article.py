@@ -12,8 +12,10 @@ Languages: see ``article_texts``.
 
 from __future__ import annotations
 
-import itertools
 import re
+from collections.abc import Iterator
+
+from lxml import etree
 
 from harvester.model import Article, IssueRef
 from harvester.ojs.locales import in_language, rekey
@@ -198,17 +200,23 @@ def _issue_link(ctx: ArticleContext) -> tuple[str | None, str | None]:
     """(issue TOC URL, identification text): 3.x ``.item.issue a.title``, else the
     breadcrumbs' issue link (3.x ``.cmp_breadcrumbs``, OJS 2 ``#breadcrumb``), else the
     first link to an issue's TOC with text (OJS 2 sidebars come before the content)."""
-    block = ctx.item("issue")
-    titled = [a for a in block.iterdescendants("a") if has_class(a, "title")] if block is not None else []
-    crumbs = ctx.page.index.with_id("breadcrumb") + ctx.page.index.select("cmp_breadcrumbs")
-    crumbed = (link for crumb in crumbs for link in crumb.iterdescendants("a"))
-    for link in itertools.chain(titled, crumbed, ctx.page.root.iter("a")):
+    for link in _issue_link_candidates(ctx):
         href = link.get("href")
         url = issue_url(absolute_url(href, ctx.page.url)) if href else None
-        text = inner_text(link)
+        text = inner_text(link) if url else None
         if url and text:
             return url, text
     return None, None
+
+
+def _issue_link_candidates(ctx: ArticleContext) -> Iterator[etree._Element]:
+    """The links ``_issue_link`` tries, in its order; each source looked up only when reached."""
+    block = ctx.item("issue")
+    if block is not None:
+        yield from (a for a in block.iterdescendants("a") if has_class(a, "title"))
+    for crumb in ctx.page.index.with_id("breadcrumb") + ctx.page.index.select("cmp_breadcrumbs"):
+        yield from crumb.iterdescendants("a")
+    yield from ctx.page.root.iter("a")
 
 
 def _issue(ctx: ArticleContext) -> IssueRef | None:

@@ -70,7 +70,11 @@ def element_lang(element: etree._Element) -> str | None:
 
 
 def _meta(element: etree._Element) -> Meta:
-    return Meta(str(element.get("name")).strip(), element.get("content") or "", element_lang(element))
+    """The tag's name, content and language; the language attributes are read only when the tag
+    has attributes besides those two (most have none)."""
+    content = element.get("content")
+    others = len(element.attrib) > (1 if content is None else 2)
+    return Meta(str(element.get("name")).strip(), content or "", element_lang(element) if others else None)
 
 
 def _inside(element: etree._Element, container: etree._Element) -> bool:
