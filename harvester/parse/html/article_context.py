@@ -23,6 +23,7 @@ class ArticleContext:
         """Locate the article markup and settle the submission's and the page's languages."""
         self.page = page
         self.meta = page.meta
+        self._selected: dict[tuple[tuple[str, ...], str | None], list[etree._Element]] = {}
         # 3.x: article.obj_article_details (div in 3.0); OJS 2 and unknown themes: the page.
         details = page.index.select("obj_article_details")
         self.details: etree._Element = details[0] if details else page.root
@@ -53,8 +54,13 @@ class ArticleContext:
         return AuthorLocales(names, self.tag if self.version >= (3, 4) else self.ui_tag, self.ui_tag)
 
     def select(self, *names: str, tag: str | None = None) -> list[etree._Element]:
-        """The article's elements with every class of ``names`` (and tag ``tag``), in order."""
-        return self.page.index.select(*names, within=self.details, tag=tag)
+        """The article's elements with every class of ``names`` (and tag ``tag``), in order
+        (looked up once: several fields ask for the same blocks)."""
+        key = (names, tag)
+        found = self._selected.get(key)
+        if found is None:
+            found = self._selected[key] = self.page.index.select(*names, within=self.details, tag=tag)
+        return list(found)
 
     def first(self, *names: str, tag: str | None = None) -> etree._Element | None:
         """The article's first element with every class of ``names`` (and tag ``tag``)."""

@@ -86,10 +86,7 @@ _AUTHOR_TAGS = frozenset({"citation_author", "citation_author_institution", "cit
 def _meta_authors(page: Page) -> list[_Named]:
     """Authors from the Google Scholar (else Dublin Core) tags, institutions attached in order."""
     names: list[tuple[str, list[str]]] = []
-    for meta in page.meta.items:
-        key = meta.name.casefold()
-        if key not in _AUTHOR_TAGS:
-            continue
+    for key, meta in page.meta.in_order(*_AUTHOR_TAGS):
         text = clean_text(meta.content)
         if not text:
             continue

@@ -30,9 +30,15 @@ class MetaTags:
     def __init__(self, items: list[Meta]) -> None:
         """Keep ``items`` in document order, and by name."""
         self.items = tuple(items)
+        self._keyed = [(meta.name.casefold(), meta) for meta in items]
         self._named: dict[str, list[Meta]] = {}
-        for meta in items:
-            self._named.setdefault(meta.name.casefold(), []).append(meta)
+        for key, meta in self._keyed:
+            self._named.setdefault(key, []).append(meta)
+
+    def in_order(self, *names: str) -> list[tuple[str, Meta]]:
+        """(case-folded name, tag) of every tag called one of ``names``, in document order."""
+        wanted = {name.casefold() for name in names}
+        return [(key, meta) for key, meta in self._keyed if key in wanted]
 
     def all(self, name: str) -> list[Meta]:
         """Every tag called ``name``, empty ones included (positions matter for DC.Format)."""
