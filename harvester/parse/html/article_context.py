@@ -30,17 +30,21 @@ class ArticleContext:
         self.page_language = language_code(page.lang)
         stated = self.meta.first("citation_language") or self.meta.first("DC.Language")
         self.language = language_code(stated) or self.page_language
-        # Language keys: every tag the page writes, bare ones widened to the regional ones.
-        self.tags = [tag for tag in map(locale_tag, [page.lang, *(m.lang for m in page.meta.items)]) if tag]
+        # Language keys: every tag the page writes (each once), bare ones widened to the regional ones.
+        langs = dict.fromkeys([page.lang, *(meta.lang for meta in page.meta.items)])
+        self.tags = list(dict.fromkeys(tag for tag in map(locale_tag, langs) if tag))
+        self._keys: dict[str | None, str | None] = {}
         self.ui_tag = self.key(page.lang)
         self.tag = self.key(stated) or self.ui_tag  # the submission's (citation_language, DC.Language)
         version = generator_version(self.meta.first("generator"))
         self.version = tuple(int(part) for part in version.split(".")) if version else None
 
     def key(self, lang: str | None) -> str | None:
-        """The language key of a tag on this page."""
-        tag = locale_tag(lang)
-        return widen(tag, self.tags) if tag else None
+        """The language key of a tag on this page (a page repeats a few tags many times)."""
+        if lang not in self._keys:
+            tag = locale_tag(lang)
+            self._keys[lang] = widen(tag, self.tags) if tag else None
+        return self._keys[lang]
 
     def author_locales(self) -> AuthorLocales:
         """Which language the page's author tags are in (see ``authors``); None where the
