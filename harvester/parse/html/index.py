@@ -7,7 +7,7 @@ of the tree answers every question a page parser asks of them.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from lxml import etree
 
@@ -83,6 +83,15 @@ def _meta(element: etree._Element) -> Meta:
     return Meta(str(element.get("name")).strip(), content or "", element_lang(element) if others else None)
 
 
+_DESCENDANTS = etree.XPath("count(descendant::*)")
+
+
+def _descendants(element: etree._Element) -> int:
+    """How many elements lie below ``element``, counted in C (the walk's positions count
+    elements only, as this does)."""
+    return int(cast(float, _DESCENDANTS(element)))
+
+
 def _inside(element: etree._Element, container: etree._Element) -> bool:
     return container in element.iterancestors()  # elements compare by identity
 
@@ -103,9 +112,10 @@ class ClassIndex:
         self._classes: dict[str, list[etree._Element]] = {}
         self._ids: dict[str, list[etree._Element]] = {}
         self._positions: dict[etree._Element, int] = {}
+        self._tokens: dict[etree._Element, list[str]] = {}
         self._spans: dict[etree._Element, range] = {}
         metas: list[Meta] = []
-        for position, element in enumerate(root.iter()):
+        for position, element in enumerate(root.iter(etree.Element)):
             names = element.get("class")
             if names:
                 self._positions[element] = position
@@ -119,7 +129,8 @@ class ClassIndex:
         self.meta = MetaTags(metas)
 
     def _add_classes(self, element: etree._Element, names: str) -> None:
-        for name in names.split():
+        tokens = self._tokens[element] = names.split()
+        for name in tokens:
             found = self._classes.get(name)
             if found is None:
                 self._classes[name] = [element]
@@ -135,7 +146,7 @@ class ClassIndex:
             start = self._positions.get(within)
             if start is None:
                 return [element for element in found if _inside(element, within)]
-            span = self._spans[within] = range(start + 1, start + sum(1 for _ in within.iter()))
+            span = self._spans[within] = range(start + 1, start + 1 + _descendants(within))
         positions = self._positions
         return [element for element in found if positions[element] in span]
 
@@ -144,11 +155,11 @@ class ClassIndex:
     ) -> list[etree._Element]:
         """The elements with every class of ``names`` (and tag ``tag``), below ``within`` if given."""
         first, *rest = names
+        tokens = self._tokens
         found = [
             element
             for element in self._classes.get(first, ())
-            if (tag is None or element.tag == tag)
-            and all(name in (element.get("class") or "").split() for name in rest)
+            if (tag is None or element.tag == tag) and all(name in tokens[element] for name in rest)
         ]
         return self._below(found, within)
 
