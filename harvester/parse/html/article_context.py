@@ -31,8 +31,7 @@ class ArticleContext:
         stated = self.meta.first("citation_language") or self.meta.first("DC.Language")
         self.language = language_code(stated) or self.page_language
         # Language keys: every tag the page writes (each once), bare ones widened to the regional ones.
-        langs = dict.fromkeys([page.lang, *(meta.lang for meta in page.meta.items)])
-        self.tags = list(dict.fromkeys(tag for tag in map(locale_tag, langs) if tag))
+        self.tags = list(dict.fromkeys(tag for tag in map(locale_tag, [page.lang, *page.meta.langs]) if tag))
         self._keys: dict[str | None, str | None] = {}
         self.ui_tag = self.key(page.lang)
         self.tag = self.key(stated) or self.ui_tag  # the submission's (citation_language, DC.Language)

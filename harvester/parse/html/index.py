@@ -34,6 +34,8 @@ class MetaTags:
         self._named: dict[str, list[Meta]] = {}
         for key, meta in self._keyed:
             self._named.setdefault(key, []).append(meta)
+        # Every language the tags are in, once each, in document order.
+        self.langs = tuple(dict.fromkeys(meta.lang for meta in items if meta.lang))
 
     def in_order(self, *names: str) -> list[tuple[str, Meta]]:
         """(case-folded name, tag) of every tag called one of ``names``, in document order."""
