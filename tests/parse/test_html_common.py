@@ -17,7 +17,7 @@ from harvester.ojs.urls import (
     parse_ojs_url,
 )
 from harvester.parse.html.authors import split_name
-from harvester.parse.html.common import find, full_date, inner_text, load_page, paragraphs
+from harvester.parse.html.common import find, full_date, inner_text, load_page, paragraphs, parse_page
 from harvester.parse.issue_label import IssueLabel, parse_issue_label
 
 BASE = "https://jsas.example.org/index.php/jsas"
@@ -219,3 +219,21 @@ def test_parser_expands_no_entities_and_loads_nothing() -> None:
 )
 def test_issue_label_is_shared_with_oai_dc(text: str, label: IssueLabel) -> None:
     assert parse_issue_label(text) == label
+
+
+def test_class_index_answers_below_an_element_by_document_position() -> None:
+    page = parse_page(
+        b'<html><body><div class="a b a" id="x"><p class="b"><span class="a">t</span></p></div>'
+        b'<p class="a">u</p></body></html>',
+        "https://h.example.org/",
+    )
+    index = page.index
+    outer, inner = index.select("a", tag="div")[0], index.select("b", tag="p")[0]
+    body = page.root.find("body")
+    assert [element.tag for element in index.select("a")] == ["div", "span", "p"]  # "a" twice: once
+    assert [element.tag for element in index.select("b", "a")] == ["div"]
+    assert [element.tag for element in index.select("a", within=outer)] == ["span"]
+    assert [element.tag for element in index.select("a", within=inner)] == ["span"]
+    assert [element.tag for element in index.select("a", within=body)] == ["div", "span", "p"]  # not indexed
+    assert index.with_id("x") == [outer]
+    assert index.with_id("x", within=inner) == []

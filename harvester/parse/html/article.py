@@ -12,8 +12,10 @@ Languages: see ``article_texts``.
 
 from __future__ import annotations
 
-import itertools
 import re
+from collections.abc import Iterator
+
+from lxml import etree
 
 from harvester.model import Article, IssueRef
 from harvester.ojs.locales import in_language, rekey
@@ -22,10 +24,13 @@ from harvester.parse.html import article_texts as texts
 from harvester.parse.html.article_context import ArticleContext
 from harvester.parse.html.authors import parse_authors
 from harvester.parse.html.common import (
+    below,
     by_class,
     find,
     find_all,
+    first_below,
     full_date,
+    has_class,
     inner_text,
     load_page,
     require,
@@ -121,7 +126,7 @@ def _doi(ctx: ArticleContext) -> str | None:
         if doi:
             return doi
     block = ctx.item("doi")
-    links = find_all(block, ".//a[@href]") if block is not None else []
+    links = [a for a in block.iterdescendants("a") if a.get("href") is not None] if block is not None else []
     links += [link for link in ctx.page.index.with_id("pub-id::doi") if link.tag == "a"]
     return next((doi for doi in (normalize_doi(link.get("href")) for link in links) if doi), None)
 
@@ -177,9 +182,9 @@ def _section(ctx: ArticleContext) -> str | None:
     value is plain text), else ``DC.Type.articleType`` (the section in the journal's
     primary locale)."""
     block = ctx.item("issue")
-    for sub in find_all(block, f".//*[{by_class('sub_item')}]") if block is not None else []:
-        value = find(sub, f".//*[{by_class('value')}]")
-        if value is not None and not find_all(value, ".//a | .//ul"):
+    for sub in below(block, "sub_item") if block is not None else []:
+        value = first_below(sub, "value")
+        if value is not None and next(value.iterdescendants("a", "ul"), None) is None:
             return inner_text(value)
     return ctx.meta.text("DC.Type.articleType")
 
@@ -205,17 +210,23 @@ def _issue_link(ctx: ArticleContext) -> tuple[str | None, str | None]:
     """(issue TOC URL, identification text): 3.x ``.item.issue a.title``, else the
     breadcrumbs' issue link (3.x ``.cmp_breadcrumbs``, OJS 2 ``#breadcrumb``), else the
     first link to an issue's TOC with text (OJS 2 sidebars come before the content)."""
-    block = ctx.item("issue")
-    titled = find_all(block, f".//a[{by_class('title')}]") if block is not None else []
-    crumbs = ctx.page.index.with_id("breadcrumb") + ctx.page.index.select("cmp_breadcrumbs")
-    crumbed = (link for crumb in crumbs for link in crumb.iterdescendants("a"))
-    for link in itertools.chain(titled, crumbed, ctx.page.root.iter("a")):
+    for link in _issue_link_candidates(ctx):
         href = link.get("href")
         url = issue_url(absolute_url(href, ctx.page.url)) if href else None
-        text = inner_text(link)
+        text = inner_text(link) if url else None
         if url and text:
             return url, text
     return None, None
+
+
+def _issue_link_candidates(ctx: ArticleContext) -> Iterator[etree._Element]:
+    """The links ``_issue_link`` tries, in its order; each source looked up only when reached."""
+    block = ctx.item("issue")
+    if block is not None:
+        yield from (a for a in block.iterdescendants("a") if has_class(a, "title"))
+    for crumb in ctx.page.index.with_id("breadcrumb") + ctx.page.index.select("cmp_breadcrumbs"):
+        yield from crumb.iterdescendants("a")
+    yield from ctx.page.root.iter("a")
 
 
 def _issue(ctx: ArticleContext) -> IssueRef | None:

@@ -23,23 +23,27 @@ class ArticleContext:
         """Locate the article markup and settle the submission's and the page's languages."""
         self.page = page
         self.meta = page.meta
+        self._selected: dict[tuple[tuple[str, ...], str | None], list[etree._Element]] = {}
         # 3.x: article.obj_article_details (div in 3.0); OJS 2 and unknown themes: the page.
         details = page.index.select("obj_article_details")
         self.details: etree._Element = details[0] if details else page.root
         self.page_language = language_code(page.lang)
         stated = self.meta.first("citation_language") or self.meta.first("DC.Language")
         self.language = language_code(stated) or self.page_language
-        # Language keys: every tag the page writes, bare ones widened to the regional ones.
-        self.tags = [tag for tag in map(locale_tag, [page.lang, *(m.lang for m in page.meta.items)]) if tag]
+        # Language keys: every tag the page writes (each once), bare ones widened to the regional ones.
+        self.tags = list(dict.fromkeys(tag for tag in map(locale_tag, [page.lang, *page.meta.langs]) if tag))
+        self._keys: dict[str | None, str | None] = {}
         self.ui_tag = self.key(page.lang)
         self.tag = self.key(stated) or self.ui_tag  # the submission's (citation_language, DC.Language)
         version = generator_version(self.meta.first("generator"))
         self.version = tuple(int(part) for part in version.split(".")) if version else None
 
     def key(self, lang: str | None) -> str | None:
-        """The language key of a tag on this page."""
-        tag = locale_tag(lang)
-        return widen(tag, self.tags) if tag else None
+        """The language key of a tag on this page (a page repeats a few tags many times)."""
+        if lang not in self._keys:
+            tag = locale_tag(lang)
+            self._keys[lang] = widen(tag, self.tags) if tag else None
+        return self._keys[lang]
 
     def author_locales(self) -> AuthorLocales:
         """Which language the page's author tags are in (see ``authors``); None where the
@@ -53,8 +57,13 @@ class ArticleContext:
         return AuthorLocales(names, self.tag if self.version >= (3, 4) else self.ui_tag, self.ui_tag)
 
     def select(self, *names: str, tag: str | None = None) -> list[etree._Element]:
-        """The article's elements with every class of ``names`` (and tag ``tag``), in order."""
-        return self.page.index.select(*names, within=self.details, tag=tag)
+        """The article's elements with every class of ``names`` (and tag ``tag``), in order
+        (looked up once: several fields ask for the same blocks)."""
+        key = (names, tag)
+        found = self._selected.get(key)
+        if found is None:
+            found = self._selected[key] = self.page.index.select(*names, within=self.details, tag=tag)
+        return list(found)
 
     def first(self, *names: str, tag: str | None = None) -> etree._Element | None:
         """The article's first element with every class of ``names`` (and tag ``tag``)."""

@@ -28,7 +28,7 @@ from lxml import etree
 
 from harvester.ojs.locales import rekey
 from harvester.parse.html.article_context import ArticleContext, Text
-from harvester.parse.html.common import by_class, find, inner_text, paragraphs
+from harvester.parse.html.common import first_below, has_class, inner_text, paragraphs
 from harvester.parse.normalize import clean_text, language_code
 
 __all__ = [
@@ -133,7 +133,14 @@ def by_language(texts: Iterable[Text]) -> dict[str, str]:
 
 def _block_lang(ctx: ArticleContext, block: etree._Element) -> str | None:
     """The language of a theme block: its content's ``lang`` (3.5), else the page's."""
-    tagged = find(block, f".//*[@lang and not({by_class('label')})]")
+    tagged = next(
+        (
+            e
+            for e in block.iterdescendants(etree.Element)
+            if e.get("lang") is not None and not has_class(e, "label")
+        ),
+        None,
+    )
     if tagged is not None:
         return _tag(tagged.get("lang"))
     return ctx.page.lang
@@ -194,9 +201,10 @@ def keywords(ctx: ArticleContext) -> tuple[str, ...]:
             return tuple(dict.fromkeys(chosen))
     shown: list[Text] = []
     for block in ctx.items("keywords"):
-        value = find(block, f".//*[{by_class('value')}]")
+        value = first_below(block, "value")
         shown.append((_block_lang(ctx, block), inner_text(value) or ""))
-    subject = inner_text(find(ctx.page.root, "//*[@id='articleSubject']/div"))
+    subjects = ctx.page.index.with_id("articleSubject")
+    subject = inner_text(next((div for block in subjects for div in block.iterchildren("div")), None))
     if subject:
         shown.append((ctx.page.lang, subject.replace(";", ",")))
     chosen = _pick_language(ctx, [(lang, text) for lang, text in shown if text])
@@ -218,7 +226,7 @@ def keywords_by_language(ctx: ArticleContext) -> dict[str, tuple[str, ...]]:
             found.setdefault(lang, tuple(dict.fromkeys(words)))
     for block in ctx.items("keywords"):
         lang = ctx.key(_block_lang(ctx, block))
-        text = inner_text(find(block, f".//*[{by_class('value')}]")) or ""
+        text = inner_text(first_below(block, "value")) or ""
         shown = tuple(dict.fromkeys(word.strip() for word in text.split(",") if word.strip()))
         if lang and shown and lang not in found and shown not in found.values():  # not a fallback
             found[lang] = shown

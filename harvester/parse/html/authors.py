@@ -37,7 +37,7 @@ from lxml import etree
 
 from harvester.model import Author
 from harvester.parse.align import fold, pairs_by_key
-from harvester.parse.html.common import Page, by_class, find, find_all, first_by_class, inner_text, paragraphs
+from harvester.parse.html.common import Page, first_below, first_by_class, inner_text, paragraphs
 from harvester.parse.normalize import clean_text, normalize_orcid, split_creator
 
 __all__ = ["AuthorLocales", "parse_authors", "split_name"]
@@ -86,10 +86,7 @@ _AUTHOR_TAGS = frozenset({"citation_author", "citation_author_institution", "cit
 def _meta_authors(page: Page) -> list[_Named]:
     """Authors from the Google Scholar (else Dublin Core) tags, institutions attached in order."""
     names: list[tuple[str, list[str]]] = []
-    for meta in page.meta.items:
-        key = meta.name.casefold()
-        if key not in _AUTHOR_TAGS:
-            continue
+    for key, meta in page.meta.in_order(*_AUTHOR_TAGS):
         text = clean_text(meta.content)
         if not text:
             continue
@@ -165,15 +162,15 @@ def _bios(page: Page, details: etree._Element) -> list[_Bio]:
     bios: list[_Bio] = []
     blocks = page.index.select("author_bios", within=details)
     for item in [sub for block in blocks for sub in page.index.select("sub_item", within=block)]:
-        label = find(item, f"./*[{by_class('label')}]")
+        label = first_below(item, "label", children=True)
         full = inner_text(label) or ""
         bare = inner_text(label, frozenset({"affiliation"})) or full
-        bios.append(_Bio(full, bare, paragraphs(find(item, f"./*[{by_class('value')}]")), None))
+        bios.append(_Bio(full, bare, paragraphs(first_below(item, "value", children=True)), None))
     # OJS 2.4: <div id="authorBio"> (one per author, so ids repeat; a class since 2.4.8)
     # <p><em>Name</em> [ORCID link] <br/>affiliation</p><p>biography</p>
     for block in dict.fromkeys(page.index.with_id("authorBio") + page.index.select("authorBio")):
-        name = inner_text(find(block, ".//em")) or ""
-        texts = find_all(block, "./p")
+        name = inner_text(next(block.iterdescendants("em"), None)) or ""
+        texts = list(block.iterchildren("p"))
         bio = paragraphs(texts[1]) if len(texts) > 1 else None
         bios.append(_Bio(name, name, bio, _orcid(block)))
     return bios

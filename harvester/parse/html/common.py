@@ -35,12 +35,15 @@ __all__ = [
     "Meta",
     "MetaTags",
     "Page",
+    "below",
     "by_class",
     "collapse",
     "find",
     "find_all",
+    "first_below",
     "first_by_class",
     "full_date",
+    "has_class",
     "inner_text",
     "is_ojs",
     "load_page",
@@ -72,6 +75,8 @@ _BLOCK_TAGS = frozenset({
 _FULL_DATE_RE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
 _DMY_DATE_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")  # OJS 2.3's citation_date: %d/%m/%Y
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_NO_CLASSES: frozenset[str] = frozenset()
+_ELEMENT = etree.Element  # as a tag filter of lxml's iterators: elements only
 
 
 def by_class(name: str) -> str:
@@ -100,6 +105,29 @@ def find(node: etree._Element, xpath: str) -> etree._Element | None:
     return found[0] if found else None
 
 
+def has_class(element: etree._Element, name: str) -> bool:
+    """Whether ``element`` has CSS class ``name``."""
+    classes = element.get("class")
+    return classes is not None and name in classes.split()
+
+
+def below(node: etree._Element, name: str, *, children: bool = False) -> list[etree._Element]:
+    """The elements below ``node`` (its children only if ``children``) with CSS class ``name``,
+    in document order.
+
+    For small subtrees (a metadata block, a sub-item): a walk costs less than an XPath
+    evaluation, and the page's index would have to sort out every element of that class.
+    """
+    elements = node.iterchildren(_ELEMENT) if children else node.iterdescendants(_ELEMENT)
+    return [element for element in elements if has_class(element, name)]
+
+
+def first_below(node: etree._Element, name: str, *, children: bool = False) -> etree._Element | None:
+    """The first element ``below`` returns, or None."""
+    elements = node.iterchildren(_ELEMENT) if children else node.iterdescendants(_ELEMENT)
+    return next((element for element in elements if has_class(element, name)), None)
+
+
 def first_by_class(node: etree._Element, *names: str) -> dict[str, etree._Element]:
     """{class: the first element below ``node`` with it} for each of ``names`` found.
 
@@ -123,36 +151,31 @@ def collapse(text: str | None) -> str | None:
     return " ".join(text.split()) or None
 
 
-def _skipped(element: etree._Element) -> bool:
-    if not isinstance(element.tag, str) or element.tag in _SKIP_TAGS:
-        return True
-    if element.get("data-pkp-switcher") is not None:  # 3.5 language switcher buttons
-        return True
-    classes = (element.get("class") or "").split()
-    return any(name in _SKIP_CLASSES for name in classes)
-
-
 def _chunks(element: etree._Element, out: list[list[str]], skip: frozenset[str], labels: bool) -> None:
     """Append ``element``'s text to ``out``, opening a new chunk at every block and <br>.
 
-    Subtrees with a class in ``skip`` are left out, and so are headings and ``.label``
-    elements unless ``labels``.
+    Left out: the subtrees of ``_SKIP_TAGS``, of ``_SKIP_CLASSES`` and of a class in ``skip``,
+    3.5's language switcher buttons (``data-pkp-switcher``), and headings and ``.label``
+    elements unless ``labels``.  Each child's tag and class are read once (lxml calls
+    dominate the cost of a text).
     """
     if element.text:
         out[-1].append(element.text)
     for child in element:
-        tag = child.tag if isinstance(child.tag, str) else ""
-        classes = set((child.get("class") or "").split())
-        heading = tag in _HEADINGS or "label" in classes
+        tag = child.tag
         if tag == "br":
             out.append([])
-        elif not (_skipped(child) or classes & skip or (heading and not labels)):
-            block = tag in _BLOCK_TAGS
-            if block:
-                out.append([])
-            _chunks(child, out, skip, labels)
-            if block:
-                out.append([])
+        elif isinstance(tag, str) and tag not in _SKIP_TAGS and child.get("data-pkp-switcher") is None:
+            names = child.get("class")
+            classes = frozenset(names.split()) if names else _NO_CLASSES
+            heading = tag in _HEADINGS or "label" in classes
+            if not (classes & _SKIP_CLASSES or classes & skip or (heading and not labels)):
+                block = tag in _BLOCK_TAGS
+                if block:
+                    out.append([])
+                _chunks(child, out, skip, labels)
+                if block:
+                    out.append([])
         if child.tail:
             out[-1].append(child.tail)
 
@@ -292,6 +315,13 @@ def parse_page(content: bytes, url: str, charset: str | None = None) -> Page:
     return Page(url, root, element_lang(html) if html is not None else None, ClassIndex(root))
 
 
+def _closes_html(content: bytes) -> bool:
+    """Whether ``content`` has a ``</html>`` anywhere; its last kilobyte is searched first,
+    where a whole page has it."""
+    tail = max(0, len(content) - 1024)
+    return _HTML_END_RE.search(content, tail) is not None or _HTML_END_RE.search(content) is not None
+
+
 def load_page(content: bytes, url: str) -> Page:
     """Parse ``content`` and reject a not-found page, a login form or a truncated page.
 
@@ -300,7 +330,7 @@ def load_page(content: bytes, url: str) -> Page:
     """
     page = parse_page(content, url)
     reason = _not_found(page) or _login(page)
-    if reason is None and _HTML_END_RE.search(content) is None:
+    if reason is None and not _closes_html(content):
         reason = "truncated page: it ends without a closing </html>"
     if reason is not None:
         raise PageError(url, reason)

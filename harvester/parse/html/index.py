@@ -7,7 +7,7 @@ of the tree answers every question a page parser asks of them.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from lxml import etree
 
@@ -30,9 +30,17 @@ class MetaTags:
     def __init__(self, items: list[Meta]) -> None:
         """Keep ``items`` in document order, and by name."""
         self.items = tuple(items)
+        self._keyed = [(meta.name.casefold(), meta) for meta in items]
         self._named: dict[str, list[Meta]] = {}
-        for meta in items:
-            self._named.setdefault(meta.name.casefold(), []).append(meta)
+        for key, meta in self._keyed:
+            self._named.setdefault(key, []).append(meta)
+        # Every language the tags are in, once each, in document order.
+        self.langs = tuple(dict.fromkeys(meta.lang for meta in items if meta.lang))
+
+    def in_order(self, *names: str) -> list[tuple[str, Meta]]:
+        """(case-folded name, tag) of every tag called one of ``names``, in document order."""
+        wanted = {name.casefold() for name in names}
+        return [(key, meta) for key, meta in self._keyed if key in wanted]
 
     def all(self, name: str) -> list[Meta]:
         """Every tag called ``name``, empty ones included (positions matter for DC.Format)."""
@@ -40,7 +48,8 @@ class MetaTags:
 
     def values(self, name: str) -> list[str]:
         """The non-empty contents of the tags called ``name``, stripped, in order."""
-        return [meta.content.strip() for meta in self.all(name) if meta.content.strip()]
+        stripped = (meta.content.strip() for meta in self._named.get(name.casefold(), ()))
+        return [value for value in stripped if value]
 
     def first(self, name: str) -> str | None:
         """The first non-empty content of ``name``."""
@@ -69,11 +78,24 @@ def element_lang(element: etree._Element) -> str | None:
 
 
 def _meta(element: etree._Element) -> Meta:
-    return Meta(str(element.get("name")).strip(), element.get("content") or "", element_lang(element))
+    """The tag's name, content and language; the language attributes are read only when the tag
+    has attributes besides those two (most have none)."""
+    content = element.get("content")
+    others = len(element.attrib) > (1 if content is None else 2)
+    return Meta(str(element.get("name")).strip(), content or "", element_lang(element) if others else None)
+
+
+_DESCENDANTS = etree.XPath("count(descendant::*)")
+
+
+def _descendants(element: etree._Element) -> int:
+    """How many elements lie below ``element``, counted in C (the walk's positions count
+    elements only, as this does)."""
+    return int(cast(float, _DESCENDANTS(element)))
 
 
 def _inside(element: etree._Element, container: etree._Element) -> bool:
-    return any(ancestor is container for ancestor in element.iterancestors())
+    return container in element.iterancestors()  # elements compare by identity
 
 
 class ClassIndex:
@@ -82,39 +104,67 @@ class ClassIndex:
 
     OJS themes name every part of a page by class (``.item.keywords``, ``.obj_galley_link``)
     and OJS 2 by id.  An XPath class test walks the whole tree for each question, and an
-    article page asks about forty; the index answers them from one walk.
+    article page asks about forty; the index answers them from one walk.  Each indexed
+    element's position in document order answers "below this element" without walking its
+    ancestors.
     """
 
     def __init__(self, root: etree._Element) -> None:
-        """Walk ``root`` once."""
+        """Walk ``root`` once (each attribute read once per element: lxml calls dominate)."""
         self._classes: dict[str, list[etree._Element]] = {}
         self._ids: dict[str, list[etree._Element]] = {}
+        self._positions: dict[etree._Element, int] = {}
+        self._tokens: dict[etree._Element, list[str]] = {}
+        self._spans: dict[etree._Element, range] = {}
         metas: list[Meta] = []
-        for element in root.iter():
+        for position, element in enumerate(root.iter(etree.Element)):
             names = element.get("class")
             if names:
-                for name in set(names.split()):
-                    self._classes.setdefault(name, []).append(element)
+                self._positions[element] = position
+                self._add_classes(element, names)
             ident = element.get("id")
             if ident:
+                self._positions[element] = position
                 self._ids.setdefault(ident, []).append(element)
             if element.tag == "meta" and element.get("name") is not None:
                 metas.append(_meta(element))
         self.meta = MetaTags(metas)
+
+    def _add_classes(self, element: etree._Element, names: str) -> None:
+        tokens = self._tokens[element] = names.split()
+        for name in tokens:
+            found = self._classes.get(name)
+            if found is None:
+                self._classes[name] = [element]
+            elif found[-1] is not element:  # not a token repeated in one attribute
+                found.append(element)
+
+    def _below(self, found: list[etree._Element], within: etree._Element | None) -> list[etree._Element]:
+        """The indexed elements of ``found`` that lie below ``within`` (all when None)."""
+        if within is None:
+            return found
+        span = self._spans.get(within)
+        if span is None:
+            start = self._positions.get(within)
+            if start is None:
+                return [element for element in found if _inside(element, within)]
+            span = self._spans[within] = range(start + 1, start + 1 + _descendants(within))
+        positions = self._positions
+        return [element for element in found if positions[element] in span]
 
     def select(
         self, *names: str, within: etree._Element | None = None, tag: str | None = None
     ) -> list[etree._Element]:
         """The elements with every class of ``names`` (and tag ``tag``), below ``within`` if given."""
         first, *rest = names
-        return [
+        tokens = self._tokens
+        found = [
             element
             for element in self._classes.get(first, ())
-            if (tag is None or element.tag == tag)
-            and all(name in (element.get("class") or "").split() for name in rest)
-            and (within is None or _inside(element, within))
+            if (tag is None or element.tag == tag) and all(name in tokens[element] for name in rest)
         ]
+        return self._below(found, within)
 
     def with_id(self, ident: str, within: etree._Element | None = None) -> list[etree._Element]:
         """The elements with id ``ident`` (OJS 2 repeats some), below ``within`` if given."""
-        return [element for element in self._ids.get(ident, ()) if within is None or _inside(element, within)]
+        return self._below(list(self._ids.get(ident, ())), within)
