@@ -76,6 +76,9 @@ class PageWrites:
     updates: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
     counts: PageCounts = field(default_factory=PageCounts)
+    # What clustering reads of a new version's record (``works.matching.match_record``), where
+    # the writer has the article: clustering then parses no body back.
+    matched: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 def url_key(url: str) -> str:

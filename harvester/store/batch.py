@@ -33,6 +33,7 @@ from sqlalchemy import Connection
 from ..harvest.journal import record_facts
 from ..model import OaiRecord, encode_record, record_columns, to_json
 from ..parse.merge import merge_records
+from ..works.matching import match_record
 from .articles import PageCounts, PageWrites, RawPage, add_version, flush, url_key
 from .batch_sql import Current, claim_keys, current_state, ids_of, keep_origins, version_records
 from .bulk import insert_many
@@ -113,6 +114,12 @@ def _merged(
     return (record_columns(merged), *encode_record(merged))
 
 
+def _matched(page: PageWrites, article_id: int, seen: _Seen) -> None:
+    """Hand clustering what it reads of a live record's article (no body parsed back)."""
+    if seen.record.article is not None:
+        page.matched[article_id] = match_record(seen.record.article)
+
+
 def _decide(
     conn: Connection,
     page: PageWrites,
@@ -127,9 +134,10 @@ def _decide(
         page.counts.unchanged += 1
         return
     encoded: tuple[Any, ...] | None
+    plain = row.page_record is None and row.jats_record is None  # the record is the content
     if deleted:  # a tombstone keeps the last known content
         encoded = ({}, previous[row.id], row.content_hash)
-    elif row.page_record is None and row.jats_record is None:
+    elif plain:
         encoded = (seen.columns, seen.body, seen.digest)
     else:
         encoded = _merged(seen, row, origins, page.ctx)
@@ -141,6 +149,8 @@ def _decide(
     version = row.version + 1
     datestamp = seen.record.header.datestamp
     add_version(conn, page, row.id, version, digest, body, deleted=deleted, datestamp=datestamp)
+    if plain and not deleted:
+        _matched(page, row.id, seen)
     columns = _oai_columns(seen, content)
     if withdrawn:
         columns |= {"withdrawn_at": None, "withdrawn_evidence": None}
@@ -189,6 +199,7 @@ def _insert_new(conn: Connection, page: PageWrites, new: list[_Seen]) -> list[in
         deleted = seen.deleted
         datestamp = seen.record.header.datestamp
         add_version(conn, page, article_id, 1, seen.digest, seen.body, deleted=deleted, datestamp=datestamp)
+        _matched(page, article_id, seen)
         if deleted:
             page.counts.deleted += 1
         else:

@@ -21,11 +21,14 @@ import hashlib
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .identifiers import check_doi, check_issn
 
-__all__ = ["MatchKeys", "decide", "match_keys", "record_problems", "title_key"]
+if TYPE_CHECKING:
+    from ..model import Article
+
+__all__ = ["MatchKeys", "decide", "match_keys", "match_record", "record_problems", "title_key"]
 
 # Titles that many different articles carry: no evidence of sameness on their own.
 _GENERIC = frozenset(
@@ -103,6 +106,23 @@ def _family(record: dict[str, Any]) -> str | None:
 @lru_cache(maxsize=1024)  # every record of a journal repeats its ISSNs
 def _valid_issns(raws: tuple[str, ...]) -> frozenset[str]:
     return frozenset(v for raw in raws if (v := check_issn(raw).value))
+
+
+def match_record(article: Article) -> dict[str, Any]:
+    """What ``match_keys``, ``record_problems`` and clustering read of an article's record,
+    straight from the article: the same values as its ``record_json`` dict, without building
+    (or, in the store, parsing back) the whole record."""
+    first = article.authors[0] if article.authors else None
+    return {
+        "doi": article.doi,
+        "issns": list(article.issns),
+        "title": article.title,
+        "published": article.published,
+        "issue": {"year": article.issue.year} if article.issue else None,
+        "authors": [{"family": first.family, "name": first.name}] if first else [],
+        "url": article.url,
+        "identifier_problems": [list(problem) for problem in article.identifier_problems],
+    }
 
 
 def match_keys(article_id: int, source_id: int, record: dict[str, Any]) -> MatchKeys:
