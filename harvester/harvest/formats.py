@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import CannotDisseminateFormat, HTTPStatusError, OAIProtocolError
 from ..model import OaiRecord
 from ..parse.jats import JATS_PREFIX, parse_jats_record
-from ..parse.oai_dc import parse_record
+from ..parse.oai_dc import parse_stored_record
 from ..store.articles import PageCounts, RawPage
 from ..store.enrich import enrich_references
 from ..store.feed import RunContext
@@ -46,7 +46,7 @@ class OaiFormat:
 
 def main_format(prefix: str) -> OaiFormat:
     """The format the articles are harvested in (the source's ``metadata_prefix``, oai_dc)."""
-    return OaiFormat(prefix, parse_record, ingest_records, sweeps=True)
+    return OaiFormat(prefix, parse_stored_record, ingest_records, sweeps=True)
 
 
 JATS = OaiFormat(JATS_PREFIX, parse_jats_record, enrich_references, sweeps=False)

@@ -65,12 +65,9 @@ def read_page(
     warnings = [f"{where}: {repair}" for repair in repairs]
     for element in tree.iterfind(f"{OAI_NS}ListRecords/{OAI_NS}record"):
         try:
-            record = parse(element, set_names)
+            records.append(parse(element, set_names))
         except BrokenResponseError as exc:
             warnings.append(f"{where}: record skipped: {exc}")
-            continue
-        record.encoded  # noqa: B018 - encoded where it is parsed: in the helper, when there is one
-        records.append(record)
     token, size = token_of(tree.find(f"{OAI_NS}ListRecords/{OAI_NS}resumptionToken"))
     return PageData(
         records=records,

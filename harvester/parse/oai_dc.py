@@ -42,7 +42,7 @@ from harvester.parse.oai_creators import parse_creators
 from harvester.parse.oai_identifiers import is_http, read_identifiers
 from harvester.parse.oai_source import issue_pages_issns
 
-__all__ = ["DC_NS", "OAI_DC_NS", "OAI_NS", "parse_header", "parse_record"]
+__all__ = ["DC_NS", "OAI_DC_NS", "OAI_NS", "parse_header", "parse_record", "parse_stored_record"]
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -116,6 +116,14 @@ def parse_record(record: etree._Element, set_names: Mapping[str, str] | None = N
     if dc is None:
         raise BrokenResponseError(f"OAI record {header.identifier!r}: metadata is not oai_dc")
     return OaiRecord(header=header, article=_article(_collect(dc), header, set_names))
+
+
+def parse_stored_record(record: etree._Element, set_names: Mapping[str, str] | None = None) -> OaiRecord:
+    """``parse_record`` with the record's stored form computed at once (``OaiRecord.encoded``):
+    where a long window's pages are read in a helper process, the helper does this work too."""
+    parsed = parse_record(record, set_names)
+    parsed.encoded  # noqa: B018 - computed here, and carried along with the record
+    return parsed
 
 
 def _child(parent: etree._Element, tag: str) -> etree._Element | None:

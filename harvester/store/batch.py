@@ -4,7 +4,8 @@ A backfill is bounded by our CPU per record once the server is fast, so a page c
 number of statements, not a number per record:
 
 1. every record is encoded once (``OaiRecord.encoded``: canonical JSON and its sha256, the
-   OAI datestamp left out; done by the helper process that parsed it, when there is one);
+   OAI datestamp left out; done where it was parsed, by the helper process when there is one:
+   ``parse.oai_dc.parse_stored_record``);
 2. one SELECT finds the page's stored articles with their hashes and kept origins
    (``batch_sql.current_state``); another, only when the page has any, reads the last content
    of the live articles it turns into tombstones;

@@ -18,7 +18,7 @@ from harvester.fetch.response import pack
 from harvester.harvest.helper import HelperProcess
 from harvester.harvest.oai import OaiClient, Page, Window
 from harvester.harvest.oai_pages import read_page
-from harvester.parse.oai_dc import parse_record
+from harvester.parse.oai_dc import parse_record, parse_stored_record
 from tests.site.ojs_site import OjsSite
 
 
@@ -104,7 +104,7 @@ def test_repairs_made_in_the_helper_are_logged_here(site: OjsSite, caplog: pytes
 def test_records_and_pages_arrive_encoded_and_packed(site: OjsSite) -> None:
     with HttpClient(HttpSettings(requests_per_second=500)) as http:
         oai = OaiClient(f"{site.journal_url('jsas')}/oai", http, helper_from=0, pack_pages=True)
-        page, *_ = oai.pages(Window("oai_dc"))  # every page: no fetch left running
+        page, *_ = oai.pages(Window("oai_dc"), parse=parse_stored_record)  # every page: no fetch left running
     record = page.records[0]
     assert "encoded" in vars(record)  # computed in the helper, carried across
     assert record.encoded == replace(record).encoded  # a fresh copy encodes the same
