@@ -11,9 +11,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
+
+if TYPE_CHECKING:
+    from .works.matching import RecordKeys
 
 __all__ = [
     "ArchivePage",
@@ -202,6 +205,16 @@ class OaiRecord:
             return Encoded(*encode_record({}), {})
         data = record_json(self.article)
         return Encoded(*encode_record(data), record_columns(data))
+
+    @cached_property
+    def work_keys(self) -> RecordKeys | None:
+        """What clustering reads of the record (``works.matching.article_keys``), computed once
+        and carried along like ``encoded``; None for a tombstone."""
+        if self.article is None:
+            return None
+        from .works.matching import article_keys  # the works stage's imports, when first asked
+
+        return article_keys(self.article)
 
 
 class Encoded(NamedTuple):

@@ -119,10 +119,12 @@ def parse_record(record: etree._Element, set_names: Mapping[str, str] | None = N
 
 
 def parse_stored_record(record: etree._Element, set_names: Mapping[str, str] | None = None) -> OaiRecord:
-    """``parse_record`` with the record's stored form computed at once (``OaiRecord.encoded``):
-    where a long window's pages are read in a helper process, the helper does this work too."""
+    """``parse_record`` with the record's stored form and its keys for clustering computed at
+    once (``OaiRecord.encoded``, ``OaiRecord.work_keys``): where a long window's pages are read
+    in a helper process, the helper does this work too."""
     parsed = parse_record(record, set_names)
     parsed.encoded  # noqa: B018 - computed here, and carried along with the record
+    parsed.work_keys  # noqa: B018 - the same
     return parsed
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from ..fetch.response import Packed, pack
 from ..model import record_columns
 from ..redact import mask
+from ..works.matching import RecordKeys
 from .bulk import insert_many, upsert
 from .feed import RunContext, change_row, retract_change, write_changes
 from .schema import article_history, article_keys, article_sources, articles, raw_pages
@@ -76,9 +77,9 @@ class PageWrites:
     updates: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
     counts: PageCounts = field(default_factory=PageCounts)
-    # What clustering reads of a new version's record (``works.matching.match_record``), where
-    # the writer has the article: clustering then parses no body back.
-    matched: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # What clustering reads of a new version's record (``OaiRecord.work_keys``), where the
+    # writer has the article: clustering then parses no body back.
+    matched: dict[int, RecordKeys] = field(default_factory=dict)
 
 
 def url_key(url: str) -> str:

@@ -34,7 +34,6 @@ from sqlalchemy import Connection
 from ..harvest.journal import record_facts
 from ..model import OaiRecord, encode_record, record_columns, to_json
 from ..parse.merge import merge_records
-from ..works.matching import match_record
 from .articles import PageCounts, PageWrites, RawPage, add_version, flush, url_key
 from .batch_sql import Current, claim_keys, current_state, ids_of, keep_origins, version_records
 from .bulk import insert_many
@@ -117,8 +116,9 @@ def _merged(
 
 def _matched(page: PageWrites, article_id: int, seen: _Seen) -> None:
     """Hand clustering what it reads of a live record's article (no body parsed back)."""
-    if seen.record.article is not None:
-        page.matched[article_id] = match_record(seen.record.article)
+    keys = seen.record.work_keys
+    if keys is not None:
+        page.matched[article_id] = keys
 
 
 def _decide(

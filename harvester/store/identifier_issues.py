@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select
 
-from ..works.matching import record_problems
+from ..works.matching import RecordKeys
 from .bulk import insert_many
 from .feed import RunContext
 from .schema import identifier_issues
@@ -33,13 +33,13 @@ def _journal_known(conn: Connection, source_id: int) -> set[tuple[str, str]]:
 def write_problems(
     conn: Connection,
     ctx: RunContext,
-    records: dict[int, dict[str, Any]],
+    records: dict[int, RecordKeys],
     found: list[tuple[int, str, str, str]],
     stored: set[int],
 ) -> None:
     """Replace the problems of these articles' records (plus ``found`` by clustering);
     ``stored``: those placed before, the only ones that may have problems listed already."""
-    problems = [(aid, *problem) for aid, record in records.items() for problem in record_problems(record)]
+    problems = [(aid, *problem) for aid, keys in records.items() for problem in keys.problems]
     problems += found
     ids = sorted(stored)
     for start in range(0, len(ids), 400):

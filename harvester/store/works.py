@@ -23,13 +23,12 @@ the article placed first; the other is listed in ``identifier_problems``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
 from sqlalchemy import Connection, select
 
-from ..works.identifiers import canonical_url
-from ..works.matching import MatchKeys, decide, match_keys
+from ..works.matching import MatchKeys, RecordKeys, decide, match_keys, record_keys
 from .feed import CHANGE_FEED_LOCK, RunContext
 from .identifier_issues import write_problems
 from .schema import article_history, articles
@@ -42,9 +41,10 @@ if TYPE_CHECKING:
 __all__ = ["cluster_page", "cluster_records", "place", "rejoin", "serialise"]
 
 
-def _records(conn: Connection, page: PageWrites) -> dict[int, dict[str, Any]]:
-    """The new records of the page's articles: its new versions, and the versions it amended
-    (an article's page completing the OAI record this run wrote), read back; no tombstones."""
+def _records(conn: Connection, page: PageWrites) -> dict[int, RecordKeys]:
+    """The keys of the new records of the page's articles: its new versions, and the versions
+    it amended (an article's page completing the OAI record this run wrote), read back; no
+    tombstones."""
     bodies = {row["article_id"]: row["record"] for row in page.history if not row["deleted"]}
     gone = {row["article_id"] for row in page.history if row["deleted"]}
     amended = {
@@ -61,7 +61,7 @@ def _records(conn: Connection, page: PageWrites) -> dict[int, dict[str, Any]]:
         )
         bodies.update(dict(rows.all()))
     given = page.matched  # the writer's own view of the article: no parsing back
-    return {aid: given.get(aid) or orjson.loads(body) for aid, body in bodies.items()}
+    return {aid: given.get(aid) or record_keys(orjson.loads(body)) for aid, body in bodies.items()}
 
 
 def cluster_page(conn: Connection, page: PageWrites) -> None:
@@ -80,8 +80,8 @@ def serialise(conn: Connection) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CHANGE_FEED_LOCK})")
 
 
-def cluster_records(conn: Connection, ctx: RunContext, records: dict[int, dict[str, Any]]) -> None:
-    """Place articles of one source, given their current records, into works."""
+def cluster_records(conn: Connection, ctx: RunContext, records: dict[int, RecordKeys]) -> None:
+    """Place articles of one source, given the keys of their current records, into works."""
     if not records:
         return
     serialise(conn)
@@ -89,7 +89,7 @@ def cluster_records(conn: Connection, ctx: RunContext, records: dict[int, dict[s
     state = load_state(conn, keys)
     stored = {aid for aid in records if aid in state.members}
     for article_keys in keys:
-        place(state, article_keys, records[article_keys.article_id].get("url"))
+        place(state, article_keys, records[article_keys.article_id].url)
     write_problems(conn, ctx, records, state.problems, stored)
     write_state(conn, ctx, state)
 
@@ -99,11 +99,10 @@ def _same_keys(member: Member, keys: MatchKeys) -> bool:
     return old is not None and (old.doi, old.block, old.issns) == (keys.doi, keys.block, keys.issns)
 
 
-def place(state: WorkState, keys: MatchKeys, url: str | None) -> None:
-    """Put one article into its work, updating ``state``."""
+def place(state: WorkState, keys: MatchKeys, canonical: str | None) -> None:
+    """Put one article, its canonical URL given, into its work, updating ``state``."""
     aid = keys.article_id
     member = state.members.get(aid)
-    canonical = canonical_url(url) if url else None
     if member is not None and _same_keys(member, keys) and aid not in state.merges:
         if (member.keys, member.url) != (keys, canonical):
             member.keys, member.url = keys, canonical

@@ -23,12 +23,22 @@ import unicodedata
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .identifiers import check_doi, check_issn
+from .identifiers import canonical_url, check_doi, check_issn
 
 if TYPE_CHECKING:
     from ..model import Article
 
-__all__ = ["MatchKeys", "decide", "match_keys", "match_record", "record_problems", "title_key"]
+__all__ = [
+    "MatchKeys",
+    "RecordKeys",
+    "article_keys",
+    "decide",
+    "match_keys",
+    "match_record",
+    "record_keys",
+    "record_problems",
+    "title_key",
+]
 
 # Titles that many different articles carry: no evidence of sameness on their own.
 _GENERIC = frozenset(
@@ -109,9 +119,8 @@ def _valid_issns(raws: tuple[str, ...]) -> frozenset[str]:
 
 
 def match_record(article: Article) -> dict[str, Any]:
-    """What ``match_keys``, ``record_problems`` and clustering read of an article's record,
-    straight from the article: the same values as its ``record_json`` dict, without building
-    (or, in the store, parsing back) the whole record."""
+    """What ``record_keys`` reads of an article's record, straight from the article: the same
+    values as its ``record_json`` dict, without building the whole record."""
     first = article.authors[0] if article.authors else None
     return {
         "doi": article.doi,
@@ -125,8 +134,24 @@ def match_record(article: Article) -> dict[str, Any]:
     }
 
 
-def match_keys(article_id: int, source_id: int, record: dict[str, Any]) -> MatchKeys:
-    """The keys of an article from its current record (the ``record_json`` shape)."""
+class RecordKeys(NamedTuple):
+    """What clustering reads of one version of an article's record: its blocking keys and
+    display values (``MatchKeys`` without the ids), its canonical URL and its identifier
+    problems.  Computed where the record is parsed (``OaiRecord.work_keys``: in the helper
+    process of a long window), or from a stored record (``record_keys``)."""
+
+    doi: str | None
+    block: str | None  # sha1 of title key, year and first author's family name; None: none
+    issns: frozenset[str]
+    title: str | None
+    year: int | None
+    first_author: str | None
+    url: str | None  # canonical (``identifiers.canonical_url``)
+    problems: tuple[tuple[str, str, str], ...]  # ``record_problems``
+
+
+def record_keys(record: dict[str, Any]) -> RecordKeys:
+    """The keys of an article's record (the ``record_json`` shape, or ``match_record``'s)."""
     doi = check_doi(record["doi"]).value if record.get("doi") else None
     issns = _valid_issns(tuple(record.get("issns") or ()))
     title, year, family = record.get("title"), _year(record), _family(record)
@@ -134,7 +159,19 @@ def match_keys(article_id: int, source_id: int, record: dict[str, Any]) -> Match
     block = None
     if key and key not in _GENERIC and year and author:
         block = hashlib.sha1(f"{key}|{year}|{author}".encode(), usedforsecurity=False).hexdigest()
-    return MatchKeys(article_id, source_id, doi, block, issns, title, year, family)
+    url = canonical_url(record["url"]) if record.get("url") else None
+    return RecordKeys(doi, block, issns, title, year, family, url, tuple(record_problems(record)))
+
+
+def article_keys(article: Article) -> RecordKeys:
+    """``record_keys`` of an article's record, read from the article without building it."""
+    return record_keys(match_record(article))
+
+
+def match_keys(article_id: int, source_id: int, keys: RecordKeys) -> MatchKeys:
+    """The match keys of one article of one source."""
+    doi, block, issns, title, year, first_author, _, _ = keys
+    return MatchKeys(article_id, source_id, doi, block, issns, title, year, first_author)
 
 
 def decide(a: MatchKeys, b: MatchKeys) -> str | None:

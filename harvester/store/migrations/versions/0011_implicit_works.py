@@ -30,6 +30,7 @@ from harvester.store.feed import RunContext
 from harvester.store.schema import work_members, works
 from harvester.store.views import VIEWS
 from harvester.store.works import cluster_records
+from harvester.works.matching import RecordKeys, record_keys
 
 revision = "0011"
 down_revision = "0010"
@@ -75,14 +76,14 @@ def _convert() -> None:
 def _cluster_unplaced() -> None:
     conn = op.get_bind()
     now = datetime.now(UTC)
-    batch: dict[int, dict[str, object]] = {}
+    batch: dict[int, RecordKeys] = {}
     ctx: RunContext | None = None
     for article_id, source_id, journal_id, record in conn.execute(_LIVE_UNPLACED).all():
         if ctx is None or ctx.source_id != source_id or len(batch) >= 500:
             if ctx is not None:
                 cluster_records(conn, ctx, batch)
             ctx, batch = RunContext(source_id, journal_id, None, now), {}
-        batch[article_id] = orjson.loads(record)
+        batch[article_id] = record_keys(orjson.loads(record))
     if ctx is not None:
         cluster_records(conn, ctx, batch)
 
