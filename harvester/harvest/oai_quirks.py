@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -21,6 +21,7 @@ from ..errors import BadResumptionToken, BrokenResponseError, HarvesterError, Tr
 
 __all__ = [
     "MAX_RESTARTS",
+    "SeenKeys",
     "WindowState",
     "after_bad_token",
     "fetch_twice",
@@ -40,12 +41,42 @@ _PARSER = etree.XMLParser(
 )
 
 
+class SeenKeys:
+    """The keys (record identifiers) a paged list has brought, in fixed memory: a Bloom filter
+    of 2**26 bits (8 MiB), three places per key, derived from the key's own ``hash``
+    (one process's filter: the string hash's per-process salt does no harm).
+
+    An exact set costs about 140 bytes a record, so a window of millions of records would hold
+    hundreds of MB only to notice a looping server.  The filter errs one way only: a key never
+    seen may be taken for seen, which at most makes a page look stale.  For a page of records
+    all new to look stale every one of its keys must err (each below 1 in 1,500 up to 2
+    million keys), and a list ends only after several stale pages in a row."""
+
+    _MASK = (1 << 26) - 1
+
+    def __init__(self) -> None:
+        self._bits = bytearray((self._MASK + 1) // 8)
+
+    def add(self, keys: Iterable[str]) -> bool:
+        """Add the keys; whether any of them was new."""
+        bits, mask, new = self._bits, self._MASK, False
+        for key in keys:
+            h = hash(key)
+            first, step = h & mask, (h >> 32) | 1  # double hashing (Kirsch and Mitzenmacher)
+            for place in (first, (first + step) & mask, (first + 2 * step) & mask):
+                byte, bit = place >> 3, 1 << (place & 7)
+                if not bits[byte] & bit:
+                    bits[byte] |= bit
+                    new = True
+        return new
+
+
 @dataclass
 class WindowState:
     """What a paged list has brought so far, for the guards that end a looping list."""
 
-    seen_tokens: set[str] = field(default_factory=set)
-    seen_keys: set[str] = field(default_factory=set)  # record identifiers (or whole items)
+    seen_tokens: set[str] = field(default_factory=set)  # one a page: kept exactly
+    seen_keys: SeenKeys = field(default_factory=SeenKeys)  # record identifiers (or whole items)
     stale_run: int = 0  # pages in a row that brought nothing new
     pages: int = 0
     max_pages: int | None = None  # far more than completeListSize implies
@@ -54,7 +85,7 @@ class WindowState:
 
     def restart(self) -> None:
         self.seen_tokens.clear()
-        self.seen_keys.clear()
+        self.seen_keys = SeenKeys()
         self.stale_run = self.pages = 0
         self.max_pages = None
 
@@ -134,9 +165,7 @@ def list_should_end(
         log.warning("%s: resumption token %r repeated; ending the list here", where, token)
         return True
     state.seen_tokens.add(token)
-    new = keys - state.seen_keys
-    state.seen_keys |= new
-    state.stale_run = 0 if new else state.stale_run + 1
+    state.stale_run = 0 if state.seen_keys.add(keys) else state.stale_run + 1
     if state.stale_run >= max_stale:
         log.warning(
             "%s: %d pages in a row without records new to it; ending the list here", where, state.stale_run
