@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import atexit
 import logging
+import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from sickle import Sickle
@@ -297,61 +300,72 @@ class OaiClient:
         state = WindowState()
         listed: int | None = None  # the window's size, once a page told it
 
-        def start() -> Callable[[], Page]:  # the page at the current window and token
+        prefetch = _Prefetch()
+
+        def start() -> Future[Page]:  # the page at the current window and token
             helper = self._use_helper(listed, state.pages)
-            return _in_background(self._fetch_page, window, token, names, parse, helper)
+            return prefetch.start(partial(self._fetch_page, window, token, names, parse, helper))
 
         pending = start()
-        while True:
-            try:
-                page = pending()
-            except BadResumptionToken as exc:
-                token = after_bad_token(state, exc, token, self.endpoint)
-                pending = start()
-                continue
-            except TransientHTTPStatusError as exc:
-                if not is_from_failure(exc, window.from_, token):
-                    raise
-                log.warning(
-                    "%s: ListRecords with from= fails with HTTP 500; harvesting everything", self.endpoint
-                )
-                window = Window(window.metadata_prefix, None, None, window.set_spec)
-                pending = start()
-                continue
-            keys = {record.header.identifier for record in page.records}
-            size = page.complete_list_size
-            listed = size or listed
-            last = list_should_end(state, page.token, keys, size, self._max_empty_pages, self.endpoint)
-            if not last:
-                token = page.token
-                pending = start()
-            yield replace(page, last=last)
-            if last:
-                return
-
-
-def _in_background(fetch: Callable[..., Page], *args: Any) -> Callable[[], Page]:
-    """Start ``fetch(*args)`` on a daemon thread; the returned function waits for its page.
-
-    A daemon thread, so a process told to stop never waits for a fetch whose page it will not
-    store (the checkpoint still points before it).
-    """
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
         try:
-            outcome["page"] = fetch(*args)
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread as is
-            outcome["error"] = exc
+            while True:
+                try:
+                    page = pending.result()
+                except BadResumptionToken as exc:
+                    token = after_bad_token(state, exc, token, self.endpoint)
+                    pending = start()
+                    continue
+                except TransientHTTPStatusError as exc:
+                    if not is_from_failure(exc, window.from_, token):
+                        raise
+                    log.warning(
+                        "%s: ListRecords with from= fails with HTTP 500; harvesting everything",
+                        self.endpoint,
+                    )
+                    window = Window(window.metadata_prefix, None, None, window.set_spec)
+                    pending = start()
+                    continue
+                keys = {record.header.identifier for record in page.records}
+                size = page.complete_list_size
+                listed = size or listed
+                last = list_should_end(state, page.token, keys, size, self._max_empty_pages, self.endpoint)
+                if not last:
+                    token = page.token
+                    pending = start()
+                yield replace(page, last=last)
+                if last:
+                    return
+        finally:
+            prefetch.close()
 
-    thread = threading.Thread(target=run, name="oai-prefetch", daemon=True)
-    thread.start()
 
-    def wait() -> Page:
-        thread.join()
-        if "error" in outcome:
-            raise outcome["error"]
-        page: Page = outcome["page"]
+class _Prefetch:
+    """One daemon thread fetching a window's pages for the caller, one call at a time.
+
+    Started once per window: a thread started per page made the caller wait, at every page,
+    until the new thread had taken the interpreter lock and handed it back.  A daemon thread,
+    so a process told to stop never waits for a fetch whose page it will not store (the
+    checkpoint still points before it).
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], Page], Future[Page]] | None] = queue.SimpleQueue()
+        threading.Thread(target=self._work, name="oai-prefetch", daemon=True).start()
+
+    def start(self, fetch: Callable[[], Page]) -> Future[Page]:
+        """Queue ``fetch``; its page (or its exception) arrives in the future."""
+        page: Future[Page] = Future()
+        self._jobs.put((fetch, page))
         return page
 
-    return wait
+    def close(self) -> None:
+        """End the thread after the fetch it is doing, if any."""
+        self._jobs.put(None)
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            fetch, page = job
+            try:
+                page.set_result(fetch())
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread as is
+                page.set_exception(exc)
