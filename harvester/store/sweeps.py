@@ -25,7 +25,7 @@ live again in a new version.  Anything less than complete evidence withdraws not
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,47 +71,53 @@ class Sweep:
     evidence: str
 
 
-def _candidates(conn: Connection, source_id: int, *, withdrawn_only: bool) -> list[Any]:
+# Articles read at once: the end of a run never holds a source's whole list in memory.
+_CHUNK = 500
+
+
+def _candidates(conn: Connection, source_id: int, *, withdrawn_only: bool) -> Iterator[Sequence[Any]]:
     """The source's articles that are not tombstones (only the withdrawn ones when the run's
-    evidence can bring articles back but withdraw none)."""
-    query = select(
-        articles.c.id,
-        articles.c.version,
-        articles.c.oai_identifier,
-        articles.c.oai_sweep,
-        articles.c.withdrawn_at,
-    ).where(articles.c.source_id == source_id, articles.c.deleted.is_(False))
+    evidence can bring articles back but withdraw none), ``_CHUNK`` at a time in id order."""
+    query = (
+        select(
+            articles.c.id,
+            articles.c.version,
+            articles.c.oai_identifier,
+            articles.c.oai_sweep,
+            articles.c.withdrawn_at,
+        )
+        .where(articles.c.source_id == source_id, articles.c.deleted.is_(False))
+        .order_by(articles.c.id)
+        .limit(_CHUNK)
+    )
     if withdrawn_only:
         query = query.where(articles.c.withdrawn_at.is_not(None))
-    return list(conn.execute(query))
+    last = 0
+    while rows := conn.execute(query.where(articles.c.id > last)).all():
+        yield rows
+        last = rows[-1].id
 
 
-def _current_records(conn: Connection, rows: list[Any]) -> list[Any]:
+def _current_records(conn: Connection, ids: list[int]) -> Sequence[Any]:
     """The current version's hash and record of each article."""
-    ids = [row.id for row in rows]
-    found: list[Any] = []
-    for start in range(0, len(ids), 400):
-        found += conn.execute(
-            select(
-                articles.c.id, articles.c.version, article_history.c.content_hash, article_history.c.record
-            )
-            .join(
-                article_history,
-                and_(
-                    article_history.c.article_id == articles.c.id,
-                    article_history.c.version == articles.c.version,
-                ),
-            )
-            .where(articles.c.id.in_(ids[start : start + 400]))
-        ).all()
-    return found
+    return conn.execute(
+        select(articles.c.id, articles.c.version, article_history.c.content_hash, article_history.c.record)
+        .join(
+            article_history,
+            and_(
+                article_history.c.article_id == articles.c.id,
+                article_history.c.version == articles.c.version,
+            ),
+        )
+        .where(articles.c.id.in_(ids))
+    ).all()
 
 
-def _keys_by_article(conn: Connection, source_id: int) -> dict[int, set[tuple[str, str]]]:
+def _keys_by_article(conn: Connection, ids: list[int]) -> dict[int, set[tuple[str, str]]]:
     rows = conn.execute(
-        select(article_keys.c.article_id, article_keys.c.kind, article_keys.c.value)
-        .join(articles, articles.c.id == article_keys.c.article_id)
-        .where(articles.c.source_id == source_id, article_keys.c.kind.in_(("url", "ojs")))
+        select(article_keys.c.article_id, article_keys.c.kind, article_keys.c.value).where(
+            article_keys.c.article_id.in_(ids), article_keys.c.kind.in_(("url", "ojs"))
+        )
     )
     found: dict[int, set[tuple[str, str]]] = {}
     for article_id, kind, value in rows:
@@ -130,64 +136,66 @@ def _present(row: Any, keys: set[tuple[str, str]], sweep: Sweep) -> bool | None:
     return False
 
 
-def _write(conn: Connection, ctx: RunContext, rows: list[Any], evidence: str | None) -> None:
+def _write(conn: Connection, ctx: RunContext, ids: list[int], evidence: str | None) -> None:
     """A new version of each article, same content: withdrawn with ``evidence``, or live again."""
     when = ctx.fetched_at if evidence else None
-    rows = _current_records(conn, rows)
-    history = [
-        {
-            "article_id": row.id,
-            "version": row.version + 1,
-            "content_hash": row.content_hash,
-            "record": row.record,
-            "deleted": False,
-            "datestamp": None,
-            "source_id": ctx.source_id,
-            "run_id": ctx.run_id,
-            "raw_page_id": None,
-            "fetched_at": ctx.fetched_at,
-            "withdrawn_at": when,
-            "withdrawn_evidence": evidence,
-        }
-        for row in rows
-    ]
-    insert_many(conn, article_history, history)
-    conn.execute(
-        update(articles)
-        .where(articles.c.id == bindparam("b_id"))
-        .values(
-            version=bindparam("b_version"),
-            withdrawn_at=when,
-            withdrawn_evidence=evidence,
-            updated_at=ctx.fetched_at,
-        ),
-        [{"b_id": row.id, "b_version": row.version + 1} for row in rows],
-    )
-    op = "withdraw" if evidence else "update"
-    write_changes(conn, [change_row(ctx, "article", row.id, row.version + 1, op) for row in rows])
+    for start in range(0, len(ids), _CHUNK):
+        rows = _current_records(conn, ids[start : start + _CHUNK])
+        history = [
+            {
+                "article_id": row.id,
+                "version": row.version + 1,
+                "content_hash": row.content_hash,
+                "record": row.record,
+                "deleted": False,
+                "datestamp": None,
+                "source_id": ctx.source_id,
+                "run_id": ctx.run_id,
+                "raw_page_id": None,
+                "fetched_at": ctx.fetched_at,
+                "withdrawn_at": when,
+                "withdrawn_evidence": evidence,
+            }
+            for row in rows
+        ]
+        insert_many(conn, article_history, history)
+        conn.execute(
+            update(articles)
+            .where(articles.c.id == bindparam("b_id"))
+            .values(
+                version=bindparam("b_version"),
+                withdrawn_at=when,
+                withdrawn_evidence=evidence,
+                updated_at=ctx.fetched_at,
+            ),
+            [{"b_id": row.id, "b_version": row.version + 1} for row in rows],
+        )
+        op = "withdraw" if evidence else "update"
+        write_changes(conn, [change_row(ctx, "article", row.id, row.version + 1, op) for row in rows])
 
 
 def reconcile(conn: Connection, ctx: RunContext, sweep: Sweep) -> tuple[int, int]:
     """Withdraw the articles a complete sweep did not see; bring back withdrawn articles it
-    saw.  Returns (withdrawn, returned).  Runs in the caller's transaction."""
-    rows = _candidates(conn, ctx.source_id, withdrawn_only=not sweep.complete)
-    if not rows:
-        return 0, 0
-    keys = _keys_by_article(conn, ctx.source_id) if sweep.listed is not None else {}
-    seen = {row.id: _present(row, keys.get(row.id, set()), sweep) for row in rows}
-    back = [row for row in rows if row.withdrawn_at is not None and seen[row.id]]
-    gone = [row for row in rows if row.withdrawn_at is None and seen[row.id] is False]
-    if gone and not sweep.complete:
-        gone = []
-    elif gone and not any(seen.values()):
+    saw.  Returns (withdrawn, returned).  Runs in the caller's transaction, reading the
+    source's articles a chunk at a time: only the ids of those to withdraw are kept until
+    the end, when it is known whether the sweep saw any article at all."""
+    gone: list[int] = []
+    returned = 0
+    saw_any = False
+    for rows in _candidates(conn, ctx.source_id, withdrawn_only=not sweep.complete):
+        keys = _keys_by_article(conn, [row.id for row in rows]) if sweep.listed is not None else {}
+        seen = {row.id: _present(row, keys.get(row.id, set()), sweep) for row in rows}
+        saw_any = saw_any or any(seen.values())
+        back = [row.id for row in rows if row.withdrawn_at is not None and seen[row.id]]
+        _write(conn, ctx, back, None)
+        returned += len(back)
+        gone += [row.id for row in rows if row.withdrawn_at is None and seen[row.id] is False]
+    if gone and not saw_any:
         log.warning(
             "source %d: a complete sweep saw none of %d known articles; withdrawing nothing",
             ctx.source_id,
             len(gone),
         )
         gone = []
-    if back:
-        _write(conn, ctx, back, None)
-    if gone:
-        _write(conn, ctx, gone, sweep.evidence)
-    return len(gone), len(back)
+    _write(conn, ctx, gone, sweep.evidence)
+    return len(gone), returned
