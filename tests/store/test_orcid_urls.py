@@ -11,10 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic import command
 from sqlalchemy import text
 
 from harvester.config import SourceSettings
+from harvester.harvest.job import HarvestRequest
+from harvester.harvest.pipeline import harvest_source
 from harvester.model import Article, Author, OaiRecord, RecordHeader
 from harvester.parse.html import parse_article_page
 from harvester.store import Store
@@ -23,6 +26,8 @@ from harvester.store.feed import RunContext
 from harvester.store.ingest import ingest_records
 from harvester.store.page_ingest import ingest_article_page
 from harvester.store.runs import ensure_source
+from tests.harvest.test_harvest import make_settings
+from tests.site.ojs_site import OjsSite
 
 PAGE = Path(__file__).parents[1] / "fixtures" / "html" / "article-ojs2-default.html"
 URL = "http://journals.example.edu/index.php/jrs/article/view/118"
@@ -130,3 +135,24 @@ def test_upgrading_to_0012_rewrites_bare_orcids_and_a_new_harvest_writes_nothing
     with store.write() as conn:
         command.downgrade(_alembic_config(conn), "0011")
     assert _snapshot(store) == before
+
+
+@pytest.mark.ojs_site(journals=1, articles_per_journal=12, seed=5)
+def test_a_harvested_store_upgraded_to_0012_is_harvested_again_without_a_version(
+    site: OjsSite, store: Store
+) -> None:
+    source = SourceSettings(name="jsas", url=site.journal_url("jsas"), strategy="oai+html")
+    assert harvest_source(source, make_settings(store.url), store).status == "ok"
+    with store.write() as conn:  # 0011's store: 0012's downgrade writes the bare iDs back
+        command.downgrade(_alembic_config(conn), "0011")
+    before = _snapshot(store)
+    assert any('"orcid":"0000-' in row.record for row in before["origins"])
+    store.migrate()
+    upgraded = _snapshot(store)
+    assert any('"orcid":"https://orcid.org/0000-' in row.record for row in upgraded["origins"])
+    with store.write() as conn:  # every page read and parsed again, not skipped as unchanged
+        conn.execute(text("DELETE FROM web_pages"))
+    again = harvest_source(source, make_settings(store.url), store, HarvestRequest("backfill"))
+    assert (again.status, again.counts.new, again.counts.changed, again.counts.deleted) == ("ok", 0, 0, 0)
+    assert again.counts.unchanged > 0
+    assert _snapshot(store) == upgraded  # no version, no feed entry, no hash moved
