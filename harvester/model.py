@@ -46,7 +46,7 @@ class Author:
     given: str | None = None
     family: str | None = None
     affiliation: str | None = None
-    orcid: str | None = None  # bare 0000-0000-0000-000X
+    orcid: str | None = None  # URL form "https://orcid.org/0000-0000-0000-000X"
     bio: str | None = None  # plain text; paragraphs separated by a blank line (HTML only)
     # Per language key (see ``locales``); ``given``, ``family`` and ``affiliation`` are the
     # values in the submission's language.  An author of OJS 3.5 can have several affiliations.

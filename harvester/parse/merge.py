@@ -27,7 +27,9 @@ Precedence, field by field (a missing value is None, an empty list or an empty d
   their order, never as "the author of that name", which would give two namesakes one
   partner; two authors whose ORCIDs differ are never paired.  The page's list when OAI
   has none;
-- ``issue``: OAI's issue reference completed from the page's (the issue URL and OJS id).
+- ``issue``: OAI's issue reference completed from the page's (the issue URL and OJS id);
+- ``identifier_problems``: both sides', OAI's first, each once (only the page shows ORCIDs,
+  so only it can list a bad one).
 """
 
 from __future__ import annotations
@@ -183,6 +185,9 @@ def merge_records(oai: dict[str, Any] | None, page: dict[str, Any] | None) -> di
     merged["authors"] = _merge_authors(oai.get("authors") or [], page.get("authors") or [])
     if oai.get("issue") and page.get("issue"):
         merged["issue"] = _fill(oai["issue"], page["issue"])
+    problems = [*(oai.get("identifier_problems") or ()), *(page.get("identifier_problems") or ())]
+    if problems:
+        merged["identifier_problems"] = [list(p) for p in dict.fromkeys(tuple(p) for p in problems)]
     _primary_values(merged)
     return merged
 

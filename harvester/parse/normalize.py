@@ -145,17 +145,21 @@ def extract_doi(s: str | None) -> str | None:
 
 
 def normalize_orcid(s: str | None) -> str | None:
-    """The bare ORCID iD "0000-0000-0000-000X" in ``s``, or None when it is not one.
+    """The ORCID iD in ``s`` in its URL form "https://orcid.org/0000-0000-0000-000X", or None
+    when it is not one.
 
-    Accepts the https://orcid.org/ URL that OJS 3 stores, bare iDs with or without hyphens.
-    The ISO 7064 MOD 11-2 check digit is verified (``works.identifiers.check_orcid``,
-    python-stdnum): ORCID iDs are issued by machine, so a wrong one is a broken value, not an
-    alternative spelling.  Records keep the bare form; ``check_orcid`` gives the URL form.
+    Accepts that URL (http, ``www.`` or ``orcid.org/…`` alike) and bare iDs with or without
+    hyphens.  The URL form is the one ORCID asks for and the one OJS 3 stores and prints: its
+    ORCID authorisation stores ``OrcidManager::ORCID_URL . $orcid`` as the author's ``orcid``
+    (pkp-lib 3_5_0-1 classes/orcid/actions/AuthorizeUserData.php) and the article page links
+    and shows ``$author->getData('orcid')`` (ojs 3_3_0-11, 3_4_0-8 and 3_5_0-1
+    templates/frontend/objects/article_details.tpl).  The ISO 7064 MOD 11-2 check digit is
+    verified (``works.identifiers.check_orcid``, python-stdnum): ORCID iDs are issued by
+    machine, so a wrong one is a broken value, not an alternative spelling.
     """
     if not s:
         return None
-    url = check_orcid(s).value
-    return url.rsplit("/", 1)[1] if url else None
+    return check_orcid(s).value
 
 
 def normalize_issn(s: str | None) -> str | None:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, bindparam, insert, select, update
 from ..fetch.response import Packed, pack
 from ..model import record_columns
 from ..redact import mask
+from ..works.identifiers import canonical_url
 from ..works.matching import RecordKeys
 from .bulk import insert_many, upsert
 from .feed import RunContext, change_row, retract_change, write_changes
@@ -83,10 +84,11 @@ class PageWrites:
 
 
 def url_key(url: str) -> str:
-    """A landing URL as an identity key: no scheme, lower-case host, no trailing slash."""
-    rest = url.split("://", 1)[-1]
-    host, _, path = rest.partition("/")
-    return f"{host.lower()}/{path}".rstrip("/")
+    """A landing URL as an identity key: its canonical URL (``works.identifiers.canonical_url``:
+    https, lower-case host, no default port, no ``index.php``, no OJS 3.5 locale segment, no
+    trailing slash), so every spelling of one article page names one article (issue 17).
+    Migration 0013 rewrote the keys stored before (no scheme, the path as linked)."""
+    return canonical_url(url)
 
 
 # Built once: an "expanding" IN parameter keeps SQLAlchemy from building and caching a new

@@ -61,7 +61,7 @@ def _key_for(reference: str) -> tuple[str, str]:
     doi = normalize_doi(reference)
     if doi:
         return ("doi", doi)
-    if reference.startswith(("http://", "https://")):
+    if reference[:8].lower().startswith(("http://", "https://")):
         return ("url", url_key(reference))
     return ("oai", reference)
 

@@ -133,7 +133,7 @@ def test_ojs2_page_reads_about_the_authors_block_and_ignores_sidebar_login() -> 
     assert (second.given, second.family, second.orcid, second.bio) == (
         "Thomas J.",
         "Hale",
-        "0000-0002-9079-593X",
+        "https://orcid.org/0000-0002-9079-593X",
         None,
     )
     assert article.abstract == (
@@ -144,6 +144,46 @@ def test_ojs2_page_reads_about_the_authors_block_and_ignores_sidebar_login() -> 
         ("PDF", "application/pdf"),
         ("HTML", "text/html"),
     ]
+
+
+_HALE = "https://orcid.org/0000-0002-9079-593X"
+
+
+@pytest.mark.parametrize(
+    ("href", "orcid", "reasons"),
+    [
+        (_HALE, _HALE, []),
+        ("0000-0002-9079-593X", _HALE, []),  # a bare iD
+        ("http://www.orcid.org/000000029079593x", _HALE, []),
+        ("orcid.org/0000-0002-9079-593X/", _HALE, []),
+        ("https://orcid.org/0000-0002-9079-5930", None, ["wrong check digit"]),
+        ("https://orcid.org/0000-0002-9079", None, ["not an ORCID iD (16 digits)"]),
+        ("https://example.org/~hale", None, []),  # a home page in a biography is no ORCID
+    ],
+)  # fmt: skip
+def test_an_orcid_is_kept_in_url_form_and_a_broken_one_listed(
+    href: str, orcid: str | None, reasons: list[str]
+) -> None:
+    # Issue 17: the URL form OJS stores and links; a link meant as an ORCID (to orcid.org) that
+    # holds none is listed in identifier_problems, never kept as the author's ORCID.
+    body = (FIXTURES / "article-ojs2-default.html").read_bytes().replace(_HALE.encode(), href.encode())
+    article = parse_article_page(body, expected_for("article-ojs2-default.html")["url"])
+    assert [a.orcid for a in article.authors] == [None, orcid]
+    found = article.identifier_problems
+    assert [p for p in found if p[0] == "orcid"] == [("orcid", href, x) for x in reasons]
+
+
+def test_a_broken_orcid_in_the_3x_author_list_is_listed() -> None:
+    # 3.x: span.orcid links the author's orcid setting (href and text): any link there counts.
+    _, truth, _ = recorded()
+    article = next(a for a in truth["articles"] if any(p["orcid"] for p in a["authors"]))
+    good = next(p["orcid"] for p in article["authors"] if p["orcid"])
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    body, url = recorded_body(f"/index.php/jsas/article/view/{article['id']}")
+    parsed = parse_article_page(body.replace(good.encode(), bad.encode()), url)
+    assert good not in [a.orcid for a in parsed.authors]
+    assert ("orcid", bad, "wrong check digit") in parsed.identifier_problems
+    assert all(a.orcid is None or a.orcid.startswith("https://orcid.org/") for a in parsed.authors)
 
 
 def test_ojs23_citation_authors_are_family_given() -> None:
@@ -224,9 +264,9 @@ def test_first_monday_ojs312_landing_page() -> None:
     article = parse_article_page(path.read_bytes(), f"{base}/article/view/10274")
     assert article.title == "Surveillance, stigma & sociotechnical design for HIV"
     assert [(a.given, a.family, a.orcid) for a in article.authors] == [
-        ("Calvin", "Liang", "0000-0002-3795-3441"),
-        ("Jevan Alexander", "Hutson", "0000-0003-3312-1733"),
-        ("Os", "Keyes", "0000-0001-5196-609X"),
+        ("Calvin", "Liang", "https://orcid.org/0000-0002-3795-3441"),
+        ("Jevan Alexander", "Hutson", "https://orcid.org/0000-0003-3312-1733"),
+        ("Os", "Keyes", "https://orcid.org/0000-0001-5196-609X"),
     ]
     assert article.authors[1].affiliation == "University of Washington, School of Law"
     assert article.authors[2].bio is not None and article.authors[2].bio.startswith(

@@ -290,9 +290,11 @@ def test_normalize_doi(raw: str | None, expected: str | None) -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("https://orcid.org/0000-0002-1825-0097", "0000-0002-1825-0097"),
-        ("http://orcid.org/0000-0002-1694-233X", "0000-0002-1694-233X"),
-        ("0000-0002-1694-233x", "0000-0002-1694-233X"), ("0000000218250097", "0000-0002-1825-0097"),
+        ("https://orcid.org/0000-0002-1825-0097", "https://orcid.org/0000-0002-1825-0097"),
+        ("http://orcid.org/0000-0002-1694-233X", "https://orcid.org/0000-0002-1694-233X"),
+        ("orcid.org/0000-0002-1694-233X", "https://orcid.org/0000-0002-1694-233X"),
+        ("0000-0002-1694-233x", "https://orcid.org/0000-0002-1694-233X"),
+        ("0000000218250097", "https://orcid.org/0000-0002-1825-0097"),
         ("0000-0002-1825-0098", None),  # wrong check digit
         ("https://example.org/0000-0002-1825-0097", None), ("", None), (None, None),
     ],

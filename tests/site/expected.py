@@ -32,7 +32,7 @@ def _expected_author(author: SimAuthor, key: str) -> Author:
         given=given or author.name,
         family=family if given else None,
         affiliation=author.affiliation,
-        orcid=author.orcid,
+        orcid=f"https://orcid.org/{author.orcid}" if author.orcid else None,  # as the page links it
         bio=author.bio,
         given_names={key: given or author.name},
         family_names={key: family} if given else {},

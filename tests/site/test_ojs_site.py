@@ -545,7 +545,7 @@ def test_page_only_data_is_varied_deterministic_and_oai_titles_are_full(site: Oj
     assert any(au.family is None for au in authors)
     assert any(au.bio and "\n\n" in au.bio for au in authors)
     assert {bool(au.orcid) for au in authors} == {bool(au.affiliation) for au in authors} == {True, False}
-    assert all(normalize_orcid(au.orcid) == au.orcid for au in authors if au.orcid)
+    assert all(normalize_orcid(au.orcid) == f"https://orcid.org/{au.orcid}" for au in authors if au.orcid)
     assert any(a.pages.startswith("e") for a in arts)
     assert any(mime == "text/html" for a in arts for _, mime in a.galleys)
     subtitled = next(a for a in site.articles("jsas") if a.subtitle and not a.deleted)

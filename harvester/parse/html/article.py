@@ -66,12 +66,13 @@ def parse_article_page(content: bytes, url: str) -> Article:
     landing = _landing_url(ctx)
     rights, license_url = _rights(ctx)
     keywords = texts.keywords_by_language(ctx)
+    authors = parse_authors(page, ctx.details, ctx.author_locales())
     return Article(
         title=title,
         titles=titles,
         subtitle=in_language(subtitles, ctx.tag) if subtitles else subtitle,
         subtitles=subtitles,
-        authors=parse_authors(page, ctx.details, ctx.author_locales()),
+        authors=authors.authors,
         abstract=texts.abstract(ctx, abstracts),
         abstracts=rekey(texts.by_language(abstracts), ctx.tags),
         keywords=in_language(keywords, ctx.tag) or texts.keywords(ctx),
@@ -91,7 +92,7 @@ def parse_article_page(content: bytes, url: str) -> Article:
         issns=_issns(ctx),
         how_to_cite=inner_text(next(iter(ctx.page.index.with_id("citationOutput", ctx.details)), None)),
         references=parse_references(page, ctx.details),
-        identifier_problems=_doi_problems(ctx),
+        identifier_problems=_doi_problems(ctx) + authors.problems,
     )
 
 

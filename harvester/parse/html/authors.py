@@ -38,9 +38,12 @@ from lxml import etree
 from harvester.model import Author
 from harvester.parse.align import fold, pairs_by_key
 from harvester.parse.html.common import Page, first_below, first_by_class, inner_text, paragraphs
-from harvester.parse.normalize import clean_text, normalize_orcid, split_creator
+from harvester.parse.normalize import clean_text, split_creator
+from harvester.works.identifiers import check_orcid
 
-__all__ = ["AuthorLocales", "parse_authors", "split_name"]
+__all__ = ["AuthorLocales", "ParsedAuthors", "parse_authors", "split_name"]
+
+Problem = tuple[str, str, str]  # (kind, value as published, reason): ``Article.identifier_problems``
 
 _AFFILIATION_SEPARATOR = "; "  # 3.5: several affiliations per author; each may hold commas
 
@@ -59,6 +62,7 @@ class _Shown(NamedTuple):
     name: str
     affiliations: tuple[str, ...]
     orcid: str | None
+    orcid_problem: Problem | None = None
 
 
 class _Named(NamedTuple):
@@ -101,15 +105,27 @@ def _meta_authors(page: Page) -> list[_Named]:
     return [_Named(name, tuple(found)) for name, found in names]
 
 
-def _orcid(node: etree._Element) -> str | None:
-    """The ORCID iD linked in ``node`` (3.x ``span.orcid``, OJS 2's ``a.orcid``)."""
+def _orcid(node: etree._Element, *, every_link: bool) -> tuple[str | None, Problem | None]:
+    """The ORCID iD linked in ``node`` (3.x ``span.orcid``, OJS 2's ``a.orcid``), URL form;
+    else the first link that should have been one, with the reason it is not (issue 17:
+    listed in ``identifier_problems``).  In the theme's ``span.orcid`` (``every_link``) each
+    link is the author's ``orcid`` setting (ojs 3_3_0-11 to 3_5_0-1
+    templates/frontend/objects/article_details.tpl); in an OJS 2 biography only a link to
+    orcid.org is meant as one."""
+    problem = None
     for link in node.iter("a"):
-        if link.get("href") is None:
+        href = link.get("href")
+        if href is None:
             continue
-        orcid = normalize_orcid(link.get("href")) or normalize_orcid(inner_text(link))
-        if orcid:
-            return orcid
-    return None
+        checked = check_orcid(href)
+        if checked.value is None:
+            shown = check_orcid(inner_text(link))
+            checked = shown if shown.value else checked
+        if checked.value:
+            return checked.value, None
+        if problem is None and (every_link or "orcid" in href.lower()) and checked.problem:
+            problem = ("orcid", href.strip(), checked.problem)
+    return None, problem
 
 
 def _shown_authors(page: Page, details: etree._Element) -> list[_Shown]:
@@ -120,8 +136,8 @@ def _shown_authors(page: Page, details: etree._Element) -> list[_Shown]:
         name = inner_text(parts.get("name"))
         if not name:
             continue
-        orcid = _orcid(parts["orcid"]) if "orcid" in parts else None
-        shown.append(_Shown(name, _affiliations(parts.get("affiliation")), orcid))
+        orcid, problem = _orcid(parts["orcid"], every_link=True) if "orcid" in parts else (None, None)
+        shown.append(_Shown(name, _affiliations(parts.get("affiliation")), orcid, problem))
     if not shown:  # OJS 2: <div id="authorString"><em>A B, C D</em></div>
         strings = page.index.with_id("authorString")
         text = inner_text(strings[0]) if strings else None
@@ -155,6 +171,7 @@ class _Bio(NamedTuple):
     bare: str
     text: str | None
     orcid: str | None
+    orcid_problem: Problem | None = None
 
 
 def _bios(page: Page, details: etree._Element) -> list[_Bio]:
@@ -172,7 +189,7 @@ def _bios(page: Page, details: etree._Element) -> list[_Bio]:
         name = inner_text(next(block.iterdescendants("em"), None)) or ""
         texts = list(block.iterchildren("p"))
         bio = paragraphs(texts[1]) if len(texts) > 1 else None
-        bios.append(_Bio(name, name, bio, _orcid(block)))
+        bios.append(_Bio(name, name, bio, *_orcid(block, every_link=False)))
     return bios
 
 
@@ -227,7 +244,14 @@ def _author(person: _Named, entry: _Shown | None, bio: _Bio | None, locales: Aut
     )
 
 
-def parse_authors(page: Page, details: etree._Element, locales: AuthorLocales) -> tuple[Author, ...]:
+class ParsedAuthors(NamedTuple):
+    """A page's authors, and the ORCID links of theirs that hold no valid iD."""
+
+    authors: tuple[Author, ...]
+    problems: tuple[Problem, ...]
+
+
+def parse_authors(page: Page, details: etree._Element, locales: AuthorLocales) -> ParsedAuthors:
     """The page's authors in display order, each with what the page tells about them."""
     named = _meta_authors(page)
     shown = _shown_authors(page, details)
@@ -239,4 +263,5 @@ def parse_authors(page: Page, details: etree._Element, locales: AuthorLocales) -
     for person, entry in zip(named, _shown_entries(named, shown), strict=True):
         bio = _bio_for((person.name, entry.name) if entry else (person.name,), bios)
         authors.append(_author(person, entry, bio, locales))
-    return tuple(authors)
+    found = [p for p in [e.orcid_problem for e in shown] + [b.orcid_problem for b in bios] if p]
+    return ParsedAuthors(tuple(authors), tuple(dict.fromkeys(found)))

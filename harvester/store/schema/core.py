@@ -168,7 +168,7 @@ articles = Table(
     Index("ix_articles_updated", "updated_at", "id"),  # OAI-PMH lists in change order (0006)
 )
 
-# Every other way we know an article by: ("doi", "10.x/y"), ("url", "host/path"),
+# Every other way we know an article by: ("doi", "10.x/y"), ("url", its canonical URL),
 # ("ojs", "SOURCE_ID:7").  OAI identifiers live in ``articles`` (indexed with the source), and
 # like OJS ids they are scoped to the source: many OJS installs keep the default repository
 # id "ojs.pkp.sfu.ca".

@@ -80,7 +80,7 @@ identifier_issues = Table(
     Column("id", Integer, primary_key=True),
     Column("source_id", ForeignKey("sources.id"), nullable=False, index=True),
     Column("article_id", ForeignKey("articles.id"), index=True),
-    Column("kind", String(16), nullable=False),  # doi | issn | orcid | title
+    Column("kind", String(16), nullable=False),  # doi | issn | orcid | title | url
     Column("raw", Text, nullable=False),
     Column("reason", Text, nullable=False),
     Column("found_at", Timestamp, nullable=False),
