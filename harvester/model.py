@@ -216,6 +216,28 @@ class OaiRecord:
 
         return article_keys(self.article)
 
+    def for_store(self) -> OaiRecord:
+        """The record as the oai_dc batch writer reads it (``store.batch``): its encoding and
+        keys for clustering computed, its article cut down to the rest the writer reads (the
+        ids it is known by, its issue, ISSNs and publisher).  What the helper process of a
+        long window sends back: unpickling whole articles (authors, galleys, texts per
+        language) cost the storing process half again as much.  The whole content is in
+        ``encoded.body``; a test holds the writer to the same results from either form."""
+        encoded, keys, article = self.encoded, self.work_keys, self.article
+        if article is None:
+            return self
+        cut = Article(
+            ojs_id=article.ojs_id,
+            doi=article.doi,
+            url=article.url,
+            issue=article.issue,
+            issns=article.issns,
+            publisher=article.publisher,
+        )
+        record = OaiRecord(self.header, cut)
+        vars(record).update(encoded=encoded, work_keys=keys)  # what ``cached_property`` keeps
+        return record
+
 
 class Encoded(NamedTuple):
     """A record as the store writes it: a version's content, and the article's columns."""

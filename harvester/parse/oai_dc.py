@@ -119,13 +119,10 @@ def parse_record(record: etree._Element, set_names: Mapping[str, str] | None = N
 
 
 def parse_stored_record(record: etree._Element, set_names: Mapping[str, str] | None = None) -> OaiRecord:
-    """``parse_record`` with the record's stored form and its keys for clustering computed at
-    once (``OaiRecord.encoded``, ``OaiRecord.work_keys``): where a long window's pages are read
-    in a helper process, the helper does this work too."""
-    parsed = parse_record(record, set_names)
-    parsed.encoded  # noqa: B018 - computed here, and carried along with the record
-    parsed.work_keys  # noqa: B018 - the same
-    return parsed
+    """``parse_record`` as the batch writer reads it (``OaiRecord.for_store``): its stored form
+    and keys for clustering computed at once, so where a long window's pages are read in a
+    helper process, the helper does this work too and sends back little more."""
+    return parse_record(record, set_names).for_store()
 
 
 def _child(parent: etree._Element, tag: str) -> etree._Element | None:
