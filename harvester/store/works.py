@@ -3,8 +3,9 @@
 ``cluster_page`` runs at the end of every page's write (``articles.flush``), in the page's
 transaction, over the articles that page gave a new (or amended) version:
 
-1. each article's match keys come from its new record (``works.matching.match_keys``), and
-   its identifier problems are listed (``identifier_issues``);
+1. each article's match keys come from its new record (``works.matching.record_keys``,
+   computed where an OAI record was parsed: ``OaiRecord.work_keys``), and its identifier
+   problems are listed (``identifier_issues``);
 2. the members sharing a DOI or a title block with them are loaded with their works whole
    (``work_state``: indexed lookups, never a pass over all articles);
 3. each article is placed, in article-id order: an article whose keys did not change stays
