@@ -3,6 +3,8 @@ dates, decoding and the hardened parser."""
 
 from __future__ import annotations
 
+import codecs
+
 import pytest
 
 from harvester.model import Author
@@ -192,6 +194,31 @@ def test_declared_charset_and_xml_declaration() -> None:
     xhtml = '<?xml version="1.0" encoding="UTF-8"?>\n<html><body><p>Côté</p></body></html>'
     page = load_page(xhtml.encode("utf-8"), BASE)
     assert inner_text(find(page.root, "//p")) == "Côté"
+
+
+def test_utf8_pages_read_alike_as_bytes_or_text() -> None:
+    """UTF-8 pages go to libxml2 as bytes, others as text: both give the same text."""
+    late = f"<html><head><!-- {'x' * 5000} --><meta charset='iso-8859-1'></head><body><p>Müller €</p>"
+    page = load_page(f"{late}</body></html>".encode(), BASE)  # declared past the first 4 KB: UTF-8
+    assert inner_text(find(page.root, "//p")) == "Müller €"
+    broken = b"<html><body><p>M\xfcller \xc3\xa9</p></body></html>"  # a Latin-1 byte in UTF-8
+    assert inner_text(find(load_page(broken, BASE).root, "//p")) == "M\ufffdller é"
+    declared = parse_page(b"<html><body><p>M\xfcller</p></body></html>", BASE, charset="latin-1")
+    assert inner_text(find(declared.root, "//p")) == "Müller"
+    bom = codecs.BOM_UTF8 + "<html><body><p>Côté</p></body></html>".encode()
+    assert inner_text(find(load_page(bom, BASE).root, "//p")) == "Côté"
+    unknown = '<html><head><meta charset="rot13"></head><body><p>Côté</p></body></html>'
+    assert inner_text(find(load_page(unknown.encode(), BASE).root, "//p")) == "Côté"
+
+
+def test_parser_expands_no_entities_and_loads_nothing() -> None:
+    body = (
+        '<!DOCTYPE html [<!ENTITY x "EXPANDED"><!ENTITY ext SYSTEM "file:///etc/passwd">]>'
+        "<html><body><h1>a &x; &ext; b</h1></body></html>"
+    )
+    page = load_page(body.encode(), BASE)
+    text = inner_text(find(page.root, "//h1")) or ""
+    assert "EXPANDED" not in text and "root:" not in text
 
 
 @pytest.mark.parametrize(

@@ -52,13 +52,21 @@ __all__ = [
     "require",
 ]
 
-HTML_PARSER = etree.HTMLParser(
-    no_network=True,  # never fetch a DTD or anything else
-    remove_comments=True,
-    remove_pis=True,
-    collect_ids=False,  # OJS 2 repeats ids (id="authorBio" per author)
-    huge_tree=False,  # libxml2's limits stay on: a page is never that deep
-)
+
+def _parser(encoding: str | None = None) -> etree.HTMLParser:
+    """A hardened HTML parser; with ``encoding``, for bytes in that encoding whatever they declare."""
+    return etree.HTMLParser(
+        encoding=encoding,
+        no_network=True,  # never fetch a DTD or anything else
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,  # OJS 2 repeats ids (id="authorBio" per author)
+        huge_tree=False,  # libxml2's limits stay on: a page is never that deep
+    )
+
+
+HTML_PARSER = _parser()
+_UTF8_PARSER = _parser("utf-8")
 
 _CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 _HTML_END_RE = re.compile(rb"</html\s*>", re.IGNORECASE)
@@ -232,25 +240,52 @@ class Page:
         return self.index.meta
 
 
-def _decode(content: bytes, charset: str | None) -> str:
-    """The page as text: BOM, else ``charset`` (the HTTP header's), else ``<meta charset>``, else
-    UTF-8; bad bytes replaced.
+def _encoding(content: bytes, charset: str | None) -> str:
+    """The page's encoding: BOM, else ``charset`` (the HTTP header's), else ``<meta charset>``,
+    else UTF-8; an unknown name is UTF-8 too (OJS itself only ever writes utf-8).  Known names
+    come back as Python spells them ("UTF8" as "utf-8")."""
+    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16")):
+        if content.startswith(bom):
+            return name
+    match = _CHARSET_RE.search(content[:4096])
+    name = charset or (match.group(1).decode("ascii") if match else "utf-8")
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return "utf-8"
+
+
+def _decode(content: bytes, encoding: str) -> str:
+    """The page as text, bad bytes replaced.
 
     An XML declaration (XHTML pages of old themes) is dropped: lxml refuses one in text.
     """
-    encoding = "utf-8"
-    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16")):
-        if content.startswith(bom):
-            encoding = name
-            break
-    else:
-        match = _CHARSET_RE.search(content[:4096])
-        encoding = charset or (match.group(1).decode("ascii") if match else encoding)
     try:
         text = content.decode(encoding, errors="replace")
-    except LookupError:  # an unknown charset name: OJS itself only ever writes utf-8
+    except LookupError:  # a codec that is not a text encoding ("rot13")
         text = content.decode("utf-8", errors="replace")
     return _XML_DECLARATION_RE.sub("", text, count=1)
+
+
+def _is_plain_utf8(content: bytes) -> bool:
+    """Whether ``content`` is valid UTF-8 with no XML declaration: libxml2 then reads the
+    bytes as they are into the same tree as their text (without turning the text back into
+    bytes first)."""
+    if b"<?xml" in content:
+        return False
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _parse(content: bytes, charset: str | None) -> etree._Element | None:
+    """The page's tree (see ``_encoding`` and ``_decode``)."""
+    encoding = _encoding(content, charset)
+    if encoding == "utf-8" and _is_plain_utf8(content):
+        return etree.fromstring(content, _UTF8_PARSER)
+    return etree.fromstring(_decode(content, encoding), HTML_PARSER)
 
 
 def _not_found(page: Page) -> str | None:
@@ -306,7 +341,7 @@ def parse_page(content: bytes, url: str, charset: str | None = None) -> Page:
     if not content or content.isspace():
         raise PageError(url, "empty page")
     try:
-        root = etree.fromstring(_decode(content, charset), HTML_PARSER)
+        root = _parse(content, charset)
     except etree.LxmlError as exc:  # only on input with no markup at all
         raise PageError(url, f"not an HTML page ({exc})") from exc
     if root is None:
