@@ -33,7 +33,12 @@ class MetaTags:
         self._keyed = [(meta.name.casefold(), meta) for meta in items]
         self._named: dict[str, list[Meta]] = {}
         for key, meta in self._keyed:
-            self._named.setdefault(key, []).append(meta)
+            found = self._named.get(key)
+            if found is None:
+                self._named[key] = [meta]
+            else:
+                found.append(meta)
+        self._values: dict[str, list[str]] = {}  # by case-folded name, as ``values`` gives them
         # Every language the tags are in, once each, in document order.
         self.langs = tuple(dict.fromkeys(meta.lang for meta in items if meta.lang))
 
@@ -48,8 +53,12 @@ class MetaTags:
 
     def values(self, name: str) -> list[str]:
         """The non-empty contents of the tags called ``name``, stripped, in order."""
-        stripped = (meta.content.strip() for meta in self._named.get(name.casefold(), ()))
-        return [value for value in stripped if value]
+        key = name.casefold()
+        found = self._values.get(key)
+        if found is None:  # several fields ask for the same names
+            stripped = (meta.content.strip() for meta in self._named.get(key, ()))
+            found = self._values[key] = [value for value in stripped if value]
+        return list(found)
 
     def first(self, name: str) -> str | None:
         """The first non-empty content of ``name``."""
@@ -77,12 +86,17 @@ def element_lang(element: etree._Element) -> str | None:
     return (value.strip().replace("_", "-") or None) if value else None
 
 
-def _meta(element: etree._Element) -> Meta:
-    """The tag's name, content and language; the language attributes are read only when the tag
-    has attributes besides those two (most have none)."""
-    content = element.get("content")
-    others = len(element.attrib) > (1 if content is None else 2)
-    return Meta(str(element.get("name")).strip(), content or "", element_lang(element) if others else None)
+def _metas(root: etree._Element) -> list[Meta]:
+    """The page's ``<meta name>`` tags: name, content and language; the language attributes
+    are read only when a tag has attributes besides those two (most have none)."""
+    metas = []
+    for element in root.iter("meta"):
+        name = element.get("name")
+        if name is not None:
+            content = element.get("content")
+            others = len(element.attrib) > (1 if content is None else 2)
+            metas.append(Meta(name.strip(), content or "", element_lang(element) if others else None))
+    return metas
 
 
 class ClassIndex:
@@ -110,25 +124,27 @@ class ClassIndex:
         self._positions: dict[etree._Element, int] = {}
         self._tokens: dict[etree._Element, list[str]] = {}
         self._spans: dict[etree._Element, range] = {}
+        classes, ids, positions, tokens = self._classes, self._ids, self._positions, self._tokens
         for position, element in enumerate(self._nodes):
             names = element.get("class")
             if names:
-                self._positions[element] = position
-                self._add_classes(element, names)
+                positions[element] = position
+                split = tokens[element] = names.split()
+                for name in split:
+                    found = classes.get(name)
+                    if found is None:
+                        classes[name] = [element]
+                    elif found[-1] is not element:  # not a token repeated in one attribute
+                        found.append(element)
             ident = element.get("id")
             if ident:
-                self._positions[element] = position
-                self._ids.setdefault(ident, []).append(element)
-        self.meta = MetaTags([_meta(meta) for meta in root.iter("meta") if meta.get("name") is not None])
-
-    def _add_classes(self, element: etree._Element, names: str) -> None:
-        tokens = self._tokens[element] = names.split()
-        for name in tokens:
-            found = self._classes.get(name)
-            if found is None:
-                self._classes[name] = [element]
-            elif found[-1] is not element:  # not a token repeated in one attribute
-                found.append(element)
+                positions[element] = position
+                found = ids.get(ident)
+                if found is None:
+                    ids[ident] = [element]
+                else:
+                    found.append(element)
+        self.meta = MetaTags(_metas(root))
 
     def _position(self, node: etree._Element, start: int = 0) -> int:
         """``node``'s place in document order (searched in the walk's list unless indexed)."""
