@@ -114,7 +114,7 @@ def journal_page_url(base: str, page: str, op: str, *args: str) -> str:
     OJS with path info off (``index.php?journal=J``) takes ``page``, ``op`` and ``path[]``
     parameters instead of path segments.
     """
-    if urlsplit(base).query:
+    if "?" in base and urlsplit(base).query:  # (no query without a "?")
         query = [("page", page), ("op", op), *(("path[]", arg) for arg in args)]
         return f"{base}&{urlencode(query)}"
     return "/".join((base.rstrip("/"), page, op, *args))
@@ -151,7 +151,7 @@ def parse_ojs_url(url: str | None) -> OjsUrl | None:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
-    pairs = parse_qsl(parts.query)
+    pairs = parse_qsl(parts.query) if parts.query else []
     query = dict(pairs)
     if query.get("journal"):
         root = urlunsplit(
