@@ -4,11 +4,13 @@ dates, decoding and the hardened parser."""
 from __future__ import annotations
 
 import codecs
+from urllib.parse import urlsplit
 
 import pytest
 
 from harvester.model import Author
 from harvester.ojs.urls import (
+    _split,
     absolute_url,
     article_id,
     article_url,
@@ -103,6 +105,28 @@ def test_parse_ojs_url_and_absolute_url() -> None:
     assert absolute_url("../issue/view/3#x", f"{BASE}/article/view") == f"{BASE}/issue/view/3"
     assert absolute_url("mailto:editor@example.org", BASE) is None
     assert absolute_url("  ", BASE) is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{BASE}/article/view/12/34",
+        f"{QUERY}&page=article&op=view&path[]=12",
+        "http://a.example", "http://a.example?x=1#f?g", "http://a.example/p?#", "http://a.example/p?",
+        "https://a.example:8080/x y/z?q= 1", "http://[::1]/x", "http://a]b/", "http://[::1",
+        "HTTP://a.example/", "http:///x", "http://a.example/é", "http://a.example/\tx", "https:/a.example/c",
+        "http://a.example#x/y?z", "http://a.example/[x]?[y]", "ftp://a.example/b",
+    ],
+)  # fmt: skip
+def test_urls_split_as_urlsplit_splits_them(url: str) -> None:
+    """parse_ojs_url splits plain URLs itself, the rest with urlsplit: both agree."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        with pytest.raises(ValueError, match="IPv6"):
+            _split(url)
+        return
+    assert _split(url) == (parts.scheme, parts.netloc, parts.path, parts.query)
 
 
 @pytest.mark.parametrize(
