@@ -167,8 +167,9 @@ def _chunks(element: etree._Element, out: list[list[str]], skip: frozenset[str],
     elements unless ``labels``.  Each child's tag and class are read once (lxml calls
     dominate the cost of a text).
     """
-    if element.text:
-        out[-1].append(element.text)
+    text = element.text  # (each read of text or tail makes a new string)
+    if text:
+        out[-1].append(text)
     for child in element:
         tag = child.tag
         if tag == "br":
@@ -184,8 +185,9 @@ def _chunks(element: etree._Element, out: list[list[str]], skip: frozenset[str],
                 _chunks(child, out, skip, labels)
                 if block:
                     out.append([])
-        if child.tail:
-            out[-1].append(child.tail)
+        tail = child.tail
+        if tail:
+            out[-1].append(tail)
 
 
 def _chunk_texts(element: etree._Element, skip: frozenset[str], *, labels: bool) -> list[str]:
