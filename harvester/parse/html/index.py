@@ -172,7 +172,7 @@ class ClassIndex:
         """The indexed elements of ``found`` that lie below ``within`` (all when None), an
         element of the page."""
         if within is None:
-            return found
+            return list(found)
         span, positions = self._span(within), self._positions
         return [element for element in found if positions[element] in span]
 
@@ -180,15 +180,14 @@ class ClassIndex:
         self, *names: str, within: etree._Element | None = None, tag: str | None = None
     ) -> list[etree._Element]:
         """The elements with every class of ``names`` (and tag ``tag``), below ``within`` if given."""
-        first, *rest = names
-        tokens = self._tokens
-        found = [
-            element
-            for element in self._classes.get(first, ())
-            if (tag is None or element.tag == tag) and all(name in tokens[element] for name in rest)
-        ]
+        found = self._classes.get(names[0], [])
+        if len(names) > 1:
+            tokens, rest = self._tokens, names[1:]
+            found = [element for element in found if all(name in tokens[element] for name in rest)]
+        if tag is not None:
+            found = [element for element in found if element.tag == tag]
         return self._below(found, within)
 
     def with_id(self, ident: str, within: etree._Element | None = None) -> list[etree._Element]:
         """The elements with id ``ident`` (OJS 2 repeats some), below ``within`` if given."""
-        return self._below(list(self._ids.get(ident, ())), within)
+        return self._below(self._ids.get(ident, []), within)
