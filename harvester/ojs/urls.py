@@ -44,6 +44,7 @@ __all__ = [
     "oai_article_id",
     "parse_ojs_url",
     "site_context_url",
+    "split_url",
 ]
 
 # Page/op pairs only OJS (2.x and 3.x) routes; None: any op, or none.
@@ -148,7 +149,7 @@ def absolute_url(href: str | None, base: str) -> str | None:
 _PLAIN_URL_RE = re.compile(r"(https?)://([^/?#\[\]]*)((?:/[^?#]*)?)(?:\?([^#]*))?(?:#.*)?")
 
 
-def _split(url: str) -> tuple[str, str, str, str]:
+def split_url(url: str) -> tuple[str, str, str, str]:
     """(scheme, host, path, query) of ``url`` as ``urlsplit`` gives them, at a fraction of its
     cost for the plain URLs of OJS pages."""
     match = _PLAIN_URL_RE.fullmatch(url) if url.isascii() and url.isprintable() else None
@@ -164,7 +165,7 @@ def parse_ojs_url(url: str | None) -> OjsUrl | None:
     """Where an http(s) URL sits in an OJS site, in any URL shape; None when its shape says nothing."""
     if not url:
         return None
-    scheme, netloc, path, query_text = _split(url.strip())
+    scheme, netloc, path, query_text = split_url(url.strip())
     if scheme not in ("http", "https") or not netloc:
         return None
     pairs = parse_qsl(query_text) if query_text else []

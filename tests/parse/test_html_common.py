@@ -10,7 +10,6 @@ import pytest
 
 from harvester.model import Author
 from harvester.ojs.urls import (
-    _split,
     absolute_url,
     article_id,
     article_url,
@@ -19,6 +18,7 @@ from harvester.ojs.urls import (
     issue_id,
     issue_url,
     parse_ojs_url,
+    split_url,
 )
 from harvester.parse.html.authors import split_name
 from harvester.parse.html.common import find, full_date, inner_text, load_page, paragraphs, parse_page
@@ -119,14 +119,14 @@ def test_parse_ojs_url_and_absolute_url() -> None:
     ],
 )  # fmt: skip
 def test_urls_split_as_urlsplit_splits_them(url: str) -> None:
-    """parse_ojs_url splits plain URLs itself, the rest with urlsplit: both agree."""
+    """split_url splits plain URLs itself, the rest with urlsplit: both agree."""
     try:
         parts = urlsplit(url)
     except ValueError:
         with pytest.raises(ValueError, match="IPv6"):
-            _split(url)
+            split_url(url)
         return
-    assert _split(url) == (parts.scheme, parts.netloc, parts.path, parts.query)
+    assert split_url(url) == (parts.scheme, parts.netloc, parts.path, parts.query)
 
 
 @pytest.mark.parametrize(

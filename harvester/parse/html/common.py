@@ -21,11 +21,12 @@ import codecs
 import functools
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from lxml import etree
 
 from harvester.errors import PageError
+from harvester.ojs.urls import split_url
 from harvester.parse.html.index import ClassIndex, Meta, MetaTags, element_lang
 from harvester.parse.normalize import iso_date
 
@@ -324,9 +325,8 @@ def _login(page: Page) -> str | None:
     ``pkp_page_login``; OJS 2's has ``form#signinForm``.  (OJS 2's sidebar sign-in block on
     every page has a form without these ids, so it does not count.)
     """
-    parts = urlsplit(page.url)
-    query = dict(parse_qsl(parts.query))
-    by_url = parts.path.rstrip("/").endswith("/login") or query.get("page") == "login"
+    _, _, path, query = split_url(page.url)
+    by_url = path.rstrip("/").endswith("/login") or dict(parse_qsl(query)).get("page") == "login"
     forms = [
         form for ident in ("login", "signinForm") for form in page.index.with_id(ident) if form.tag == "form"
     ]
