@@ -84,7 +84,6 @@ _BLOCK_TAGS = frozenset({
 _FULL_DATE_RE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
 _DMY_DATE_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")  # OJS 2.3's citation_date: %d/%m/%Y
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-_NO_CLASSES: frozenset[str] = frozenset()
 _ELEMENT = etree.Element  # as a tag filter of lxml's iterators: elements only
 
 
@@ -177,9 +176,9 @@ def _chunks(element: etree._Element, out: list[list[str]], skip: frozenset[str],
             out.append([])
         elif isinstance(tag, str) and tag not in _SKIP_TAGS and child.get("data-pkp-switcher") is None:
             names = child.get("class")
-            classes = frozenset(names.split()) if names else _NO_CLASSES
-            heading = tag in _HEADINGS or "label" in classes
-            if not (classes & _SKIP_CLASSES or classes & skip or (heading and not labels)):
+            classes = names.split() if names else ()
+            hidden = not labels and (tag in _HEADINGS or "label" in classes)
+            if not hidden and _SKIP_CLASSES.isdisjoint(classes) and skip.isdisjoint(classes):
                 block = tag in _BLOCK_TAGS
                 if block:
                     out.append([])
