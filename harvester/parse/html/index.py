@@ -38,7 +38,7 @@ class MetaTags:
                 self._named[key] = [meta]
             else:
                 found.append(meta)
-        self._values: dict[str, list[str]] = {}  # by case-folded name, as ``values`` gives them
+        self._values: dict[str, list[str]] = {}  # by name as asked, as ``_stripped`` gives them
         # Every language the tags are in, once each, in document order.
         self.langs = tuple(dict.fromkeys(meta.lang for meta in items if meta.lang))
 
@@ -51,24 +51,28 @@ class MetaTags:
         """Every tag called ``name``, empty ones included (positions matter for DC.Format)."""
         return list(self._named.get(name.casefold(), ()))
 
+    def _stripped(self, name: str) -> list[str]:
+        """The non-empty contents of the tags called ``name``, stripped, in order (worked out
+        once per name: several fields ask for the same names)."""
+        found = self._values.get(name)
+        if found is None:
+            stripped = (meta.content.strip() for meta in self._named.get(name.casefold(), ()))
+            found = self._values[name] = [value for value in stripped if value]
+        return found
+
     def values(self, name: str) -> list[str]:
         """The non-empty contents of the tags called ``name``, stripped, in order."""
-        key = name.casefold()
-        found = self._values.get(key)
-        if found is None:  # several fields ask for the same names
-            stripped = (meta.content.strip() for meta in self._named.get(key, ()))
-            found = self._values[key] = [value for value in stripped if value]
-        return list(found)
+        return list(self._stripped(name))
 
     def first(self, name: str) -> str | None:
         """The first non-empty content of ``name``."""
-        found = self.values(name)
+        found = self._stripped(name)
         return found[0] if found else None
 
     def text(self, *names: str) -> str | None:
         """The first non-empty content of the first name that has one, via ``clean_text``."""
         for name in names:
-            for value in self.values(name):
+            for value in self._stripped(name):
                 cleaned = clean_text(value)
                 if cleaned:
                     return cleaned
