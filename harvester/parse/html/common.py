@@ -115,7 +115,7 @@ def find(node: etree._Element, xpath: str) -> etree._Element | None:
 
 def has_class(element: etree._Element, name: str) -> bool:
     """Whether ``element`` has CSS class ``name``."""
-    classes = element.get("class")
+    classes = element.get(b"class")  # (bytes: lxml skips encoding the name)
     return classes is not None and name in classes.split()
 
 
@@ -145,7 +145,7 @@ def first_by_class(node: etree._Element, *names: str) -> dict[str, etree._Elemen
     wanted = set(names)
     found: dict[str, etree._Element] = {}
     for element in node.iterdescendants():
-        classes = element.get("class")
+        classes = element.get(b"class")
         if classes:
             for name in wanted.intersection(classes.split()):
                 found.setdefault(name, element)
@@ -174,8 +174,8 @@ def _chunks(element: etree._Element, out: list[list[str]], skip: frozenset[str],
         tag = child.tag
         if tag == "br":
             out.append([])
-        elif isinstance(tag, str) and tag not in _SKIP_TAGS and child.get("data-pkp-switcher") is None:
-            names = child.get("class")
+        elif isinstance(tag, str) and tag not in _SKIP_TAGS and child.get(b"data-pkp-switcher") is None:
+            names = child.get(b"class")  # (bytes: lxml skips encoding the name)
             classes = names.split() if names else ()
             hidden = not labels and (tag in _HEADINGS or "label" in classes)
             if not hidden and _SKIP_CLASSES.isdisjoint(classes) and skip.isdisjoint(classes):

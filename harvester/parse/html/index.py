@@ -95,9 +95,9 @@ def _metas(root: etree._Element) -> list[Meta]:
     are read only when a tag has attributes besides those two (most have none)."""
     metas = []
     for element in root.iter("meta"):
-        name = element.get("name")
+        name = element.get(b"name")  # (bytes: see ``ClassIndex``)
         if name is not None:
-            content = element.get("content")
+            content = element.get(b"content")
             others = len(element.attrib) > (1 if content is None else 2)
             metas.append(Meta(name.strip(), content or "", element_lang(element) if others else None))
     return metas
@@ -129,8 +129,9 @@ class ClassIndex:
         self._tokens: dict[etree._Element, list[str]] = {}
         self._spans: dict[etree._Element, range] = {}
         classes, ids, positions, tokens = self._classes, self._ids, self._positions, self._tokens
+        # Attribute names as bytes: lxml then skips encoding the name on each read.
         for position, element in enumerate(self._nodes):
-            names = element.get("class")
+            names = element.get(b"class")
             if names:
                 positions[element] = position
                 split = tokens[element] = names.split()
@@ -140,7 +141,7 @@ class ClassIndex:
                         classes[name] = [element]
                     elif found[-1] is not element:  # not a token repeated in one attribute
                         found.append(element)
-            ident = element.get("id")
+            ident = element.get(b"id")
             if ident:
                 positions[element] = position
                 found = ids.get(ident)
