@@ -186,9 +186,9 @@ class ClassIndex:
     ) -> list[etree._Element]:
         """The elements with every class of ``names`` (and tag ``tag``), below ``within`` if given."""
         found = self._classes.get(names[0], [])
-        if len(names) > 1:
-            tokens, rest = self._tokens, names[1:]
-            found = [element for element in found if all(name in tokens[element] for name in rest)]
+        tokens = self._tokens
+        for name in names[1:]:
+            found = [element for element in found if name in tokens[element]]
         if tag is not None:
             found = [element for element in found if element.tag == tag]
         return self._below(found, within)
