@@ -233,6 +233,8 @@ def test_utf8_pages_read_alike_as_bytes_or_text() -> None:
     assert inner_text(find(load_page(bom, BASE).root, "//p")) == "Côté"
     unknown = '<html><head><meta charset="rot13"></head><body><p>Côté</p></body></html>'
     assert inner_text(find(load_page(unknown.encode(), BASE).root, "//p")) == "Côté"
+    declared_late = '\n <?xml version="1.0" encoding="UTF-8"?>\n<html><body><p>Côté</p></body></html>'
+    assert inner_text(find(load_page(declared_late.encode(), BASE).root, "//p")) == "Côté"
 
 
 def test_parser_expands_no_entities_and_loads_nothing() -> None:

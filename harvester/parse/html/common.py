@@ -272,8 +272,13 @@ def _decode(content: bytes, encoding: str) -> str:
 def _is_plain_utf8(content: bytes) -> bool:
     """Whether ``content`` is valid UTF-8 with no XML declaration: libxml2 then reads the
     bytes as they are into the same tree as their text (without turning the text back into
-    bytes first)."""
-    if b"<?xml" in content:
+    bytes first).
+
+    A declaration ``_decode`` would drop is the first tag, so only the first tag is looked at
+    (searching the whole page for one costs as much as the UTF-8 check).
+    """
+    first = content.find(b"<")
+    if content[first : first + 5] == b"<?xml":
         return False
     try:
         content.decode("utf-8")
