@@ -190,6 +190,10 @@ def test_paragraphs_and_inner_text() -> None:
     assert paragraphs(block) == "One two three.\n\nFour five.\n\nsix"
     assert inner_text(block) == "Abstract One two three. Four five. six"
     assert paragraphs(None) is None
+    leaf = find(page.root, "//li")  # no children: its own text
+    assert leaf is not None and inner_text(leaf) == "six"
+    leaf.text = " \t "
+    assert inner_text(leaf) is None
 
 
 def test_meta_tags_keep_order_language_and_raw_content() -> None:

@@ -201,6 +201,8 @@ def inner_text(element: etree._Element | None, skip: frozenset[str] = frozenset(
     subtrees with a class in ``skip`` left out."""
     if element is None:
         return None
+    if not len(element):  # no children (most names, titles and links): its own text is all
+        return collapse(element.text)
     return " ".join(_chunk_texts(element, skip, labels=True)) or None
 
 
