@@ -104,8 +104,8 @@ def _metas(root: etree._Element) -> list[Meta]:
 
 
 class ClassIndex:
-    """A page's elements by class token and by id, in document order, and its named meta
-    tags, from one walk.
+    """A page's elements by class token and by id, in document order, from one walk, and its
+    named meta tags.
 
     OJS themes name every part of a page by class (``.item.keywords``, ``.obj_galley_link``)
     and OJS 2 by id.  An XPath class test walks the whole tree for each question, and an
@@ -174,8 +174,8 @@ class ClassIndex:
         return span
 
     def _below(self, found: list[etree._Element], within: etree._Element | None) -> list[etree._Element]:
-        """The indexed elements of ``found`` that lie below ``within`` (all when None), an
-        element of the page."""
+        """The indexed elements of ``found`` that lie below ``within``, an element of the
+        page (all of them when None)."""
         if within is None:
             return list(found)
         span, positions = self._span(within), self._positions
