@@ -133,7 +133,9 @@ def extract_doi(s: str | None) -> str | None:
     of a sentence: the punctuation that closes it (``.``, ``,``, ``;``, ``)``, ``]``, quotes)
     is not part of the DOI.  A ``)`` is kept when the DOI opened one (``10.1002/(SICI)…``).
     """
-    match = _DOI_IN_TEXT_RE.search(s or "")
+    if not s or "10." not in s:  # every DOI starts "10.": most references name none
+        return None
+    match = _DOI_IN_TEXT_RE.search(s)
     if match is None:
         return None
     doi = match.group(1)

@@ -3,6 +3,9 @@ dates, decoding and the hardened parser."""
 
 from __future__ import annotations
 
+import codecs
+from urllib.parse import urlsplit
+
 import pytest
 
 from harvester.model import Author
@@ -15,6 +18,7 @@ from harvester.ojs.urls import (
     issue_id,
     issue_url,
     parse_ojs_url,
+    split_url,
 )
 from harvester.parse.html.authors import split_name
 from harvester.parse.html.common import find, full_date, inner_text, load_page, paragraphs, parse_page
@@ -104,6 +108,28 @@ def test_parse_ojs_url_and_absolute_url() -> None:
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        f"{BASE}/article/view/12/34",
+        f"{QUERY}&page=article&op=view&path[]=12",
+        "http://a.example", "http://a.example?x=1#f?g", "http://a.example/p?#", "http://a.example/p?",
+        "https://a.example:8080/x y/z?q= 1", "http://[::1]/x", "http://a]b/", "http://[::1",
+        "HTTP://a.example/", "http:///x", "http://a.example/é", "http://a.example/\tx", "https:/a.example/c",
+        "http://a.example#x/y?z", "http://a.example/[x]?[y]", "ftp://a.example/b",
+    ],
+)  # fmt: skip
+def test_urls_split_as_urlsplit_splits_them(url: str) -> None:
+    """split_url splits plain URLs itself, the rest with urlsplit: both agree."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        with pytest.raises(ValueError, match="IPv6"):
+            split_url(url)
+        return
+    assert split_url(url) == (parts.scheme, parts.netloc, parts.path, parts.query)
+
+
+@pytest.mark.parametrize(
     ("href", "expected"),
     [
         ("https://x.example/a/b?c=1&d=2", "https://x.example/a/b?c=1&d=2"),  # as it is
@@ -164,6 +190,10 @@ def test_paragraphs_and_inner_text() -> None:
     assert paragraphs(block) == "One two three.\n\nFour five.\n\nsix"
     assert inner_text(block) == "Abstract One two three. Four five. six"
     assert paragraphs(None) is None
+    leaf = find(page.root, "//li")  # no children: its own text
+    assert leaf is not None and inner_text(leaf) == "six"
+    leaf.text = " \t "
+    assert inner_text(leaf) is None
 
 
 def test_meta_tags_keep_order_language_and_raw_content() -> None:
@@ -192,6 +222,23 @@ def test_declared_charset_and_xml_declaration() -> None:
     xhtml = '<?xml version="1.0" encoding="UTF-8"?>\n<html><body><p>Côté</p></body></html>'
     page = load_page(xhtml.encode("utf-8"), BASE)
     assert inner_text(find(page.root, "//p")) == "Côté"
+
+
+def test_utf8_pages_read_alike_as_bytes_or_text() -> None:
+    """UTF-8 pages go to libxml2 as bytes, others as text: both give the same text."""
+    late = f"<html><head><!-- {'x' * 5000} --><meta charset='iso-8859-1'></head><body><p>Müller €</p>"
+    page = load_page(f"{late}</body></html>".encode(), BASE)  # declared past the first 4 KB: UTF-8
+    assert inner_text(find(page.root, "//p")) == "Müller €"
+    broken = b"<html><body><p>M\xfcller \xc3\xa9</p></body></html>"  # a Latin-1 byte in UTF-8
+    assert inner_text(find(load_page(broken, BASE).root, "//p")) == "M\ufffdller é"
+    declared = parse_page(b"<html><body><p>M\xfcller</p></body></html>", BASE, charset="latin-1")
+    assert inner_text(find(declared.root, "//p")) == "Müller"
+    bom = codecs.BOM_UTF8 + "<html><body><p>Côté</p></body></html>".encode()
+    assert inner_text(find(load_page(bom, BASE).root, "//p")) == "Côté"
+    unknown = '<html><head><meta charset="rot13"></head><body><p>Côté</p></body></html>'
+    assert inner_text(find(load_page(unknown.encode(), BASE).root, "//p")) == "Côté"
+    declared_late = '\n <?xml version="1.0" encoding="UTF-8"?>\n<html><body><p>Côté</p></body></html>'
+    assert inner_text(find(load_page(declared_late.encode(), BASE).root, "//p")) == "Côté"
 
 
 def test_parser_expands_no_entities_and_loads_nothing() -> None:
@@ -237,3 +284,20 @@ def test_class_index_answers_below_an_element_by_document_position() -> None:
     assert [element.tag for element in index.select("a", within=body)] == ["div", "span", "p"]  # not indexed
     assert index.with_id("x") == [outer]
     assert index.with_id("x", within=inner) == []
+
+
+def test_class_index_below_ends_where_the_subtree_ends() -> None:
+    page = parse_page(
+        b'<html><body><div class="a"><ul class="a"><li class="a">1</li></ul></div>'
+        b'<section><div class="b"><p class="a">2</p></div></section></body></html>',
+        "https://h.example.org/",
+    )
+    index = page.index
+    div, ul = index.select("a", tag="div")[0], index.select("a", tag="ul")[0]
+    last = index.select("b")[0]  # no node follows its subtree: the span runs to the page's end
+    section = page.root.find("body/section")  # not indexed: found in the walk's list
+    assert [element.tag for element in index.select("a", within=ul)] == ["li"]
+    assert [element.tag for element in index.select("a", within=div)] == ["ul", "li"]
+    assert [element.tag for element in index.select("a", within=last)] == ["p"]
+    assert [element.tag for element in index.select("a", within=section)] == ["p"]
+    assert index.select("a", within=index.select("a", tag="li")[0]) == []

@@ -38,7 +38,7 @@ from lxml import etree
 from harvester.model import Author
 from harvester.parse.align import fold, pairs_by_key
 from harvester.parse.html.common import Page, first_below, first_by_class, inner_text, paragraphs
-from harvester.parse.normalize import clean_text, split_creator
+from harvester.parse.normalize import CreatorName, clean_text, split_creator
 from harvester.works.identifiers import check_orcid
 
 __all__ = ["AuthorLocales", "ParsedAuthors", "parse_authors", "split_name"]
@@ -74,14 +74,20 @@ class _Named(NamedTuple):
 
 def split_name(name: str) -> Author:
     """The Author of a displayed name: "Family, Given", "Given Family", or a mononym."""
+    parts = _name_parts(name)
+    return Author(name=parts.name, given=parts.given, family=parts.family)
+
+
+def _name_parts(name: str) -> CreatorName:
+    """(display name, given, family) of a displayed name, as ``split_name`` splits it."""
     if "," in name:
         parts = split_creator(name)
         if parts is not None:
-            return Author(name=parts.name, given=parts.given, family=parts.family)
+            return parts
     given, _, family = name.rpartition(" ")
     if not given:
-        return Author(name=name, given=name, family=None)
-    return Author(name=name, given=given, family=family)
+        return CreatorName(name, name, None)
+    return CreatorName(name, given, family)
 
 
 _AUTHOR_TAGS = frozenset({"citation_author", "citation_author_institution", "citation_authors"})
@@ -222,7 +228,7 @@ def _shown_entries(named: list[_Named], shown: list[_Shown]) -> list[_Shown | No
 
 def _author(person: _Named, entry: _Shown | None, bio: _Bio | None, locales: AuthorLocales) -> Author:
     """One author from the tags (``person``), the theme (``entry``) and the biography."""
-    base = split_name(person.name)
+    base = _name_parts(person.name)
     shown = entry.affiliations if entry else ()
     affiliations: dict[str, tuple[str, ...]] = {}
     if person.affiliations and locales.affiliations:

@@ -21,11 +21,12 @@ import codecs
 import functools
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from lxml import etree
 
 from harvester.errors import PageError
+from harvester.ojs.urls import split_url
 from harvester.parse.html.index import ClassIndex, Meta, MetaTags, element_lang
 from harvester.parse.normalize import iso_date
 
@@ -52,13 +53,21 @@ __all__ = [
     "require",
 ]
 
-HTML_PARSER = etree.HTMLParser(
-    no_network=True,  # never fetch a DTD or anything else
-    remove_comments=True,
-    remove_pis=True,
-    collect_ids=False,  # OJS 2 repeats ids (id="authorBio" per author)
-    huge_tree=False,  # libxml2's limits stay on: a page is never that deep
-)
+
+def _parser(encoding: str | None = None) -> etree.HTMLParser:
+    """A hardened HTML parser; with ``encoding``, for bytes in that encoding whatever they declare."""
+    return etree.HTMLParser(
+        encoding=encoding,
+        no_network=True,  # never fetch a DTD or anything else
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,  # OJS 2 repeats ids (id="authorBio" per author)
+        huge_tree=False,  # libxml2's limits stay on: a page is never that deep
+    )
+
+
+HTML_PARSER = _parser()
+_UTF8_PARSER = _parser("utf-8")
 
 _CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 _HTML_END_RE = re.compile(rb"</html\s*>", re.IGNORECASE)
@@ -75,7 +84,6 @@ _BLOCK_TAGS = frozenset({
 _FULL_DATE_RE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
 _DMY_DATE_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")  # OJS 2.3's citation_date: %d/%m/%Y
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-_NO_CLASSES: frozenset[str] = frozenset()
 _ELEMENT = etree.Element  # as a tag filter of lxml's iterators: elements only
 
 
@@ -107,7 +115,7 @@ def find(node: etree._Element, xpath: str) -> etree._Element | None:
 
 def has_class(element: etree._Element, name: str) -> bool:
     """Whether ``element`` has CSS class ``name``."""
-    classes = element.get("class")
+    classes = element.get(b"class")  # (bytes: lxml skips encoding the name)
     return classes is not None and name in classes.split()
 
 
@@ -137,7 +145,7 @@ def first_by_class(node: etree._Element, *names: str) -> dict[str, etree._Elemen
     wanted = set(names)
     found: dict[str, etree._Element] = {}
     for element in node.iterdescendants():
-        classes = element.get("class")
+        classes = element.get(b"class")
         if classes:
             for name in wanted.intersection(classes.split()):
                 found.setdefault(name, element)
@@ -159,25 +167,27 @@ def _chunks(element: etree._Element, out: list[list[str]], skip: frozenset[str],
     elements unless ``labels``.  Each child's tag and class are read once (lxml calls
     dominate the cost of a text).
     """
-    if element.text:
-        out[-1].append(element.text)
+    text = element.text  # (each read of text or tail makes a new string)
+    if text:
+        out[-1].append(text)
     for child in element:
         tag = child.tag
         if tag == "br":
             out.append([])
-        elif isinstance(tag, str) and tag not in _SKIP_TAGS and child.get("data-pkp-switcher") is None:
-            names = child.get("class")
-            classes = frozenset(names.split()) if names else _NO_CLASSES
-            heading = tag in _HEADINGS or "label" in classes
-            if not (classes & _SKIP_CLASSES or classes & skip or (heading and not labels)):
+        elif isinstance(tag, str) and tag not in _SKIP_TAGS and child.get(b"data-pkp-switcher") is None:
+            names = child.get(b"class")  # (bytes: lxml skips encoding the name)
+            classes = names.split() if names else ()
+            hidden = not labels and (tag in _HEADINGS or "label" in classes)
+            if not hidden and _SKIP_CLASSES.isdisjoint(classes) and skip.isdisjoint(classes):
                 block = tag in _BLOCK_TAGS
                 if block:
                     out.append([])
                 _chunks(child, out, skip, labels)
                 if block:
                     out.append([])
-        if child.tail:
-            out[-1].append(child.tail)
+        tail = child.tail
+        if tail:
+            out[-1].append(tail)
 
 
 def _chunk_texts(element: etree._Element, skip: frozenset[str], *, labels: bool) -> list[str]:
@@ -191,6 +201,8 @@ def inner_text(element: etree._Element | None, skip: frozenset[str] = frozenset(
     subtrees with a class in ``skip`` left out."""
     if element is None:
         return None
+    if not len(element):  # no children (most names, titles and links): its own text is all
+        return collapse(element.text)
     return " ".join(_chunk_texts(element, skip, labels=True)) or None
 
 
@@ -232,25 +244,57 @@ class Page:
         return self.index.meta
 
 
-def _decode(content: bytes, charset: str | None) -> str:
-    """The page as text: BOM, else ``charset`` (the HTTP header's), else ``<meta charset>``, else
-    UTF-8; bad bytes replaced.
+def _encoding(content: bytes, charset: str | None) -> str:
+    """The page's encoding: BOM, else ``charset`` (the HTTP header's), else ``<meta charset>``,
+    else UTF-8; an unknown name is UTF-8 too (OJS itself only ever writes utf-8).  Known names
+    come back as Python spells them ("UTF8" as "utf-8")."""
+    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16")):
+        if content.startswith(bom):
+            return name
+    match = _CHARSET_RE.search(content[:4096])
+    name = charset or (match.group(1).decode("ascii") if match else "utf-8")
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return "utf-8"
+
+
+def _decode(content: bytes, encoding: str) -> str:
+    """The page as text, bad bytes replaced.
 
     An XML declaration (XHTML pages of old themes) is dropped: lxml refuses one in text.
     """
-    encoding = "utf-8"
-    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16")):
-        if content.startswith(bom):
-            encoding = name
-            break
-    else:
-        match = _CHARSET_RE.search(content[:4096])
-        encoding = charset or (match.group(1).decode("ascii") if match else encoding)
     try:
         text = content.decode(encoding, errors="replace")
-    except LookupError:  # an unknown charset name: OJS itself only ever writes utf-8
+    except LookupError:  # a codec that is not a text encoding ("rot13")
         text = content.decode("utf-8", errors="replace")
     return _XML_DECLARATION_RE.sub("", text, count=1)
+
+
+def _is_plain_utf8(content: bytes) -> bool:
+    """Whether ``content`` is valid UTF-8 with no XML declaration: libxml2 then reads the
+    bytes as they are into the same tree as their text (without turning the text back into
+    bytes first).
+
+    A declaration ``_decode`` would drop is the first tag, so only the first tag is looked at
+    (searching the whole page for one costs as much as the UTF-8 check).
+    """
+    first = content.find(b"<")
+    if content[first : first + 5] == b"<?xml":
+        return False
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _parse(content: bytes, charset: str | None) -> etree._Element | None:
+    """The page's tree (see ``_encoding`` and ``_decode``)."""
+    encoding = _encoding(content, charset)
+    if encoding == "utf-8" and _is_plain_utf8(content):
+        return etree.fromstring(content, _UTF8_PARSER)
+    return etree.fromstring(_decode(content, encoding), HTML_PARSER)
 
 
 def _not_found(page: Page) -> str | None:
@@ -287,9 +331,8 @@ def _login(page: Page) -> str | None:
     ``pkp_page_login``; OJS 2's has ``form#signinForm``.  (OJS 2's sidebar sign-in block on
     every page has a form without these ids, so it does not count.)
     """
-    parts = urlsplit(page.url)
-    query = dict(parse_qsl(parts.query))
-    by_url = parts.path.rstrip("/").endswith("/login") or query.get("page") == "login"
+    _, _, path, query = split_url(page.url)
+    by_url = path.rstrip("/").endswith("/login") or dict(parse_qsl(query)).get("page") == "login"
     forms = [
         form for ident in ("login", "signinForm") for form in page.index.with_id(ident) if form.tag == "form"
     ]
@@ -306,7 +349,7 @@ def parse_page(content: bytes, url: str, charset: str | None = None) -> Page:
     if not content or content.isspace():
         raise PageError(url, "empty page")
     try:
-        root = etree.fromstring(_decode(content, charset), HTML_PARSER)
+        root = _parse(content, charset)
     except etree.LxmlError as exc:  # only on input with no markup at all
         raise PageError(url, f"not an HTML page ({exc})") from exc
     if root is None:

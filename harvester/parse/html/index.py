@@ -7,7 +7,7 @@ of the tree answers every question a page parser asks of them.
 
 from __future__ import annotations
 
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -33,7 +33,12 @@ class MetaTags:
         self._keyed = [(meta.name.casefold(), meta) for meta in items]
         self._named: dict[str, list[Meta]] = {}
         for key, meta in self._keyed:
-            self._named.setdefault(key, []).append(meta)
+            found = self._named.get(key)
+            if found is None:
+                self._named[key] = [meta]
+            else:
+                found.append(meta)
+        self._values: dict[str, list[str]] = {}  # by name as asked, as ``_stripped`` gives them
         # Every language the tags are in, once each, in document order.
         self.langs = tuple(dict.fromkeys(meta.lang for meta in items if meta.lang))
 
@@ -46,20 +51,28 @@ class MetaTags:
         """Every tag called ``name``, empty ones included (positions matter for DC.Format)."""
         return list(self._named.get(name.casefold(), ()))
 
+    def _stripped(self, name: str) -> list[str]:
+        """The non-empty contents of the tags called ``name``, stripped, in order (worked out
+        once per name: several fields ask for the same names)."""
+        found = self._values.get(name)
+        if found is None:
+            stripped = (meta.content.strip() for meta in self._named.get(name.casefold(), ()))
+            found = self._values[name] = [value for value in stripped if value]
+        return found
+
     def values(self, name: str) -> list[str]:
         """The non-empty contents of the tags called ``name``, stripped, in order."""
-        stripped = (meta.content.strip() for meta in self._named.get(name.casefold(), ()))
-        return [value for value in stripped if value]
+        return list(self._stripped(name))
 
     def first(self, name: str) -> str | None:
         """The first non-empty content of ``name``."""
-        found = self.values(name)
+        found = self._stripped(name)
         return found[0] if found else None
 
     def text(self, *names: str) -> str | None:
         """The first non-empty content of the first name that has one, via ``clean_text``."""
         for name in names:
-            for value in self.values(name):
+            for value in self._stripped(name):
                 cleaned = clean_text(value)
                 if cleaned:
                     return cleaned
@@ -77,94 +90,109 @@ def element_lang(element: etree._Element) -> str | None:
     return (value.strip().replace("_", "-") or None) if value else None
 
 
-def _meta(element: etree._Element) -> Meta:
-    """The tag's name, content and language; the language attributes are read only when the tag
-    has attributes besides those two (most have none)."""
-    content = element.get("content")
-    others = len(element.attrib) > (1 if content is None else 2)
-    return Meta(str(element.get("name")).strip(), content or "", element_lang(element) if others else None)
-
-
-_DESCENDANTS = etree.XPath("count(descendant::*)")
-
-
-def _descendants(element: etree._Element) -> int:
-    """How many elements lie below ``element``, counted in C (the walk's positions count
-    elements only, as this does)."""
-    return int(cast(float, _DESCENDANTS(element)))
-
-
-def _inside(element: etree._Element, container: etree._Element) -> bool:
-    return container in element.iterancestors()  # elements compare by identity
+def _metas(root: etree._Element) -> list[Meta]:
+    """The page's ``<meta name>`` tags: name, content and language; the language attributes
+    are read only when a tag has attributes besides those two (most have none)."""
+    metas = []
+    for element in root.iter("meta"):
+        name = element.get(b"name")  # (bytes: see ``ClassIndex``)
+        if name is not None:
+            content = element.get(b"content")
+            others = len(element.attrib) > (1 if content is None else 2)
+            metas.append(Meta(name.strip(), content or "", element_lang(element) if others else None))
+    return metas
 
 
 class ClassIndex:
-    """A page's elements by class token and by id, in document order, and its named meta
-    tags, from one walk.
+    """A page's elements by class token and by id, in document order, from one walk, and its
+    named meta tags.
 
     OJS themes name every part of a page by class (``.item.keywords``, ``.obj_galley_link``)
     and OJS 2 by id.  An XPath class test walks the whole tree for each question, and an
-    article page asks about forty; the index answers them from one walk.  Each indexed
-    element's position in document order answers "below this element" without walking its
-    ancestors.
+    article page asks about forty; the index answers them from one walk.  Each element's
+    position in document order answers "below this element" without walking its ancestors.
+
+    The index holds on to every node of the tree: lxml keeps a node's Python object only
+    while something refers to it, so each field reader walking a block would otherwise
+    build (and free) the objects of its elements again.
     """
 
     def __init__(self, root: etree._Element) -> None:
         """Walk ``root`` once (each attribute read once per element: lxml calls dominate)."""
+        self._root = root
+        # Every node of the tree in document order: elements, and comments or processing
+        # instructions if the parser kept any (positions count them alike).
+        self._nodes = list(root.iter())
         self._classes: dict[str, list[etree._Element]] = {}
         self._ids: dict[str, list[etree._Element]] = {}
         self._positions: dict[etree._Element, int] = {}
         self._tokens: dict[etree._Element, list[str]] = {}
         self._spans: dict[etree._Element, range] = {}
-        metas: list[Meta] = []
-        for position, element in enumerate(root.iter(etree.Element)):
-            names = element.get("class")
+        classes, ids, positions, tokens = self._classes, self._ids, self._positions, self._tokens
+        # Attribute names as bytes: lxml then skips encoding the name on each read.
+        for position, element in enumerate(self._nodes):
+            names = element.get(b"class")
             if names:
-                self._positions[element] = position
-                self._add_classes(element, names)
-            ident = element.get("id")
+                positions[element] = position
+                split = tokens[element] = names.split()
+                for name in split:
+                    found = classes.get(name)
+                    if found is None:
+                        classes[name] = [element]
+                    elif found[-1] is not element:  # not a token repeated in one attribute
+                        found.append(element)
+            ident = element.get(b"id")
             if ident:
-                self._positions[element] = position
-                self._ids.setdefault(ident, []).append(element)
-            if element.tag == "meta" and element.get("name") is not None:
-                metas.append(_meta(element))
-        self.meta = MetaTags(metas)
+                positions[element] = position
+                found = ids.get(ident)
+                if found is None:
+                    ids[ident] = [element]
+                else:
+                    found.append(element)
+        self.meta = MetaTags(_metas(root))
 
-    def _add_classes(self, element: etree._Element, names: str) -> None:
-        tokens = self._tokens[element] = names.split()
-        for name in tokens:
-            found = self._classes.get(name)
-            if found is None:
-                self._classes[name] = [element]
-            elif found[-1] is not element:  # not a token repeated in one attribute
-                found.append(element)
+    def _position(self, node: etree._Element, start: int = 0) -> int:
+        """``node``'s place in document order (searched in the walk's list unless indexed)."""
+        position = self._positions.get(node)
+        return self._nodes.index(node, start) if position is None else position
+
+    def _span(self, element: etree._Element) -> range:
+        """The positions of the nodes below ``element``: up to the first node after its
+        subtree, the next sibling of it or of its nearest ancestor that has one."""
+        span = self._spans.get(element)
+        if span is None:
+            start = self._position(element) + 1
+            end = len(self._nodes)
+            node: etree._Element | None = element
+            while node is not None and node is not self._root:
+                following = node.getnext()
+                if following is not None:
+                    end = self._position(following, start)
+                    break
+                node = node.getparent()
+            span = self._spans[element] = range(start, end)
+        return span
 
     def _below(self, found: list[etree._Element], within: etree._Element | None) -> list[etree._Element]:
-        """The indexed elements of ``found`` that lie below ``within`` (all when None)."""
+        """The indexed elements of ``found`` that lie below ``within``, an element of the
+        page (all of them when None)."""
         if within is None:
-            return found
-        span = self._spans.get(within)
-        if span is None:
-            start = self._positions.get(within)
-            if start is None:
-                return [element for element in found if _inside(element, within)]
-            span = self._spans[within] = range(start + 1, start + 1 + _descendants(within))
-        positions = self._positions
+            return list(found)
+        span, positions = self._span(within), self._positions
         return [element for element in found if positions[element] in span]
 
     def select(
         self, *names: str, within: etree._Element | None = None, tag: str | None = None
     ) -> list[etree._Element]:
         """The elements with every class of ``names`` (and tag ``tag``), below ``within`` if given."""
-        first, *rest = names
+        found = self._classes.get(names[0], [])
         tokens = self._tokens
-        found = [
-            element
-            for element in self._classes.get(first, ())
-            if (tag is None or element.tag == tag) and all(name in tokens[element] for name in rest)
-        ]
+        for name in names[1:]:
+            found = [element for element in found if name in tokens[element]]
+        if tag is not None:
+            found = [element for element in found if element.tag == tag]
         return self._below(found, within)
 
     def with_id(self, ident: str, within: etree._Element | None = None) -> list[etree._Element]:
         """The elements with id ``ident`` (OJS 2 repeats some), below ``within`` if given."""
-        return self._below(list(self._ids.get(ident, ())), within)
+        return self._below(self._ids.get(ident, []), within)
