@@ -9,9 +9,7 @@ bytes:
       per language, galleys, keywords, dates).
 
 Prints microseconds per page for each and the ratio (b)/(a): the cost of our reading above the
-parse itself.  CPU time, best of ``--repeat`` rounds, each parsing every page once with each: page
-by page, (a) and then at once (b), so that load from other processes on a shared machine falls on
-both alike.
+parse itself.  CPU time, best of ``--repeat`` rounds, each parsing every page once with each.
 
     python bench/page_parse.py [--repeat 20]
 """
@@ -57,24 +55,21 @@ def article_pages() -> list[tuple[bytes, str]]:
     return pages
 
 
+def _seconds(work: Callable[[bytes, str], object], pages: list[tuple[bytes, str]]) -> float:
+    start = time.process_time()
+    for body, url in pages:
+        work(body, url)
+    return time.process_time() - start
+
+
 def best_rounds(
     works: list[Callable[[bytes, str], object]], pages: list[tuple[bytes, str]], repeat: int
 ) -> list[float]:
-    """CPU seconds per page of each of ``works``, the best of ``repeat`` rounds.  In a round the
-    works take turns on each page (not each on all pages in turn), so that load from other
-    processes falls on both alike; a round's time is the sum over its pages, collections and
-    all."""
+    """CPU seconds per page of each of ``works``, the best of ``repeat`` interleaved rounds."""
     best = [float("inf")] * len(works)
-    clock = time.process_time
     for _ in range(repeat):
-        spent = [0.0] * len(works)
-        for body, url in pages:
-            for number, work in enumerate(works):
-                start = clock()
-                work(body, url)
-                spent[number] += clock() - start
-        best = [min(pair) for pair in zip(best, spent, strict=True)]
-    return [seconds / len(pages) for seconds in best]
+        best = [min(b, _seconds(work, pages)) for b, work in zip(best, works, strict=True)]
+    return [b / len(pages) for b in best]
 
 
 def main() -> None:
