@@ -103,7 +103,11 @@ def canonical_url(url: str) -> str:
     segment: a journal with more than one locale puts the locale after the context path,
     ``/index.php/J/fr/article/view/7`` (pkp-lib 3_5_0-1 classes/core/PKPPageRouter.php
     ``url()``: ``$pathInfoArray[] = $this->_getLocaleForUrl(…)`` when
-    ``count($contextLocales) > 1``), while a one-locale journal's URLs have none.
+    ``count($contextLocales) > 1``), while a one-locale journal's URLs have none.  The
+    context is the segment after ``index.php``, wherever the install lives: OJS's own
+    template installs it under a path (ojs 3_5_0-1 config.TEMPLATE.inc.php ``base_url =
+    "https://pkp.sfu.ca/ojs"``), so ``/ojs/index.php/J/fr/article/view/7`` has its locale
+    third.  A URL without ``index.php`` is read as having no such path.
     """
     scheme, sep, rest = url.strip().partition("://")
     if not sep:
@@ -115,7 +119,10 @@ def canonical_url(url: str) -> str:
     host = netloc.rpartition("@")[2].lower()
     if host.endswith((":80", ":443")):
         host = host.rpartition(":")[0]
-    segments = [segment for segment in path.split("/") if segment and segment != "index.php"]
-    if len(segments) >= 3 and segments[2] in _PAGES and _LOCALE.match(segments[1]):
-        del segments[1]
+    parts = [segment for segment in path.split("/") if segment]
+    context = parts.index("index.php") if "index.php" in parts else 0  # the context's place
+    segments = [segment for segment in parts if segment != "index.php"]
+    locale = context + 1
+    if len(segments) > locale + 1 and segments[locale + 1] in _PAGES and _LOCALE.match(segments[locale]):
+        del segments[locale]
     return f"https://{host}/{'/'.join(segments)}".rstrip("/") + (f"?{query}" if query else "")

@@ -88,6 +88,23 @@ def test_one_article_page_is_one_canonical_url(url: str) -> None:
 def test_a_journal_path_that_looks_like_a_locale_is_kept() -> None:
     # Only a segment between the context and a page name is a locale.
     assert canonical_url("https://x.org/index.php/en/article/view/7") == "https://x.org/en/article/view/7"
+    assert (
+        canonical_url("https://x.org/ojs/index.php/es/article/view/7")
+        == "https://x.org/ojs/es/article/view/7"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://x.org/ojs/index.php/jsas/article/view/7",
+        "http://X.org/ojs/index.php/jsas/fr_CA/article/view/7/",
+        "https://x.org/ojs/index.php/jsas/en/article/view/7",
+    ],
+)
+def test_an_install_under_a_path_keeps_its_path_and_loses_the_locale(url: str) -> None:
+    # OJS's own config template installs under a path: base_url = "https://pkp.sfu.ca/ojs".
+    assert canonical_url(url) == "https://x.org/ojs/jsas/article/view/7"
 
 
 _RECORD = (
