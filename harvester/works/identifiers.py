@@ -72,13 +72,22 @@ def check_issn(raw: str | None) -> Checked:
     return Checked(stdnum_issn.format(compact).upper())
 
 
-_ORCID_HOST = re.compile(r"^(?:(?:https?://)?(?:www\.|sandbox\.)?orcid\.org/|orcid:)", re.IGNORECASE)
+_ORCID_HOST = re.compile(r"^(?:(?:https?://)?(?:www\.)?orcid\.org/|orcid:)", re.IGNORECASE)
+_SANDBOX = re.compile(r"^(?:https?://)?sandbox\.orcid\.org/", re.IGNORECASE)
 
 
 def check_orcid(raw: str | None) -> Checked:
     """The ORCID iD in ``raw`` in its URL form ``https://orcid.org/0000-0000-0000-000X``,
-    its ISO 7064 MOD 11-2 check digit verified."""
-    text = _ORCID_HOST.sub("", (raw or "").strip(), count=1).rstrip("/")
+    its ISO 7064 MOD 11-2 check digit verified.
+
+    An iD of ORCID's sandbox is refused: an install whose ORCID plugin uses the sandbox API
+    stores ``https://sandbox.orcid.org/…`` (pkp-lib 3_5_0-1 classes/orcid/OrcidManager.php
+    ``ORCID_URL_SANDBOX``), an iD of a test registry that may name someone else, or no
+    one, in the real one."""
+    text = (raw or "").strip()
+    if _SANDBOX.match(text):
+        return Checked(None, "an ORCID sandbox iD (sandbox.orcid.org), not a researcher's")
+    text = _ORCID_HOST.sub("", text, count=1).rstrip("/")
     digits = "".join(text.replace("-", "").split()).upper()
     if len(digits) != 16 or not digits[:15].isdigit() or not (digits[15].isdigit() or digits[15] == "X"):
         return Checked(None, "not an ORCID iD (16 digits)")

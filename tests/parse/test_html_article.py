@@ -159,6 +159,8 @@ _HALE = "https://orcid.org/0000-0002-9079-593X"
         ("https://orcid.org/0000-0002-9079-5930", None, ["wrong check digit"]),
         ("https://orcid.org/0000-0002-9079", None, ["not an ORCID iD (16 digits)"]),
         ("https://example.org/~hale", None, []),  # a home page in a biography is no ORCID
+        ("https://sandbox.orcid.org/0000-0002-9079-593X", None,  # a test registry's iD
+         ["an ORCID sandbox iD (sandbox.orcid.org), not a researcher's"]),
     ],
 )  # fmt: skip
 def test_an_orcid_is_kept_in_url_form_and_a_broken_one_listed(

@@ -69,6 +69,9 @@ def test_orcids_take_the_url_form_and_their_iso_7064_check_digit_is_verified() -
     assert check_orcid("0000-0002-1825-0097") == ("https://orcid.org/0000-0002-1825-0097", None)
     assert check_orcid("http://orcid.org/000000021825009X").problem == "wrong check digit"
     assert check_orcid("1825-0097").problem == "not an ORCID iD (16 digits)"
+    # A test registry's iD (an install using ORCID's sandbox API): never taken for a real one.
+    sandbox = check_orcid("https://sandbox.orcid.org/0000-0002-1825-0097")
+    assert sandbox == (None, "an ORCID sandbox iD (sandbox.orcid.org), not a researcher's")
 
 
 @pytest.mark.parametrize(
