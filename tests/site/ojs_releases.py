@@ -54,6 +54,10 @@ class Release:
     # locale's; URLs in meta tags and OAI records are built without it (observed on 3.5.0-1, O2, O4).
     # dc:language holds OJS locale codes from 3.5, ISO 639-3 before (shared/OJS.md section 3.9; observed).
     url_locale: bool
+    # citation_abstract (submission locale, tags stripped, escaped twice) from the googleScholar
+    # plugin pinned by 3.4 (shared/OJS.md section 6; observed on 3.5.0-1); the one pinned by
+    # 3_3_0-11 (pkp/googleScholar 7c9dddc) writes none.
+    scholar_abstract: bool
 
     @property
     def version(self) -> str:
@@ -100,11 +104,11 @@ class Release:
 RELEASES: dict[str, Release] = {
     release.name: release
     for release in (
-        Release("3.3.0-11", 200, True, False, False, False, False),
-        Release("3.3.0-20", 404, True, False, False, False, False),
-        Release("3.4.0-4", 200, False, True, True, False, False),
-        Release("3.4.0-8", 404, False, True, True, False, False),
-        Release("3.5.0-1", 404, False, True, True, True, True),
+        Release("3.3.0-11", 200, True, False, False, False, False, False),
+        Release("3.3.0-20", 404, True, False, False, False, False, False),
+        Release("3.4.0-4", 200, False, True, True, False, False, True),
+        Release("3.4.0-8", 404, False, True, True, False, False, True),
+        Release("3.5.0-1", 404, False, True, True, True, True, True),
     )
 }
 DEFAULT_RELEASE = "3.3.0-11"

@@ -3,8 +3,10 @@
 Templates live in ``templates/RELEASE/``, each named after the OJS template it stands for
 (``frontend/pages/article.tpl`` is ``frontend/pages/article.html``) with a header comment naming the
 OJS tag and file. ``templates/3.3.0-11`` (the recorded install, ``shared/samples/sites/jsas_ojs3.3.0-11``)
-holds them all; a later release's directory holds only the templates that changed in it, looked up
-newest first down to 3.3.0-11 (3.4.0-8 reads 3.4.0-8, 3.4.0-4, 3.3.0-20, 3.3.0-11).
+holds them all; a later release's directory would hold only the templates that changed in it,
+looked up newest first down to 3.3.0-11 (3.4.0-8 reads 3.4.0-8, 3.4.0-4, 3.3.0-20, 3.3.0-11).  A
+difference of a line or two is a ``Release`` switch the template reads instead (the meta tags of
+3.4 and 3.5), so no release needs a directory of its own today.
 
 Every ``{{ }}`` is escaped as OJS escapes (PHP ``htmlspecialchars`` with ENT_QUOTES, ``escaping.hsc``)
 unless it is ``Markup``; the filter ``stored`` writes plain text as OJS stores rich text, and ``join``
@@ -209,11 +211,15 @@ def _abstract_html(art: SimArticle) -> str:
     return "".join(f"<p>{p}</p>" for p in paras)
 
 
-def _keyword_slots(art: SimArticle) -> list[tuple[str, str]]:
-    """(keyword, language) of ``citation_keywords`` from 3.4: every locale's, keyword i of a later
-    locale replacing keyword i of an earlier one in its place (see templates/3.4.0-4 googleScholar)."""
+def _keyword_slots(art: SimArticle, release: Release) -> list[tuple[str, str]]:
+    """(keyword, language) of ``citation_keywords``: the UI locale's up to 3.3; from 3.4 every
+    locale's, keyword i of a later locale replacing keyword i of an earlier one in its place
+    (``Release.keywords_every_locale``; see the googleScholar template)."""
+    locales = [("en", art.keywords)]
+    if release.keywords_every_locale:
+        locales.append(("fr", art.keywords_fr))
     slots: dict[int, tuple[str, str]] = {}
-    for language, keywords in (("en", art.keywords), ("fr", art.keywords_fr)):
+    for language, keywords in locales:
         for i, keyword in enumerate(keywords):
             slots[i] = (keyword, language)
     return list(slots.values())
@@ -233,7 +239,7 @@ def _meta_context(art: SimArticle, abstract_html: str) -> dict[str, Any]:
         "submitted": date.fromisoformat(art.published) - timedelta(days=120),
         "abstract_text": re.sub(r"<[^>]*>", "", abstract_html),  # strip_tags, escaped once more
         "abstract_fr_stored": stored(art.abstract_fr) if art.abstract_fr else "",
-        "keyword_slots": _keyword_slots(art),
+        "keyword_slots": _keyword_slots(art, journal.release),
     }
 
 
