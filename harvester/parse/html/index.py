@@ -90,6 +90,11 @@ def element_lang(element: etree._Element) -> str | None:
     return (value.strip().replace("_", "-") or None) if value else None
 
 
+# A NamedTuple's own ``__new__`` is a Python function: building the tuple directly is a
+# third of its cost, and a page has about fifty meta tags.
+_new_meta = tuple.__new__
+
+
 def _metas(root: etree._Element) -> list[Meta]:
     """The page's ``<meta name>`` tags: name, content and language; the language attributes
     are read only when a tag has attributes besides those two (most have none)."""
@@ -98,8 +103,8 @@ def _metas(root: etree._Element) -> list[Meta]:
         name = element.get(b"name")  # (bytes: see ``ClassIndex``)
         if name is not None:
             content = element.get(b"content")
-            others = len(element.attrib) > (1 if content is None else 2)
-            metas.append(Meta(name.strip(), content or "", element_lang(element) if others else None))
+            lang = element_lang(element) if len(element.attrib) > (1 if content is None else 2) else None
+            metas.append(_new_meta(Meta, (name.strip(), content or "", lang)))
     return metas
 
 
@@ -112,17 +117,19 @@ class ClassIndex:
     article page asks about forty; the index answers them from one walk.  Each element's
     position in document order answers "below this element" without walking its ancestors.
 
-    The index holds on to every node of the tree: lxml keeps a node's Python object only
+    The index holds on to every node of the body: lxml keeps a node's Python object only
     while something refers to it, so each field reader walking a block would otherwise
     build (and free) the objects of its elements again.
     """
 
     def __init__(self, root: etree._Element) -> None:
-        """Walk ``root`` once (each attribute read once per element: lxml calls dominate)."""
-        self._root = root
-        # Every node of the tree in document order: elements, and comments or processing
-        # instructions if the parser kept any (positions count them alike).
-        self._nodes = list(root.iter())
+        """Walk ``root``'s body once (each attribute read once per element: lxml calls dominate)."""
+        # Every node of the body in document order (elements, and comments or processing
+        # instructions if the parser kept any: positions count them alike).  The head holds
+        # meta tags, links and scripts, which no reader asks for by class or id.
+        body = root.find("body") if root.tag == "html" else None
+        self._top, self._root = root, root if body is None else body
+        self._nodes = list(self._root.iter())
         self._classes: dict[str, list[etree._Element]] = {}
         self._ids: dict[str, list[etree._Element]] = {}
         self._positions: dict[etree._Element, int] = {}
@@ -176,7 +183,7 @@ class ClassIndex:
     def _below(self, found: list[etree._Element], within: etree._Element | None) -> list[etree._Element]:
         """The indexed elements of ``found`` that lie below ``within``, an element of the
         page (all of them when None)."""
-        if within is None:
+        if within is None or within is self._top:
             return list(found)
         span, positions = self._span(within), self._positions
         return [element for element in found if positions[element] in span]
