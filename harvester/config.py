@@ -131,6 +131,14 @@ class FleetSettings(_Frozen):
         minutes=5
     )  # a failing host's first wait, doubled with each failure in a row
     max_backoff: Duration = timedelta(days=1)
+    keep_failed: Duration = timedelta(days=30)  # failed jobs stay this long for reading, then go
+
+    @field_validator("keep_failed")
+    @classmethod
+    def _check_keep_failed(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=1):  # procrastinate counts a finished job's age in hours
+            raise ValueError(f"{value} is shorter than an hour")
+        return value
 
 
 class ServiceSettings(_Frozen):

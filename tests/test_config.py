@@ -237,3 +237,11 @@ def test_files_path_beside_sqlite_or_in_the_state_directory(tmp_path: Path) -> N
 def test_values_past_their_upper_bound_are_refused_with_the_key(tmp_path: Path, line: str, key: str) -> None:
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         load_settings(str(_write(tmp_path, line + "\n")), environ={})
+
+
+def test_fleet_keep_failed_reads_a_duration_and_refuses_less_than_an_hour(tmp_path: Path) -> None:
+    settings = load_settings(str(_write(tmp_path, '[fleet]\nkeep_failed = "7d"\n')), environ={})
+    assert settings.fleet.keep_failed == timedelta(days=7)
+    assert load_settings(str(_write(tmp_path, "")), environ={}).fleet.keep_failed == timedelta(days=30)
+    with pytest.raises(ConfigError, match=r"fleet\.keep_failed: .*shorter than an hour"):
+        load_settings(str(_write(tmp_path, '[fleet]\nkeep_failed = "30m"\n')), environ={})

@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -26,13 +27,14 @@ from ..store import Store
 from .metrics import start_health
 from .queue import HARVEST_QUEUE, FleetContext, ensure_queue_schema, new_app
 from .registry import registry_settings
-from .scheduler import defer_due, retry_stalled
+from .scheduler import defer_due, prune_failed, retry_stalled
 
 __all__ = ["serve"]
 
 log = logging.getLogger(__name__)
 
 _POLL_SECONDS = 0.5
+_PRUNE_SECONDS = 3600.0  # how often the scheduler deletes old failed jobs
 
 
 def serve(
@@ -132,13 +134,17 @@ async def _watchdog(notifier: Notifier) -> None:
 
 
 async def _schedule_forever(app: procrastinate.App, fleet: FleetContext) -> None:
-    """Every tick: stalled jobs back in the queue, due journals deferred.  A tick that meets a
-    database error (a cut connection) is logged and the next one tries again: what it did not
-    queue is still due then."""
+    """Every tick: stalled jobs back in the queue, due journals deferred; every hour, old
+    failed jobs deleted.  A tick that meets a database error (a cut connection) is logged and
+    the next one tries again: what it did not queue is still due then."""
     seconds = fleet.settings.fleet.tick.total_seconds()
+    pruned_at = -_PRUNE_SECONDS
     while True:
         try:
             await _tick(app, fleet)
+            if time.monotonic() - pruned_at >= _PRUNE_SECONDS:
+                await prune_failed(app, fleet.settings.fleet.keep_failed)
+                pruned_at = time.monotonic()
         except (HarvesterError, procrastinate_errors.ConnectorException) as exc:
             log.warning(
                 "scheduler tick failed, trying again in %gs: %s", seconds, str(exc).strip() or repr(exc)

@@ -4,7 +4,7 @@ The queue is read from the database when Prometheus scrapes, so every scheduler 
 whole fleet's queue, whichever machine it runs on:
 
 - ``ojs_harvester_queue_jobs{state}``: ``due`` (journals due and not queued), ``queued``,
-  ``running``, ``failed`` (harvest jobs that ended in an error and are kept);
+  ``running``, ``failed`` (harvest jobs that ended in an error, kept for ``[fleet] keep_failed``);
 - ``ojs_harvester_hosts_waiting``: hosts left alone now (``Retry-After``, back-off);
 - ``ojs_harvester_sources``: enabled sources.
 

@@ -15,6 +15,11 @@ queueing lock's unique index, procrastinate issues 1446 and 1543): it is closed 
 instead, and the queued one resumes the same checkpoint.  A stalled ``hold`` (a one-off
 command that died holding a host) is closed, which frees the host, and so is a ``hold`` still
 waiting for its host whose command died.
+
+Jobs that succeeded are deleted as they end; failed ones (and cancelled or aborted ones) are
+kept for ``status`` and for reading what went wrong, for ``[fleet] keep_failed``, then
+deleted (``prune_failed``): a fleet of thousands of journals, some of whose hosts are down on
+any day, would otherwise add rows to ``procrastinate_jobs`` without end.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import procrastinate
 from procrastinate import exceptions as procrastinate_errors
@@ -38,7 +43,7 @@ from ..store.monitor import recent_runs
 from .hostwait import waiting_hosts
 from .queue import HARVEST_QUEUE, HARVEST_TASK, HOLD_TASK, host_lock_name, journal_lock_name
 
-__all__ = ["active_journals", "close_dead_holds", "defer_due", "due_sources", "retry_stalled"]
+__all__ = ["active_journals", "close_dead_holds", "defer_due", "due_sources", "prune_failed", "retry_stalled"]
 
 log = logging.getLogger(__name__)
 
@@ -154,3 +159,15 @@ async def retry_stalled(app: procrastinate.App, stalled_after: float) -> int:
                 log.warning("job %s of a dead worker closed: its journal is queued again", job.id)
         handled += 1
     return handled
+
+
+async def prune_failed(app: procrastinate.App, keep: timedelta) -> None:
+    """Delete the jobs of every queue that ended failed, cancelled or aborted more than
+    ``keep`` ago (whole hours: procrastinate's own ``delete_old_jobs``, which dates a job by
+    its last event)."""
+    await app.job_manager.delete_old_jobs(
+        nb_hours=int(keep.total_seconds() // 3600),
+        include_failed=True,
+        include_cancelled=True,
+        include_aborted=True,
+    )

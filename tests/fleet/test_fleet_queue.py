@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from procrastinate.jobs import Status
 from sqlalchemy import text
 
 from harvester.config import FleetSettings, load_settings
@@ -36,7 +37,7 @@ from harvester.fleet.hostwait import host_wait, record_outcome
 from harvester.fleet.queue import FleetContext, ensure_queue_schema, new_app, work_journal
 from harvester.fleet.queue_status import queue_lines
 from harvester.fleet.registry import registry_settings
-from harvester.fleet.scheduler import due_sources, retry_stalled
+from harvester.fleet.scheduler import due_sources, prune_failed, retry_stalled
 from harvester.store import Store
 from tests.site.fleet_hosts import LoopbackHost, beacon_csv, loopback_hosts
 
@@ -287,6 +288,49 @@ def test_stuck_locks_of_dead_workers_are_released(tmp_path: Path, db_url: str, s
         "host c free": "True",
         "host d free": "True",
         "orphan": "deleted",
+    }
+
+
+async def _failed_jobs_pruned(settings_url: str, tmp_path: Path) -> dict[str, str]:
+    """Three jobs ended failed: one 40 days ago, one an hour ago, one a ``hold`` of another
+    queue 40 days ago; one job still queued.  Then a prune keeping 30 days."""
+    settings = load_settings(str(_config(tmp_path)), database_url=settings_url)
+    app = new_app(settings)
+    async with app.open_async():
+        await ensure_queue_schema(app)
+        manager = app.job_manager
+        worker = await manager.register_worker()
+        jobs = {}
+        for name in ("old", "recent"):
+            jobs[name] = await app.configure_task("harvester.harvest", lock=f"host:{name}").defer_async(
+                name=name
+            )
+            assert await manager.fetch_job(None, worker) is not None
+        jobs["old hold"] = await app.configure_task("harvester.hold", queue="hold-p").defer_async(
+            holder=worker
+        )
+        assert await manager.fetch_job(["hold-p"], worker) is not None
+        for job_id in jobs.values():
+            await manager.finish_job_by_id_async(job_id, Status.FAILED, delete_job=False)
+        jobs["queued"] = await app.configure_task("harvester.harvest", lock="host:q").defer_async(name="q")
+        for name, age in (("old", "40 days"), ("recent", "1 hour"), ("old hold", "40 days")):
+            await app.connector.execute_query_async(
+                f"UPDATE procrastinate_events SET at = now() - interval '{age}' WHERE job_id = {jobs[name]}"
+            )
+        await prune_failed(app, timedelta(days=30))
+        left = await app.connector.execute_query_all_async("SELECT id, status FROM procrastinate_jobs")
+        statuses = {row["id"]: row["status"] for row in left}
+    return {name: statuses.get(job_id, "deleted") for name, job_id in jobs.items()}
+
+
+def test_failed_jobs_are_deleted_once_older_than_keep_failed(
+    tmp_path: Path, db_url: str, store: Store
+) -> None:
+    assert asyncio.run(_failed_jobs_pruned(db_url, tmp_path)) == {
+        "old": "deleted",
+        "recent": "failed",
+        "old hold": "deleted",
+        "queued": "todo",
     }
 
 
