@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, select, text, union
 
 from ..errors import NotFoundError
 from ..parse.normalize import normalize_doi
 from .articles import url_key
 from .runs import as_utc
-from .schema import article_history, article_keys, articles, change_log, runs, sources
+from .schema import article_history, article_keys, articles, change_log, runs, sources, work_members
 
 __all__ = [
     "JSON_COLUMNS",
@@ -114,17 +114,21 @@ def _jsonable(value: Any) -> Any:
 def current_articles(
     conn: Connection, *, since: int = 0, source: str | None = None
 ) -> Iterator[dict[str, Any]]:
-    """Rows of the ``current_articles`` view, optionally only those changed after feed ``since``."""
+    """Rows of the ``current_articles`` view, optionally only those changed after feed ``since``:
+    a new version of the article, or a change of the work it is in (the row's ``work_id``)."""
     sql = "SELECT * FROM current_articles WHERE 1 = 1"
     params: dict[str, Any] = {}
     if source:
         sql += " AND source = :source"
         params["source"] = source
     if since:
-        changed = select(change_log.c.entity_id).where(
-            change_log.c.entity == "article", change_log.c.seq > since
+        changed = select(change_log.c.entity_id).where(change_log.c.seq > since)
+        articles_changed = changed.where(change_log.c.entity == "article")
+        works_changed = select(work_members.c.article_id).where(
+            work_members.c.work_id.in_(changed.where(change_log.c.entity == "work"))
         )
-        compiled = changed.compile(conn, compile_kwargs={"literal_binds": True})
+        either = union(articles_changed, works_changed)
+        compiled = either.compile(conn, compile_kwargs={"literal_binds": True})
         sql += f" AND article_id IN ({compiled})"
     for row in conn.execute(text(sql + " ORDER BY article_id"), params):
         yield decode_article({key: _jsonable(value) for key, value in row._mapping.items()})

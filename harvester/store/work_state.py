@@ -30,6 +30,7 @@ class Member:
     rule: str = "alone"
     evidence: str | None = None
     stored: bool = True  # has a row in ``work_members``
+    was: int | None = None  # the work its row names, as loaded (None: no row yet)
 
 
 @dataclass
@@ -135,7 +136,7 @@ def _issns(text: str) -> frozenset[str]:
 def _member(row: Any) -> Member:
     aid, work, source, doi, block, issns, title, year, author, url, rule, evidence = row
     keys = MatchKeys(aid, source, doi, block, _issns(issns), title, year, author)
-    return Member(aid, source, work, keys, url, rule, evidence)
+    return Member(aid, source, work, keys, url, rule, evidence, was=work)
 
 
 def mark(conn: Connection) -> str:

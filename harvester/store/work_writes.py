@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from ..model import to_json
 from .bulk import insert_many
 from .feed import RunContext, change_row, write_changes
-from .schema import sources, work_members, works
+from .schema import articles, sources, work_members, works
 from .work_state import Member, WorkState, mark
 
 __all__ = ["write_state"]
@@ -46,8 +46,19 @@ _UPDATE_MEMBER = (
 )
 
 
-def _write_members(conn: Connection, state: WorkState) -> None:
-    new, changed = [], []
+_TOUCH_ARTICLES = (
+    update(articles)
+    .where(articles.c.id.in_(bindparam("ids", expanding=True)))
+    .values(updated_at=bindparam("at"))
+)
+
+
+def _write_members(conn: Connection, ctx: RunContext, state: WorkState) -> None:
+    """Insert or update the changed members' rows.  An article whose work id changed (a work
+    renamed after its namesake left, works folded into one, an override) is served anew:
+    its ``updated_at``, the OAI-PMH datestamp and list order of ``harvester serve``, becomes
+    now, so a client harvesting ``from`` its last harvest gets the new work id."""
+    new, changed, moved = [], [], []
     for aid in sorted(state.dirty):
         member = state.members[aid]
         row = _row(member, member.work)
@@ -56,9 +67,14 @@ def _write_members(conn: Connection, state: WorkState) -> None:
         else:
             new.append(row)
             member.stored = True
+        if member.was is not None and member.was != member.work:
+            moved.append(aid)
+        member.was = member.work
     insert_many(conn, work_members, new)
     if changed:
         conn.execute(_UPDATE_MEMBER, changed)
+    for start in range(0, len(moved), 400):  # (a fold of large works moves many)
+        conn.execute(_TOUCH_ARTICLES, {"ids": moved[start : start + 400], "at": ctx.fetched_at})
 
 
 # A source's name never changes (a renamed source in the config is a new source row): each
@@ -116,8 +132,8 @@ def _stored_works(conn: Connection, ids: list[int]) -> dict[int, tuple[int, str]
     for start in range(0, len(ids), 400):
         chunk = tuple(ids[start : start + 400])
         sql = f"SELECT id, version, articles FROM works WHERE id IN ({', '.join([placeholder] * len(chunk))})"
-        for work_id, version, articles in conn.exec_driver_sql(sql, chunk):
-            found[work_id] = (version, articles)
+        for work_id, version, members in conn.exec_driver_sql(sql, chunk):
+            found[work_id] = (version, members)
     return found
 
 
@@ -179,7 +195,7 @@ def write_state(conn: Connection, ctx: RunContext, state: WorkState) -> None:
     values are quiet (the articles' own entries tell of them)."""
     if not state.dirty and not state.touched:
         return
-    _write_members(conn, state)
+    _write_members(conn, ctx, state)
     changed = sorted(state.touched | state.emptied)
     # A work named after an article new on this page has no row yet.
     stored = _stored_works(conn, [w for w in changed if w not in state.fresh])

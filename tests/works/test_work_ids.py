@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import text
 
 from harvester.store import Store
+from harvester.store.queries import current_articles
 from harvester.store.work_overrides import merge_articles, show_work, split_article
 from tests.works.test_works_migration import _article, _ingest
 
@@ -59,3 +60,28 @@ def test_articles_alone_have_no_works_row_until_merged(store: Store) -> None:
     merged = _rows(store, "SELECT work_id, article_count FROM current_works")
     assert merged == [(ids["a"], 2)]
     assert _rows(store, "SELECT id FROM works") == [(ids["a"],)]
+
+
+def _served(store: Store) -> dict[int, tuple[int, Any]]:
+    """article id -> (work id, updated_at) as ``current_articles`` serves them."""
+    rows = _rows(store, "SELECT article_id, work_id, updated_at FROM current_articles")
+    return {aid: (work, updated) for aid, work, updated in rows}
+
+
+def test_an_article_whose_work_id_changes_is_served_and_exported_anew(store: Store) -> None:
+    for source in ("a", "b", "c"):
+        _ingest(store, source, [(1, _article("Rivers", "10.5555/r", "Qureshi"))])
+    ids = _ids(store)
+    before = _served(store)
+    (seq,) = _rows(store, "SELECT MAX(seq) FROM changes")[0]
+    with store.write() as conn:
+        split_article(conn, ids["a"], datetime.now(UTC))  # b and c go on under another name
+    after = _served(store)
+    renamed = {ids["b"], ids["c"]}
+    for aid in renamed:
+        assert after[aid][0] != before[aid][0]
+        assert after[aid][1] > before[aid][1]  # the OAI-PMH datestamp: served anew `from` then
+    assert after[ids["a"]] == before[ids["a"]]  # its work id is its own, as before
+    with store.read() as conn:
+        exported = {row["article_id"] for row in current_articles(conn, since=seq)}
+    assert exported == renamed | {ids["a"]}  # a: its work changed (it left), its id did not
