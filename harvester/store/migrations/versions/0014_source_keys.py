@@ -16,8 +16,10 @@ identifiers are scoped by ``articles.source_id``:
    canonical URL, computed here in batches of ``_BATCH`` articles and set aside in a scratch
    table), as the writer claims them (``store.batch``, ``store.page_ingest``).  Those are the
    keys an article lost to another source's article; where two articles of one source want
-   one, the lower id takes it, as the first article written would have.  Nothing else is
-   written: no version, no change-feed entry.
+   one, the lower id takes it, as the first article written would have.  An article whose URL
+   key another article of its source holds is listed in ``identifier_problems`` as the writer
+   now lists it (``identifier_issues.shared_urls``), unless a URL problem of the article is
+   listed already (0013's).  Nothing else is written: no version, no change-feed entry.
 
 The downgrade drops what 0013's key cannot hold — of the rows sharing a (kind, value), the
 lowest article id keeps it — then ``source_id`` and the scoped key.
@@ -27,6 +29,8 @@ Revises: 0013
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -90,6 +94,37 @@ _MISSING = (
     "WHERE k.source_id = c.source_id AND k.kind = '{kind}' AND k.value = c.value) "
     "GROUP BY c.source_id, c.value"
 )
+_SHARED_URLS = (
+    f"SELECT c.source_id, c.article_id, c.value, k.article_id FROM {_SCRATCH} c "
+    "JOIN article_keys k ON k.source_id = c.source_id AND k.kind = 'url' AND k.value = c.value "
+    "JOIN articles a ON a.id = c.article_id "
+    "WHERE k.article_id <> c.article_id AND NOT a.deleted AND NOT EXISTS (SELECT 1 FROM identifier_issues i "
+    "WHERE i.article_id = c.article_id AND i.kind = 'url') ORDER BY c.article_id"
+)
+
+
+def _list_shared_urls(conn: sa.Connection) -> None:
+    """List each live article whose URL key another article of its source holds (the writer
+    lists a tombstone's problems no more)."""
+    now = datetime.now(UTC)
+    problems = [
+        {
+            "source_id": source_id,
+            "article_id": article_id,
+            "raw": value,
+            "reason": f"also the URL of article {holder} of the same source: not merged",
+            "found_at": now,
+        }
+        for source_id, article_id, value, holder in conn.execute(sa.text(_SHARED_URLS))
+    ]
+    if problems:
+        conn.execute(
+            sa.text(
+                "INSERT INTO identifier_issues (source_id, article_id, kind, raw, reason, found_at) "
+                "VALUES (:source_id, :article_id, 'url', :raw, :reason, :found_at)"
+            ),
+            problems,
+        )
 
 
 def _claim_missing(conn: sa.Connection) -> None:
@@ -106,6 +141,7 @@ def _claim_missing(conn: sa.Connection) -> None:
     op.create_index(f"ix_{_SCRATCH}", _SCRATCH, ["source_id", "value"])
     _set_aside_urls(conn)
     op.execute(_MISSING.format(kind="url", wanted=f"SELECT source_id, value, article_id FROM {_SCRATCH}"))
+    _list_shared_urls(conn)
     op.drop_table(_SCRATCH)
 
 
