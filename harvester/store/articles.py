@@ -93,20 +93,24 @@ def url_key(url: str) -> str:
 
 # Built once: an "expanding" IN parameter keeps SQLAlchemy from building and caching a new
 # statement for every page.  OAI identifiers are an indexed column of ``articles`` (one key
-# row less per article); the other keys use the primary key of ``article_keys``.
+# row less per article); the other keys use the primary key of ``article_keys`` (source, kind,
+# value).
 _BY_OAI = select(articles.c.oai_identifier, articles.c.id).where(
     articles.c.source_id == bindparam("source_id"),
     articles.c.oai_identifier.in_(bindparam("values", expanding=True)),
 )
 _BY_KEY = select(article_keys.c.value, article_keys.c.article_id).where(
-    article_keys.c.kind == bindparam("kind"), article_keys.c.value.in_(bindparam("values", expanding=True))
+    article_keys.c.source_id == bindparam("source_id"),
+    article_keys.c.kind == bindparam("kind"),
+    article_keys.c.value.in_(bindparam("values", expanding=True)),
 )
 
 
 def lookup_keys(
     conn: Connection, source_id: int, keys: Iterable[tuple[str, str]]
 ) -> dict[tuple[str, str], int]:
-    """The article id each known key names."""
+    """The id of the source's article each known key names (another source's articles with
+    the same DOI or URL are not this source's: issue 17)."""
     by_kind: dict[str, set[str]] = {}
     for kind, value in keys:
         by_kind.setdefault(kind, set()).add(value)
@@ -118,7 +122,7 @@ def lookup_keys(
             if kind == "oai":
                 rows = conn.execute(_BY_OAI, {"source_id": source_id, "values": chunk})
             else:
-                rows = conn.execute(_BY_KEY, {"kind": kind, "values": chunk})
+                rows = conn.execute(_BY_KEY, {"source_id": source_id, "kind": kind, "values": chunk})
             found.update(((kind, value), article_id) for value, article_id in rows)
     return found
 
@@ -288,7 +292,11 @@ def flush(conn: Connection, page: PageWrites) -> None:
     cluster_page(conn, page)  # works (issue 17): the page's articles into works, same transaction
 
 
-def add_keys(conn: Connection, claims: dict[tuple[str, str], int]) -> None:
-    rows = [{"kind": kind, "value": value, "article_id": aid} for (kind, value), aid in claims.items()]
+def add_keys(conn: Connection, source_id: int, claims: dict[tuple[str, str], int]) -> None:
+    """Record identity keys no article of the source holds yet (``lookup_keys`` found none)."""
+    rows = [
+        {"source_id": source_id, "kind": kind, "value": value, "article_id": aid}
+        for (kind, value), aid in claims.items()
+    ]
     if rows:
         insert_many(conn, article_keys, rows)

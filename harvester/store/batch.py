@@ -15,7 +15,7 @@ number of statements, not a number per record:
    (``merge.merge_records``, ``enrich.with_references``) and kept as its ``oai`` origin;
 4. the writes go out as one statement per kind: the origins (one upsert), the new articles
    (one insert, their ids read back in one SELECT), their identity keys (one insert that
-   leaves claimed keys alone), then ``articles.flush`` (versions, updates, feed), the point
+   leaves keys the source's articles hold alone), then ``articles.flush`` (versions, updates, feed), the point
    where the page's written articles are all known.
 
 Everything runs in the caller's transaction, with the page's checkpoint: a page is written
@@ -250,6 +250,6 @@ def ingest_page(
     for seen, article_id in seen_ids:
         for key in seen.keys[1:]:
             claims.setdefault(key, article_id)
-    claim_keys(conn, claims)
+    claim_keys(conn, ctx.source_id, claims)
     flush(conn, page)
     return page.counts

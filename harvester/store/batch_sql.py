@@ -76,7 +76,7 @@ def _current_sql(mark: str, oai: int, ojs: int) -> str:
     )
     by_ojs = (
         f"SELECT 'ojs', k.value, {_COLUMNS} FROM article_keys k JOIN articles a ON a.id = k.article_id "
-        f"{_ORIGINS} WHERE k.kind = 'ojs' AND k.value IN {_in(mark, ojs)}"
+        f"{_ORIGINS} WHERE k.source_id = {mark} AND k.kind = 'ojs' AND k.value IN {_in(mark, ojs)}"
     )
     return f"{by_oai} UNION ALL {by_ojs}" if ojs else by_oai
 
@@ -89,7 +89,8 @@ def current_state(
     if not identifiers:
         return {}
     sql = _current_sql(_mark(conn), len(identifiers), len(ojs_keys))
-    rows = conn.exec_driver_sql(sql, (source_id, *identifiers, *ojs_keys)).all()
+    by_ojs = (source_id, *ojs_keys) if ojs_keys else ()
+    rows = conn.exec_driver_sql(sql, (source_id, *identifiers, *by_ojs)).all()
     return {(row[0], row[1]): Current(*row[2:]) for row in rows}
 
 
@@ -113,17 +114,17 @@ def version_records(conn: Connection, article_ids: Sequence[int]) -> dict[int, s
     return dict(conn.exec_driver_sql(sql, tuple(article_ids)).all())
 
 
-def claim_keys(conn: Connection, claims: dict[tuple[str, str], int]) -> None:
-    """Record identity keys (DOI, landing URL, OJS id); a key another article holds stays its
-    (both dialects spell it ``ON CONFLICT DO NOTHING``)."""
+def claim_keys(conn: Connection, source_id: int, claims: dict[tuple[str, str], int]) -> None:
+    """Record the source's identity keys (DOI, landing URL, OJS id); a key another article of
+    the source holds stays its (both dialects spell it ``ON CONFLICT DO NOTHING``)."""
     if not claims:
         return
     mark = _mark(conn)
     sql = (
-        f"INSERT INTO article_keys (kind, value, article_id) VALUES ({mark}, {mark}, {mark}) "
-        "ON CONFLICT (kind, value) DO NOTHING"
+        "INSERT INTO article_keys (source_id, kind, value, article_id) "
+        f"VALUES ({mark}, {mark}, {mark}, {mark}) ON CONFLICT (source_id, kind, value) DO NOTHING"
     )
-    conn.exec_driver_sql(sql, [(kind, value, aid) for (kind, value), aid in claims.items()])
+    conn.exec_driver_sql(sql, [(source_id, kind, value, aid) for (kind, value), aid in claims.items()])
 
 
 def keep_origins(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -1,8 +1,15 @@
-"""Identifier values that fail their syntax or check digit, kept for ``identifier_problems``.
+"""Identifier values that fail their syntax or check digit, or that another article of the
+same source holds, kept for ``identifier_problems``.
 
 An article's problems are replaced with each new version of it (a corrected record clears
 them); a journal's (its ISSNs, which every record repeats) are listed once per source.  A bad
 identifier is only listed: the harvest goes on, and the value never matches anything.
+
+Two articles of one source with one canonical landing URL are a journal's error, as one DOI on
+two of its articles is: the first article keeps the URL key (``article_keys``), the other is
+listed here, and neither is merged.  The shared DOI is listed by clustering, which sees it
+(``works._note_shared_doi``); the shared URL is read from the keys once a page's claims are
+written (``shared_urls``, for the page's new versions: ``works.cluster_page``).
 """
 
 from __future__ import annotations
@@ -14,9 +21,9 @@ from sqlalchemy import Connection, bindparam, delete, select
 from ..works.matching import RecordKeys
 from .bulk import insert_many
 from .feed import RunContext
-from .schema import identifier_issues
+from .schema import article_keys, identifier_issues
 
-__all__ = ["write_problems"]
+__all__ = ["shared_urls", "write_problems"]
 
 _CLEAR = delete(identifier_issues).where(identifier_issues.c.article_id.in_(bindparam("ids", expanding=True)))
 
@@ -28,6 +35,30 @@ def _journal_known(conn: Connection, source_id: int) -> set[tuple[str, str]]:
         )
     )
     return {(kind, raw) for kind, raw in rows}
+
+
+_URL_HOLDERS = select(article_keys.c.value, article_keys.c.article_id).where(
+    article_keys.c.source_id == bindparam("source_id"),
+    article_keys.c.kind == "url",
+    article_keys.c.value.in_(bindparam("values", expanding=True)),
+)
+
+
+def shared_urls(
+    conn: Connection, source_id: int, records: dict[int, RecordKeys]
+) -> list[tuple[int, str, str, str]]:
+    """(article, "url", canonical URL, reason) for each article whose URL key another article of
+    the source holds."""
+    urls = sorted({keys.url for keys in records.values() if keys.url})
+    holders: dict[str, int] = {}
+    for start in range(0, len(urls), 400):
+        rows = conn.execute(_URL_HOLDERS, {"source_id": source_id, "values": urls[start : start + 400]})
+        holders.update((value, holder) for value, holder in rows)
+    return [
+        (aid, "url", keys.url, f"also the URL of article {holder} of the same source: not merged")
+        for aid, keys in sorted(records.items())
+        if keys.url and (holder := holders.get(keys.url, aid)) != aid
+    ]
 
 
 def write_problems(

@@ -58,18 +58,9 @@ def _keys(source_id: int, article: Article) -> list[tuple[str, str]]:
     return keys
 
 
-def _resolve(
-    conn: Connection, source_id: int, keys: list[tuple[str, str]], known: dict[Any, int]
-) -> int | None:
-    candidates = [known[key] for key in keys if key in known]
-    if not candidates:
-        return None
-    ours = set(
-        conn.execute(
-            select(articles.c.id).where(articles.c.id.in_(candidates), articles.c.source_id == source_id)
-        ).scalars()
-    )
-    return next((candidate for candidate in candidates if candidate in ours), None)
+def _resolve(keys: list[tuple[str, str]], known: dict[tuple[str, str], int]) -> int | None:
+    """The source's article the first known key names (``lookup_keys`` reads the source's only)."""
+    return next((known[key] for key in keys if key in known), None)
 
 
 def _issue_id(conn: Connection, writes: PageWrites, issue: dict[str, Any] | None) -> int | None:
@@ -157,7 +148,7 @@ def ingest_article_page(
     writes = PageWrites(ctx=ctx, raw=raw)
     keys = _keys(ctx.source_id, article)
     known = lookup_keys(conn, ctx.source_id, keys)
-    article_id = _resolve(conn, ctx.source_id, keys, known)
+    article_id = _resolve(keys, known)
     data = record_json(article)
     body, digest = encode_record(data)
     if article_id is None:
@@ -170,7 +161,7 @@ def ingest_article_page(
             return writes.counts
         _update(conn, writes, existing, data)
         save_origin(conn, ctx, article_id, "html", body, digest)
-    add_keys(conn, {key: article_id for key in keys if key not in known})
+    add_keys(conn, ctx.source_id, {key: article_id for key in keys if key not in known})
     flush(conn, writes)
     return writes.counts
 

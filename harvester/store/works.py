@@ -5,7 +5,8 @@ transaction, over the articles that page gave a new (or amended) version:
 
 1. each article's match keys come from its new record (``works.matching.record_keys``,
    computed where an OAI record was parsed: ``OaiRecord.work_keys``), and its identifier
-   problems are listed (``identifier_issues``);
+   problems are listed (``identifier_issues``), with a URL another article of its source
+   holds;
 2. the members sharing a DOI or a title block with them are loaded with their works whole
    (``work_state``: indexed lookups, never a pass over all articles);
 3. each article is placed, in article-id order: an article whose keys did not change stays
@@ -24,6 +25,7 @@ the article placed first; the other is listed in ``identifier_problems``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import orjson
@@ -31,7 +33,7 @@ from sqlalchemy import Connection, select
 
 from ..works.matching import MatchKeys, RecordKeys, decide, match_keys, record_keys
 from .feed import CHANGE_FEED_LOCK, RunContext
-from .identifier_issues import write_problems
+from .identifier_issues import shared_urls, write_problems
 from .schema import article_history, articles
 from .work_state import Member, WorkState, load_state
 from .work_writes import write_state
@@ -66,8 +68,10 @@ def _records(conn: Connection, page: PageWrites) -> dict[int, RecordKeys]:
 
 
 def cluster_page(conn: Connection, page: PageWrites) -> None:
-    """Place the articles of one page's new versions into works (tombstones keep theirs)."""
-    cluster_records(conn, page.ctx, _records(conn, page))
+    """Place the articles of one page's new versions into works (tombstones keep theirs), and
+    list the URLs another article of their source holds (its keys are written by now)."""
+    records = _records(conn, page)
+    cluster_records(conn, page.ctx, records, shared_urls(conn, page.ctx.source_id, records))
 
 
 def serialise(conn: Connection) -> None:
@@ -81,8 +85,14 @@ def serialise(conn: Connection) -> None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({CHANGE_FEED_LOCK})")
 
 
-def cluster_records(conn: Connection, ctx: RunContext, records: dict[int, RecordKeys]) -> None:
-    """Place articles of one source, given the keys of their current records, into works."""
+def cluster_records(
+    conn: Connection,
+    ctx: RunContext,
+    records: dict[int, RecordKeys],
+    found: Sequence[tuple[int, str, str, str]] = (),
+) -> None:
+    """Place articles of one source, given the keys of their current records, into works;
+    ``found``: identifier problems of theirs found elsewhere, listed with clustering's own."""
     if not records:
         return
     serialise(conn)
@@ -91,7 +101,7 @@ def cluster_records(conn: Connection, ctx: RunContext, records: dict[int, Record
     stored = {aid for aid in records if aid in state.members}
     for article_keys in keys:
         place(state, article_keys, records[article_keys.article_id].url)
-    write_problems(conn, ctx, records, state.problems, stored)
+    write_problems(conn, ctx, records, [*state.problems, *found], stored)
     write_state(conn, ctx, state)
 
 

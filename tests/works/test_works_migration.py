@@ -33,10 +33,8 @@ def _ingest(store: Store, source: str, records: list[tuple[int, Article]]) -> No
 
 
 def test_upgrading_clusters_the_articles_already_stored(store: Store) -> None:
-    with store.write() as conn:
-        command.downgrade(_alembic_config(conn), "0007")
-        assert "work_id" not in list(conn.exec_driver_sql("SELECT * FROM current_articles").keys())
-    # Written by the 0007 code path: no works hook has tables to write to, so stub it out.
+    # Written as by the 0007 code path: no works hook, so stub it out; then taken down to 0007
+    # (today's writer needs today's schema).
     from harvester.store import articles
 
     hook, articles.cluster_page = articles.cluster_page, lambda *_: None  # type: ignore[assignment]
@@ -53,6 +51,9 @@ def test_upgrading_clusters_the_articles_already_stored(store: Store) -> None:
         )
     finally:
         articles.cluster_page = hook
+    with store.write() as conn:
+        command.downgrade(_alembic_config(conn), "0007")
+        assert "work_id" not in list(conn.exec_driver_sql("SELECT * FROM current_articles").keys())
     store.migrate()
     with store.read() as conn:
         assert current_revision(conn) == HEAD_REVISION
@@ -99,8 +100,6 @@ def _old_shape(conn: Connection, ids: dict[str, int]) -> None:
 def test_upgrading_from_0010_names_each_work_after_its_first_article(store: Store) -> None:
     from harvester.store import articles
 
-    with store.write() as conn:
-        command.downgrade(_alembic_config(conn), "0010")
     hook, articles.cluster_page = articles.cluster_page, lambda *_: None  # type: ignore[assignment]
     try:
         _ingest(
@@ -114,6 +113,7 @@ def test_upgrading_from_0010_names_each_work_after_its_first_article(store: Stor
     finally:
         articles.cluster_page = hook
     with store.write() as conn:
+        command.downgrade(_alembic_config(conn), "0010")  # after writing: today's writer needs today's schema
         rows = conn.execute(text("SELECT oai_identifier, article_id FROM current_articles")).all()
         ids = {f"{i.split(':')[1].split('.')[0]}/{i.rsplit('/', 1)[1]}": aid for i, aid in rows}
         _old_shape(conn, ids)

@@ -171,10 +171,13 @@ articles = Table(
 # Every other way we know an article by: ("doi", "10.x/y"), ("url", its canonical URL),
 # ("ojs", "SOURCE_ID:7").  OAI identifiers live in ``articles`` (indexed with the source), and
 # like OJS ids they are scoped to the source: many OJS installs keep the default repository
-# id "ojs.pkp.sfu.ca".
+# id "ojs.pkp.sfu.ca".  So are these keys (0014): a journal followed through two sources has
+# the same DOIs and often the same landing URLs in both, and each source's articles hold
+# their own; two articles of one source with one key are a journal's error (the first keeps it).
 article_keys = Table(
     "article_keys",
     metadata,
+    Column("source_id", ForeignKey("sources.id"), primary_key=True),
     Column("kind", String(8), primary_key=True),
     Column("value", Text, primary_key=True),
     Column("article_id", ForeignKey("articles.id"), nullable=False, index=True),
