@@ -15,8 +15,8 @@ number of statements, not a number per record:
    (``merge.merge_records``, ``enrich.with_references``) and kept as its ``oai`` origin;
 4. the writes go out as one statement per kind: the origins (one upsert), the new articles
    (one insert, their ids read back in one SELECT), their identity keys (one insert that
-   leaves keys the source's articles hold alone), then ``articles.flush`` (versions, updates, feed), the point
-   where the page's written articles are all known.
+   leaves keys the source's articles hold alone), then ``articles.flush`` (versions,
+   updates, feed), the point where the page's written articles are all known.
 
 Everything runs in the caller's transaction, with the page's checkpoint: a page is written
 whole or not at all.
