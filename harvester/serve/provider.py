@@ -7,7 +7,8 @@ datestamps, sets, records, and lists paged by signed keyset cursors (``tokens``)
 - identifier: ``oai:<repository id>:<source>/<article id>``: the store's article id never
   changes across versions;
 - datestamp: when the record as served last changed (``updated_at``: the current version
-  written, or the article's work id changed), to the second;
+  written, or what it shows of its work, issue or journal changed: ``store.served``), to the
+  second;
 - sets: one per source (setSpec = the source name), and ``<source>:<section>`` per OJS
   section of the current articles;
 - deleted: tombstones and withdrawn articles are served as deleted records, for good.

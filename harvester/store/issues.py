@@ -12,12 +12,16 @@ from ..model import IssuePage, IssueRef, JournalFacts, encode_record, to_json
 from ..parse.merge import merge_issue
 from .batch_sql import issue_rows, journal_row
 from .feed import RunContext, change_row, retract_change
-from .schema import issue_history, issues, journals
+from .schema import articles, issue_history, issues, journals
+from .served import served_anew
 
 __all__ = ["ingest_issue_page", "ingest_issues", "update_journal"]
 
 # The parts of an issue record that are also columns of ``issues``.
 _COLUMNS = ("volume", "number", "year", "title", "url", "ojs_id", "published", "cover_url")
+# What ``current_articles`` shows of an article's issue, and of its journal (``served``).
+_SHOWN = ("volume", "number", "year", "title")
+_JOURNAL_SHOWN = ("title", "issn")
 _ADDED = ("url", "ojs_id")  # left out of a record while unset (see ``model.record_json``)
 
 
@@ -83,6 +87,7 @@ def _write(
     else:
         issue_id = row.id
         conn.execute(update(issues).where(issues.c.id == issue_id).values(values))
+        _shown_anew(conn, ctx, row, values)
     conn.execute(
         insert(issue_history),
         {
@@ -96,6 +101,12 @@ def _write(
     )
     changes.append(change_row(ctx, "issue", issue_id, version, "create" if row is None else "update"))
     return issue_id
+
+
+def _shown_anew(conn: Connection, ctx: RunContext, row: Any, values: dict[str, Any]) -> None:
+    """An issue whose identification changed: its articles are served anew (``served``)."""
+    if any(getattr(row, name) != values[name] for name in _SHOWN):
+        served_anew(conn, articles.c.issue_id == row.id, ctx.fetched_at)
 
 
 def _written_by_run(conn: Connection, ctx: RunContext, row: Any) -> bool:
@@ -124,6 +135,7 @@ def _amend(
     values = {name: record.get(name) for name in _COLUMNS}
     values |= {"content_hash": digest, "updated_at": ctx.fetched_at}
     conn.execute(update(issues).where(issues.c.id == row.id).values(values))
+    _shown_anew(conn, ctx, row, values)
     conn.execute(
         update(issue_history)
         .where(issue_history.c.issue_id == row.id, issue_history.c.version == row.version)
@@ -206,3 +218,5 @@ def update_journal(
             .where(journals.c.id == ctx.journal_id)
             .values(changed | {"updated_at": ctx.fetched_at})
         )
+    if changed.keys() & set(_JOURNAL_SHOWN):  # its articles (the source's: one journal each) anew
+        served_anew(conn, articles.c.source_id == ctx.source_id, ctx.fetched_at)

@@ -115,7 +115,8 @@ def current_articles(
     conn: Connection, *, since: int = 0, source: str | None = None
 ) -> Iterator[dict[str, Any]]:
     """Rows of the ``current_articles`` view, optionally only those changed after feed ``since``:
-    a new version of the article, or a change of the work it is in (the row's ``work_id``)."""
+    a new version of the article, or of the work or the issue it is in (what the row shows of
+    them: ``work_id``, the issue's identification)."""
     sql = "SELECT * FROM current_articles WHERE 1 = 1"
     params: dict[str, Any] = {}
     if source:
@@ -127,7 +128,10 @@ def current_articles(
         works_changed = select(work_members.c.article_id).where(
             work_members.c.work_id.in_(changed.where(change_log.c.entity == "work"))
         )
-        either = union(articles_changed, works_changed)
+        issues_changed = select(articles.c.id).where(
+            articles.c.issue_id.in_(changed.where(change_log.c.entity == "issue"))
+        )
+        either = union(articles_changed, works_changed, issues_changed)
         compiled = either.compile(conn, compile_kwargs={"literal_binds": True})
         sql += f" AND article_id IN ({compiled})"
     for row in conn.execute(text(sql + " ORDER BY article_id"), params):

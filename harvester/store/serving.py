@@ -1,7 +1,8 @@
 """Reading ``current_articles`` for the OAI-PMH data provider (``harvester serve``).
 
 The provider pages through articles in the order they last changed as served (``updated_at``:
-a new version, or a new work id; then ``article_id``) with keyset cursors, so a page costs the same at the
+a new version, or a change of what they show of their work, issue or journal (``served``);
+then ``article_id``) with keyset cursors, so a page costs the same at the
 start and at the end of a large repository, and a harvest running beside a download moves a
 changed article to the end of the list instead of shifting every page after it.
 """

@@ -15,6 +15,7 @@ from ..model import to_json
 from .bulk import insert_many
 from .feed import RunContext, change_row, write_changes
 from .schema import articles, sources, work_members, works
+from .served import served_anew
 from .work_state import Member, WorkState, mark
 
 __all__ = ["write_state"]
@@ -46,18 +47,10 @@ _UPDATE_MEMBER = (
 )
 
 
-_TOUCH_ARTICLES = (
-    update(articles)
-    .where(articles.c.id.in_(bindparam("ids", expanding=True)))
-    .values(updated_at=bindparam("at"))
-)
-
-
 def _write_members(conn: Connection, ctx: RunContext, state: WorkState) -> None:
     """Insert or update the changed members' rows.  An article whose work id changed (a work
-    renamed after its namesake left, works folded into one, an override) is served anew:
-    its ``updated_at``, the OAI-PMH datestamp and list order of ``harvester serve``, becomes
-    now, so a client harvesting ``from`` its last harvest gets the new work id."""
+    renamed after its namesake left, works folded into one, an override) is served anew
+    (``served``)."""
     new, changed, moved = [], [], []
     for aid in sorted(state.dirty):
         member = state.members[aid]
@@ -74,7 +67,7 @@ def _write_members(conn: Connection, ctx: RunContext, state: WorkState) -> None:
     if changed:
         conn.execute(_UPDATE_MEMBER, changed)
     for start in range(0, len(moved), 400):  # (a fold of large works moves many)
-        conn.execute(_TOUCH_ARTICLES, {"ids": moved[start : start + 400], "at": ctx.fetched_at})
+        served_anew(conn, articles.c.id.in_(moved[start : start + 400]), ctx.fetched_at)
 
 
 # A source's name never changes (a renamed source in the config is a new source row): each
