@@ -27,7 +27,8 @@ from ..errors import PageError, PermanentHTTPStatusError, RefusedURLError, Robot
 from ..fetch.conditional import request_headers, validators
 from ..model import Article, JournalFacts
 from ..ojs.urls import article_id, journal_page_url
-from ..parse.html import parse_archive_page, parse_article_page, parse_issue_page
+from ..parse.html import parse_article_page, parse_issue_page
+from ..parse.html.archive import read_archive
 from ..parse.html.common import load_page
 from ..parse.journal_feed import parse_journal_feed
 from ..redact import mask
@@ -208,9 +209,10 @@ def _archive_page(crawl: Crawl, url: str, known: WebPage | None, *, first: bool)
         ) from exc
     page = fetched.page
     if fetched.content is not None:
-        archive = parse_archive_page(fetched.content, fetched.url)
+        loaded = load_page(fetched.content, fetched.url)
+        archive = read_archive(loaded)
         if first:  # the OJS version, as every page's generator tag names it
-            crawl.generator = load_page(fetched.content, fetched.url).meta.first("generator")
+            crawl.generator = loaded.meta.first("generator")
         links = tuple(issue.url for issue in archive.issues if issue.url)
         page = replace(page, links=links, next_url=archive.next_url)
     _commit(crawl, page)

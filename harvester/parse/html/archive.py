@@ -29,7 +29,7 @@ from harvester.ojs.urls import absolute_url, issue_id, issue_url, parse_ojs_url
 from harvester.parse.html.common import Page, by_class, find, find_all, inner_text, load_page, require
 from harvester.parse.issue_label import parse_issue_label
 
-__all__ = ["parse_archive_page"]
+__all__ = ["parse_archive_page", "read_archive"]
 
 _SUMMARY = f"//*[{by_class('obj_issue_summary')}]"
 _OJS3_ARCHIVE = (
@@ -52,7 +52,11 @@ def parse_archive_page(content: bytes, url: str) -> ArchivePage:
     Raises ``PageError`` for a login form, a "not found" page, a truncated page, or a page
     that is not an OJS issue archive.
     """
-    page = load_page(content, url)
+    return read_archive(load_page(content, url))
+
+
+def read_archive(page: Page) -> ArchivePage:
+    """``parse_archive_page`` of a page already loaded (``common.load_page``)."""
     summaries = find_all(page.root, _SUMMARY)
     ojs3 = bool(summaries) or find(page.root, _OJS3_ARCHIVE) is not None
     ojs2 = find(page.root, "//*[@id='issues']")
