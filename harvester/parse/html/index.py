@@ -133,16 +133,14 @@ class ClassIndex:
         self._classes: dict[str, list[etree._Element]] = {}
         self._ids: dict[str, list[etree._Element]] = {}
         self._positions: dict[etree._Element, int] = {}
-        self._tokens: dict[etree._Element, list[str]] = {}
         self._spans: dict[etree._Element, range] = {}
-        classes, ids, positions, tokens = self._classes, self._ids, self._positions, self._tokens
+        classes, ids, positions = self._classes, self._ids, self._positions
         # Attribute names as bytes: lxml then skips encoding the name on each read.
         for position, element in enumerate(self._nodes):
             names = element.get(b"class")
             if names:
                 positions[element] = position
-                split = tokens[element] = names.split()
-                for name in split:
+                for name in names.split():
                     found = classes.get(name)
                     if found is None:
                         classes[name] = [element]
@@ -193,9 +191,8 @@ class ClassIndex:
     ) -> list[etree._Element]:
         """The elements with every class of ``names`` (and tag ``tag``), below ``within`` if given."""
         found = self._classes.get(names[0], [])
-        tokens = self._tokens
-        for name in names[1:]:
-            found = [element for element in found if name in tokens[element]]
+        for name in names[1:]:  # (few elements: their classes read again)
+            found = [element for element in found if name in element.get(b"class", "").split()]
         if tag is not None:
             found = [element for element in found if element.tag == tag]
         return self._below(found, within)
