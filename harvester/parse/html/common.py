@@ -27,7 +27,7 @@ from lxml import etree
 
 from harvester.errors import PageError
 from harvester.ojs.urls import split_url
-from harvester.parse.html.index import ClassIndex, Meta, MetaTags, element_lang
+from harvester.parse.html.index import ClassIndex, Meta, MetaTags, element_lang, has_class
 from harvester.parse.normalize import iso_date
 
 __all__ = [
@@ -111,12 +111,6 @@ def find(node: etree._Element, xpath: str) -> etree._Element | None:
     """The first element an XPath selects, or None."""
     found = find_all(node, xpath)
     return found[0] if found else None
-
-
-def has_class(element: etree._Element, name: str) -> bool:
-    """Whether ``element`` has CSS class ``name``."""
-    classes = element.get(b"class")  # (bytes: lxml skips encoding the name)
-    return classes is not None and name in classes.split()
 
 
 def below(node: etree._Element, name: str, *, children: bool = False) -> list[etree._Element]:

@@ -13,7 +13,7 @@ from lxml import etree
 
 from harvester.parse.normalize import clean_text
 
-__all__ = ["ClassIndex", "Meta", "MetaTags", "element_lang"]
+__all__ = ["ClassIndex", "Meta", "MetaTags", "element_lang", "has_class"]
 
 
 class Meta(NamedTuple):
@@ -82,6 +82,12 @@ class MetaTags:
         """Whether any tag's name starts with one of ``prefixes`` (compared case-insensitively)."""
         folded = tuple(prefix.casefold() for prefix in prefixes)
         return any(name.startswith(folded) for name in self._named)
+
+
+def has_class(element: etree._Element, name: str) -> bool:
+    """Whether ``element`` has CSS class ``name``."""
+    classes = element.get(b"class")  # (bytes: lxml skips encoding the name)
+    return classes is not None and name in classes.split()
 
 
 def element_lang(element: etree._Element) -> str | None:
@@ -192,7 +198,7 @@ class ClassIndex:
         """The elements with every class of ``names`` (and tag ``tag``), below ``within`` if given."""
         found = self._classes.get(names[0], [])
         for name in names[1:]:  # (few elements: their classes read again)
-            found = [element for element in found if name in element.get(b"class", "").split()]
+            found = [element for element in found if has_class(element, name)]
         if tag is not None:
             found = [element for element in found if element.tag == tag]
         return self._below(found, within)
