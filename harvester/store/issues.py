@@ -21,7 +21,7 @@ __all__ = ["ingest_issue_page", "ingest_issues", "update_journal"]
 _COLUMNS = ("volume", "number", "year", "title", "url", "ojs_id", "published", "cover_url")
 # What ``current_articles`` shows of an article's issue, and of its journal (``served``).
 _SHOWN = ("volume", "number", "year", "title")
-_JOURNAL_SHOWN = ("title", "issn")
+_JOURNAL_SHOWN = frozenset({"title", "issn"})
 _ADDED = ("url", "ojs_id")  # left out of a record while unset (see ``model.record_json``)
 
 
@@ -218,5 +218,5 @@ def update_journal(
             .where(journals.c.id == ctx.journal_id)
             .values(changed | {"updated_at": ctx.fetched_at})
         )
-    if changed.keys() & set(_JOURNAL_SHOWN):  # its articles (the source's: one journal each) anew
+    if changed.keys() & _JOURNAL_SHOWN:  # its articles (the source's: one journal each) anew
         served_anew(conn, articles.c.source_id == ctx.source_id, ctx.fetched_at)

@@ -29,8 +29,12 @@ class Member:
     url: str | None = None
     rule: str = "alone"
     evidence: str | None = None
-    stored: bool = True  # has a row in ``work_members``
-    was: int | None = None  # the work its row names, as loaded (None: no row yet)
+    was: int | None = None  # the work its ``work_members`` row names (None: no row yet)
+
+    @property
+    def stored(self) -> bool:
+        """Whether it has a row in ``work_members``."""
+        return self.was is not None
 
 
 @dataclass

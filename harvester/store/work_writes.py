@@ -57,11 +57,10 @@ def _write_members(conn: Connection, ctx: RunContext, state: WorkState) -> None:
         row = _row(member, member.work)
         if member.stored:
             changed.append({f"v_{k}": v for k, v in row.items() if k != "article_id"} | {"b_id": aid})
+            if member.was != member.work:
+                moved.append(aid)
         else:
             new.append(row)
-            member.stored = True
-        if member.was is not None and member.was != member.work:
-            moved.append(aid)
         member.was = member.work
     insert_many(conn, work_members, new)
     if changed:

@@ -122,7 +122,7 @@ def place(state: WorkState, keys: MatchKeys, canonical: str | None) -> None:
         _note_shared_doi(state, keys)  # its problems are listed anew with each version
         return
     if member is None:
-        member = Member(aid, keys.source_id, aid, keys, canonical, stored=False)
+        member = Member(aid, keys.source_id, aid, keys, canonical)
         state.fresh.add(aid)
         state.index(member)
         if _meets_nobody(state, keys):  # most new articles: a work of their own at once
