@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sickle import Sickle
 from sickle.models import Identify
@@ -39,7 +39,7 @@ from ..parse.identify import OJS_TOOLKIT, provider_software, toolkit_version
 from ..parse.oai_dc import parse_record
 from .datestamps import now_datestamp
 from .helper import HelperProcess
-from .oai_pages import OAI_NS, check_response, read_page, token_of
+from .oai_pages import OAI_NS, check_response, read_page, sniff_token, token_of
 from .oai_quirks import (
     WindowState,
     after_bad_token,
@@ -59,6 +59,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 # Reads one ``<record>`` of a window's format: ``parse.oai_dc.parse_record``, ``parse.jats``.
 RecordParser = Callable[[Any, Mapping[str, str]], OaiRecord]
@@ -247,25 +249,39 @@ class OaiClient:
                 return
 
     def _fetch_page(
-        self, window: Window, token: str | None, names: Mapping[str, str], parse: RecordParser, helper: bool
+        self,
+        window: Window,
+        token: str | None,
+        names: Mapping[str, str],
+        parse: RecordParser,
+        helper: bool,
+        ahead: _Lookahead,
     ) -> Page:
         if token:
-            params = {"verb": "ListRecords", "resumptionToken": token}
+            params = _token_params(token)
         else:
             params = {"verb": "ListRecords", "metadataPrefix": window.metadata_prefix}
             optional = {"from": window.from_, "until": window.until, "set": window.set_spec}
             params |= {key: value for key, value in optional.items() if value}
         try:
-            return fetch_twice(lambda: self._read_page(params, names, parse, helper))
+            return fetch_twice(lambda: self._read_page(params, names, parse, helper, ahead))
         except NoRecordsMatch as exc:
             # Quirk (and the spec): noRecordsMatch is an empty result, not a failure.
             date = exc.response_date or now_datestamp()
             return Page(records=[], token=None, response_date=date, url=self.endpoint, content=b"")
 
     def _read_page(
-        self, params: dict[str, str], set_names: Mapping[str, str], parse: RecordParser, helper: bool
+        self,
+        params: dict[str, str],
+        set_names: Mapping[str, str],
+        parse: RecordParser,
+        helper: bool,
+        ahead: _Lookahead,
     ) -> Page:
-        response = self._sickle.fetch(params)
+        response = ahead.take(params) or self._sickle.fetch(params)
+        next_token = sniff_token(response.content)
+        if next_token is not None:
+            ahead.send(next_token)
         where = f"{self.endpoint} (ListRecords)"
         arguments = (response.content, where, dict(set_names), parse)
         data = _HELPER.run(read_page, *arguments) if helper else read_page(*arguments)
@@ -294,17 +310,19 @@ class OaiClient:
         ``parse`` reads one record of the window's format (oai_dc unless told).
 
         The next page is fetched and parsed in the background while the caller stores the
-        current one, so network, XML parsing and database writes overlap.
+        current one, and the page after it is requested while that one is parsed
+        (``_Lookahead``), so network, XML parsing and database writes overlap.
         """
         names = set_names or {}
         state = WindowState()
         listed: int | None = None  # the window's size, once a page told it
 
-        prefetch = _Prefetch()
+        prefetch: _Worker[Page] = _Worker("oai-prefetch")
+        ahead = _Lookahead(self._sickle.fetch)
 
         def start() -> Future[Page]:  # the page at the current window and token
             helper = self._use_helper(listed, state.pages)
-            return prefetch.start(partial(self._fetch_page, window, token, names, parse, helper))
+            return prefetch.start(partial(self._fetch_page, window, token, names, parse, helper, ahead))
 
         pending = start()
         try:
@@ -337,10 +355,15 @@ class OaiClient:
                     return
         finally:
             prefetch.close()
+            ahead.close()
 
 
-class _Prefetch:
-    """One daemon thread fetching a window's pages for the caller, one call at a time.
+def _token_params(token: str) -> dict[str, str]:
+    return {"verb": "ListRecords", "resumptionToken": token}
+
+
+class _Worker(Generic[_T]):
+    """One daemon thread running a window's calls for the caller, one at a time.
 
     Started once per window: a thread started per page made the caller wait, at every page,
     until the new thread had taken the interpreter lock and handed it back.  A daemon thread,
@@ -348,24 +371,60 @@ class _Prefetch:
     checkpoint still points before it).
     """
 
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Callable[[], Page], Future[Page]] | None] = queue.SimpleQueue()
-        threading.Thread(target=self._work, name="oai-prefetch", daemon=True).start()
+    def __init__(self, name: str) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Callable[[], _T], Future[_T]] | None] = queue.SimpleQueue()
+        threading.Thread(target=self._work, name=name, daemon=True).start()
 
-    def start(self, fetch: Callable[[], Page]) -> Future[Page]:
-        """Queue ``fetch``; its page (or its exception) arrives in the future."""
-        page: Future[Page] = Future()
-        self._jobs.put((fetch, page))
-        return page
+    def start(self, call: Callable[[], _T]) -> Future[_T]:
+        """Queue ``call``; its result (or its exception) arrives in the future."""
+        result: Future[_T] = Future()
+        self._jobs.put((call, result))
+        return result
 
     def close(self) -> None:
-        """End the thread after the fetch it is doing, if any."""
+        """End the thread after the call it is doing, if any."""
         self._jobs.put(None)
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
-            fetch, page = job
+            call, result = job
             try:
-                page.set_result(fetch())
+                result.set_result(call())
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread as is
-                page.set_exception(exc)
+                result.set_exception(exc)
+
+
+class _Lookahead:
+    """The next page's request, sent as soon as a page arrives rather than once it is parsed.
+
+    The token for the next page is read off the raw bytes (``oai_pages.sniff_token``), so the
+    request goes out while the page is parsed and stored.  The response is used only for a
+    request with exactly those arguments, once: when the parsed token differs (a page that
+    needed repair, a token the sniffer misread), the page is fetched again with the parsed
+    one.  A token is sent once per window: one that repeats ends the list
+    (``oai_quirks.list_should_end``).  A list the other loop guards end (stale pages, far
+    past ``completeListSize``) costs one request more.  Used from the prefetch thread only.
+    """
+
+    def __init__(self, fetch: Callable[[dict[str, str]], Response]) -> None:
+        self._fetch = fetch
+        self._worker: _Worker[Response] = _Worker("oai-lookahead")
+        self._sent: tuple[dict[str, str], Future[Response]] | None = None
+        self._tokens: set[str] = set()
+
+    def send(self, token: str) -> None:
+        """Request the page at ``token`` in the background, unless it was requested before."""
+        if token not in self._tokens:
+            self._tokens.add(token)
+            params = _token_params(token)
+            self._sent = (params, self._worker.start(partial(self._fetch, params)))
+
+    def take(self, params: dict[str, str]) -> Response | None:
+        """The response to ``params`` if it was sent (raising what the request raised)."""
+        sent, self._sent = self._sent, None
+        if sent is None or sent[0] != params:
+            return None
+        return sent[1].result()
+
+    def close(self) -> None:
+        self._worker.close()

@@ -14,6 +14,7 @@ what it repaired or skipped comes back as ``warnings`` for the caller to log.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,7 @@ from ..errors import BrokenResponseError, oai_error_for_code
 from ..model import OaiRecord
 from .oai_quirks import parse_strict
 
-__all__ = ["OAI_NS", "PageData", "check_response", "read_page", "token_of"]
+__all__ = ["OAI_NS", "PageData", "check_response", "read_page", "sniff_token", "token_of"]
 
 OAI_NS = "{http://www.openarchives.org/OAI/2.0/}"
 
@@ -85,3 +86,19 @@ def token_of(element: Any) -> tuple[str | None, int | None]:
         return None, None
     size = element.get("completeListSize", "").strip()
     return (element.text or "").strip() or None, int(size) if size.isdigit() else None
+
+
+# A plain token element: no entity, no CDATA, no comment inside (those are left to the parse).
+_TOKEN = re.compile(rb"<(?:[\w.-]+:)?resumptionToken\b[^>]*>([^<&]*)</(?:[\w.-]+:)?resumptionToken\s*>")
+
+
+def sniff_token(content: bytes) -> str | None:
+    """The next page's token as the raw bytes show it, without parsing them: a guess that
+    lets the next request go out early (the parsed ``token_of`` decides).  None when the
+    page has no plain token element near its end, as the last page."""
+    found = _TOKEN.findall(content, max(0, len(content) - 4096))
+    try:
+        token = found[-1].decode("utf-8").strip() if found else ""  # the token follows the records
+    except UnicodeDecodeError:
+        return None
+    return token or None

@@ -176,6 +176,7 @@ def _after_first_page(action: Any) -> Any:
 
 
 def test_truncated_pages_fail_the_run_and_the_next_run_resumes(site: OjsSite, store: Store) -> None:
+    site.page_size = 2  # pages are requested up to two ahead of the one stored: make more
     with pytest.raises(BrokenResponseError, match="broken XML"):
         harvest(site, store, "jsas", progress=_after_first_page(lambda: site.truncate_next(2)))
     assert count(store, "SELECT COUNT(*) FROM checkpoints") == 1
@@ -205,10 +206,26 @@ def test_control_characters_and_invalid_utf8_are_repaired_and_counted(site: OjsS
 
 
 def test_bad_resumption_token_restarts_the_window(site: OjsSite, store: Store) -> None:
+    site.page_size = 2  # pages are requested up to two ahead of the one stored: make more
     result = harvest(site, store, "jsas", progress=_after_first_page(site.expire_tokens))
     assert result.status == "ok"
+    first_pages = [query for query in oai_queries(site) if "metadataPrefix" in query]
+    assert len(first_pages) == 2  # restarted once
     assert_matches_site(store, site, "jsas")
     assert count(store, "SELECT COUNT(*) FROM article_versions") == len(site.articles("jsas"))
+
+
+def test_a_token_misread_from_the_raw_page_is_never_followed(site: OjsSite, store: Store) -> None:
+    # The next page is requested with the token read off the raw bytes while a page is parsed
+    # (``oai._Lookahead``); a token element in a comment misleads that guess, once per window.
+    site.decoy_token = True
+    result = harvest(site, store, "jsas")
+    assert result.status == "ok"
+    assert_matches_site(store, site, "jsas")
+    tokens = [query.get("resumptionToken") for query in oai_queries(site)]
+    assert tokens.count("decoy") == 1  # the guess went out, its answer (an error) unused
+    followed = [token for token in tokens if token not in (None, "decoy")]
+    assert len(followed) == len(set(followed)) == 2  # each of the other two pages once
 
 
 def test_repeated_token_ends_the_window_with_a_warning(
@@ -228,7 +245,9 @@ def test_runs_of_empty_pages_end_the_window(
     result = harvest(site, store, "jsas")
     assert result.status == "ok"
     assert "without records" in caplog.text
-    assert len(oai_queries(site)) == 4  # the first page, then three empty ones
+    # The first page, then three empty ones, and the next page requested while the third
+    # empty one was read (``oai._Lookahead``).
+    assert len(oai_queries(site)) == 5
 
 
 def test_http_500_on_from_falls_back_to_a_full_sweep(site: OjsSite, store: Store) -> None:

@@ -13,6 +13,7 @@ from harvester.errors import BadResumptionToken, BadVerb, BrokenResponseError, C
 from harvester.fetch.client import HttpClient
 from harvester.harvest.datestamps import incremental_from, parse_datestamp
 from harvester.harvest.oai import OaiClient, Window, repair_payload
+from harvester.harvest.oai_pages import sniff_token
 from harvester.harvest.oai_quirks import parse_strict
 from tests.site.replay import ReplaySite, recorded_site_dir
 
@@ -58,6 +59,24 @@ def test_repair_leaves_legal_text_alone() -> None:
 def test_truncated_page_is_an_error_never_a_short_page(cut: int) -> None:
     with pytest.raises(BrokenResponseError, match="broken XML"):
         parse_strict(PAGE[:cut], "http://x/oai (ListRecords)")
+
+
+@pytest.mark.parametrize(
+    ("tail", "token"),
+    [
+        (b'<resumptionToken completeListSize="25" cursor="0">4f2a </resumptionToken>', "4f2a"),
+        (b"<oai:resumptionToken>x.y-1</oai:resumptionToken >", "x.y-1"),
+        (b'<resumptionToken completeListSize="25" cursor="20"/>', None),  # the last page
+        (b"<resumptionToken>  </resumptionToken>", None),
+        (b"<resumptionToken>a&amp;b</resumptionToken>", None),  # left to the parser
+        (b"<resumptionToken><![CDATA[abc]]></resumptionToken>", None),
+        (b"<resumptionToken>\xff\xfe</resumptionToken>", None),
+        (b"", None),
+    ],
+)
+def test_the_token_is_guessed_off_the_raw_bytes_or_not_at_all(tail: bytes, token: str | None) -> None:
+    page = _page_with_title(b"T").replace(b"</ListRecords>", tail + b"</ListRecords>")
+    assert sniff_token(page) == token
 
 
 @pytest.mark.parametrize(

@@ -103,6 +103,7 @@ class OaiProvider:
     ignore_from: bool
     repeat_token: bool
     empty_pages: bool
+    decoy_token: bool
     _lock: threading.RLock
     _fail: list[tuple[int, str | None]]
     _truncate: int
@@ -325,4 +326,6 @@ class OaiProvider:
         else:
             parts = [self._header_bytes(a) for a in page]
         parts.append(token_xml(token, len(items), offset, paged=resumed or token is not None))
+        if self.decoy_token:  # a token element inside a comment: not a token, for a parser
+            parts.append(b"<!-- <resumptionToken>decoy</resumptionToken> -->")
         return self._wrap(journal, {"verb": verb, **dict(state.echo)}, verb, b"".join(parts))

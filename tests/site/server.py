@@ -36,7 +36,7 @@ class OjsSite(SiteEdits, OaiProvider, LoopbackSite):
     ``OaiProvider`` (``oai_protocol``), the pages from ``routes``.
 
     OAI fault switches (plain attributes, read on each request): ``control_chars``, ``delay`` (HTML
-    too), ``from_500``, ``ignore_from``, ``repeat_token``, ``empty_pages``. Counted faults:
+    too), ``from_500``, ``ignore_from``, ``repeat_token``, ``empty_pages``, ``decoy_token``. Counted faults:
     :meth:`fail_next`, :meth:`truncate_next`, :meth:`expire_tokens`.
 
     HTML fault switches: ``login_instead`` and ``soft_404`` (sets of article ids whose page is a 302
@@ -103,6 +103,7 @@ class OjsSite(SiteEdits, OaiProvider, LoopbackSite):
         self.ignore_from = False
         self.repeat_token = False
         self.empty_pages = False
+        self.decoy_token = False
         self.login_instead: set[int] = set()
         self.soft_404: set[int] = set()
         self.page_gone: set[int] = set()
