@@ -13,7 +13,7 @@ from harvester.errors import BadResumptionToken, BadVerb, BrokenResponseError, C
 from harvester.fetch.client import HttpClient
 from harvester.harvest.datestamps import incremental_from, parse_datestamp
 from harvester.harvest.oai import OaiClient, Window, repair_payload
-from harvester.harvest.oai_pages import sniff_token
+from harvester.harvest.oai_pages import OAI_NS, sniff_token, token_of
 from harvester.harvest.oai_quirks import parse_strict
 from tests.site.replay import ReplaySite, recorded_site_dir
 
@@ -59,6 +59,19 @@ def test_repair_leaves_legal_text_alone() -> None:
 def test_truncated_page_is_an_error_never_a_short_page(cut: int) -> None:
     with pytest.raises(BrokenResponseError, match="broken XML"):
         parse_strict(PAGE[:cut], "http://x/oai (ListRecords)")
+
+
+@pytest.mark.parametrize("site", ["jsas_ojs3.3.0-11", "ajpa_ojs3.5.0-1"])
+def test_the_token_guessed_off_real_ojs_pages_is_the_parsed_one(site: str) -> None:
+    """Real ListRecords pages (3.5 writes the token's attributes over several lines)."""
+    bodies = sorted((recorded_site_dir(site) / "responses").glob("*.body"))
+    pages = [body.read_bytes() for body in bodies if b"<ListRecords>" in body.read_bytes()]
+    paged = [page for page in pages if b"<resumptionToken" in page]
+    assert paged
+    for page in pages:
+        _, tree, _ = parse_strict(page, site)
+        expected, _ = token_of(tree.find(f"{OAI_NS}ListRecords/{OAI_NS}resumptionToken"))
+        assert sniff_token(page) == expected
 
 
 @pytest.mark.parametrize(
