@@ -38,8 +38,8 @@ from ..model import OaiRecord
 from ..parse.identify import OJS_TOOLKIT, provider_software, toolkit_version
 from ..parse.oai_dc import parse_record
 from .datestamps import now_datestamp
-from .helper import HelperProcess
-from .oai_pages import OAI_NS, check_response, read_page, sniff_token, token_of
+from .helper import HelperProcess, outcome
+from .oai_pages import OAI_NS, PageData, check_response, read_page, sniff_token, token_of
 from .oai_quirks import (
     WindowState,
     after_bad_token,
@@ -278,13 +278,18 @@ class OaiClient:
         helper: bool,
         ahead: _Lookahead,
     ) -> Page:
-        response = ahead.take(params) or self._sickle.fetch(params)
+        where, names = f"{self.endpoint} (ListRecords)", dict(set_names)
+
+        def read_in_helper(content: bytes) -> Answer | None:
+            return _HELPER.submit(read_page, content, where, names, parse)
+
+        response, answer = ahead.take(params) or (self._sickle.fetch(params), None)
+        if answer is None and helper:
+            answer = read_in_helper(response.content)  # before the next page's: answers keep order
         next_token = sniff_token(response.content)
         if next_token is not None:
-            ahead.send(next_token)
-        where = f"{self.endpoint} (ListRecords)"
-        arguments = (response.content, where, dict(set_names), parse)
-        data = _HELPER.run(read_page, *arguments) if helper else read_page(*arguments)
+            ahead.send(next_token, read_in_helper if helper else None)
+        data = outcome(answer, read_page, response.content, where, names, parse)
         for warning in data.warnings:
             log.warning("%s", warning)
         content = data.repaired or response.content
@@ -358,6 +363,14 @@ class OaiClient:
             ahead.close()
 
 
+# The helper's answer to a page's reading (``helper.outcome`` turns it into the page's data).
+Answer = Future[tuple[bool, PageData]]
+# A page's response, and its reading in the helper when one was started.
+_Fetched = tuple[Response, Answer | None]
+# Starts reading a page's bytes in the helper (None: the helper cannot take it now).
+_Reader = Callable[[bytes], Answer | None]
+
+
 def _token_params(token: str) -> dict[str, str]:
     return {"verb": "ListRecords", "resumptionToken": token}
 
@@ -395,32 +408,40 @@ class _Worker(Generic[_T]):
 
 
 class _Lookahead:
-    """The next page's request, sent as soon as a page arrives rather than once it is parsed.
+    """The next page's request, sent as soon as a page arrives rather than once it is parsed,
+    and in a long window its reading, handed to the helper process as soon as it arrives.
 
     The token for the next page is read off the raw bytes (``oai_pages.sniff_token``), so the
-    request goes out while the page is parsed and stored.  The response is used only for a
-    request with exactly those arguments, once: when the parsed token differs (a page that
-    needed repair, a token the sniffer misread), the page is fetched again with the parsed
-    one.  A token is sent once per window: one that repeats ends the list
+    request goes out while the page is parsed and stored, and the helper goes from one page
+    to the next without waiting for this process.  The response (and its reading) is used
+    only for a request with exactly those arguments, once: when the parsed token differs (a
+    page that needed repair, a token the sniffer misread), the page is fetched again with the
+    parsed one.  A token is sent once per window: one that repeats ends the list
     (``oai_quirks.list_should_end``).  A list the other loop guards end (stale pages, far
     past ``completeListSize``) costs one request more.  Used from the prefetch thread only.
     """
 
     def __init__(self, fetch: Callable[[dict[str, str]], Response]) -> None:
         self._fetch = fetch
-        self._worker: _Worker[Response] = _Worker("oai-lookahead")
-        self._sent: tuple[dict[str, str], Future[Response]] | None = None
+        self._worker: _Worker[_Fetched] = _Worker("oai-lookahead")
+        self._sent: tuple[dict[str, str], Future[_Fetched]] | None = None
         self._tokens: set[str] = set()
 
-    def send(self, token: str) -> None:
-        """Request the page at ``token`` in the background, unless it was requested before."""
+    def send(self, token: str, read: _Reader | None) -> None:
+        """Request the page at ``token`` in the background, unless it was requested before;
+        ``read``: start reading its bytes as soon as they arrive."""
         if token not in self._tokens:
             self._tokens.add(token)
             params = _token_params(token)
-            self._sent = (params, self._worker.start(partial(self._fetch, params)))
+            self._sent = (params, self._worker.start(partial(self._fetch_and_read, params, read)))
 
-    def take(self, params: dict[str, str]) -> Response | None:
-        """The response to ``params`` if it was sent (raising what the request raised)."""
+    def _fetch_and_read(self, params: dict[str, str], read: _Reader | None) -> _Fetched:
+        response = self._fetch(params)
+        return response, read(response.content) if read else None
+
+    def take(self, params: dict[str, str]) -> _Fetched | None:
+        """The response to ``params`` and its reading, if it was sent (raising what the
+        request raised)."""
         sent, self._sent = self._sent, None
         if sent is None or sent[0] != params:
             return None

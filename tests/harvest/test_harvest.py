@@ -245,9 +245,9 @@ def test_runs_of_empty_pages_end_the_window(
     result = harvest(site, store, "jsas")
     assert result.status == "ok"
     assert "without records" in caplog.text
-    # The first page, then three empty ones, and the next page requested while the third
-    # empty one was read (``oai._Lookahead``).
-    assert len(oai_queries(site)) == 5
+    # The first page, then three empty ones; the next page is requested while the third
+    # empty one is read (``oai._Lookahead``), a request the ending run may not wait for.
+    assert len(oai_queries(site)) in (4, 5)
 
 
 def test_http_500_on_from_falls_back_to_a_full_sweep(site: OjsSite, store: Store) -> None:

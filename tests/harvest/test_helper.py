@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -14,7 +15,7 @@ from harvester.config import HttpSettings
 from harvester.errors import BrokenResponseError, HarvesterError
 from harvester.fetch.client import HttpClient
 from harvester.fetch.response import pack
-from harvester.harvest.helper import HelperProcess
+from harvester.harvest.helper import HelperProcess, outcome
 from harvester.harvest.oai import OaiClient, Page, Window
 from harvester.harvest.oai_pages import read_page
 from harvester.parse.oai_dc import parse_record, parse_stored_record
@@ -57,6 +58,37 @@ def test_a_killed_helper_costs_no_call(helper: HelperProcess, caplog: pytest.Log
     assert after != killed
     replaced = helper.run(os.getpid)
     assert replaced not in (killed, os.getpid())
+
+
+def test_calls_handed_over_before_collecting_are_answered_in_order(helper: HelperProcess) -> None:
+    child = helper.run(os.getpid)
+    first, second = helper.submit(pow, 2, 10), helper.submit(divmod, 7, 2)
+    assert first is not None and second is not None
+    assert outcome(second, divmod, 7, 2) == (3, 1)
+    assert outcome(first, pow, 2, 10) == 1024
+    assert helper.run(os.getpid) == child  # one child answered them all
+
+
+def test_a_full_queue_leaves_the_call_to_the_caller(helper: HelperProcess) -> None:
+    waiting = [helper.submit(time.sleep, 0.5), helper.submit(time.sleep, 0.5)]
+    assert None not in waiting
+    assert helper.submit(os.getpid) is None  # two waiting: the caller runs it itself
+    assert helper.run(os.getpid) == os.getpid()
+    for answer in waiting:
+        outcome(answer, time.sleep, 0)
+
+
+def test_calls_waiting_on_a_killed_helper_run_here(
+    helper: HelperProcess, caplog: pytest.LogCaptureFixture
+) -> None:
+    killed = helper.run(os.getpid)
+    waiting = [helper.submit(time.sleep, 5), helper.submit(os.getpid)]
+    os.kill(killed, signal.SIGKILL)
+    with caplog.at_level(logging.WARNING):
+        assert outcome(waiting[0], abs, -1) == 1  # (its stand-in, run here)
+        assert outcome(waiting[1], os.getpid) == os.getpid()
+    assert "the helper process ended" in caplog.text
+    assert helper.run(os.getpid) not in (killed, os.getpid())  # a new helper
 
 
 @pytest.fixture
