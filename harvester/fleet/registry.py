@@ -128,7 +128,8 @@ def row_values(source: SourceSettings, now: datetime) -> dict[str, Any]:
 
 
 def insert_row(conn: Connection, name: str, values: dict[str, Any], now: datetime) -> None:
-    """A new source row and its journal row (``store.runs.ensure_source`` expects both)."""
+    """A new source row and its journal row (``store.runs.ensure_source`` expects both; the
+    journal row, as there, without a version until facts are stated)."""
     source_id = conn.execute(
         insert(sources).returning(sources.c.id), {"name": name, "created_at": now, **values}
     ).scalar_one()

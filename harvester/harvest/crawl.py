@@ -33,8 +33,8 @@ from ..parse.html.common import load_page
 from ..parse.journal_feed import parse_journal_feed
 from ..redact import mask
 from ..store.articles import PageCounts, RawPage
-from ..store.feed import RunContext
-from ..store.issues import update_journal
+from ..store.feed import RunContext, write_changes
+from ..store.journals import update_journal
 from ..store.page_ingest import ingest_article_page, ingest_issue_toc
 from ..store.pages import WebPage, load_pages, save_page
 from ..store.runs import record_page
@@ -309,7 +309,7 @@ def _store_journal(crawl: Crawl) -> None:
     facts = page_facts(crawl.feed, crawl.first_article, crawl.generator)
     ctx = RunContext(crawl.run.ids.source_id, crawl.run.ids.journal_id, crawl.run.result.run_id, _now())
     with crawl.run.store.write() as conn:
-        update_journal(conn, ctx, facts)
+        write_changes(conn, update_journal(conn, ctx, facts))
 
 
 def crawl_journal(crawl: Crawl) -> None:

@@ -2,7 +2,7 @@
 OJS version, from whichever of OJS's surfaces a run reads.
 
 Each source says part of it, and OJS's code says which part (the store keeps every fact
-some source stated; see ``store.issues.update_journal``):
+some source stated; see ``store.journals.update_journal``):
 
 ==================  ===========================================  ===========================================
 fact                OAI-PMH                                      the journal's pages

@@ -26,8 +26,8 @@ from ..fetch.politeness import Politeness
 from ..redact import host_of
 from ..store import Store
 from ..store.articles import PageCounts, RawPage
-from ..store.feed import RunContext
-from ..store.issues import update_journal
+from ..store.feed import RunContext, write_changes
+from ..store.journals import update_journal
 from ..store.runs import (
     Checkpoint,
     HarvestState,
@@ -190,10 +190,9 @@ def _harvest_oai(run: _Run, request: HarvestRequest) -> bool:
         return True
     journal = identify_facts(info)
     if journal is not None:
+        ctx = RunContext(run.ids.source_id, run.ids.journal_id, run.result.run_id, _now())
         with run.store.write() as conn:
-            update_journal(
-                conn, RunContext(run.ids.source_id, run.ids.journal_id, run.result.run_id, _now()), journal
-            )
+            write_changes(conn, update_journal(conn, ctx, journal))
     run.set_names = _set_names(run.oai, run.source)
     main = main_format(run.source.metadata_prefix)
     for set_spec in run.source.sets or ("",):

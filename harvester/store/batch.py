@@ -39,7 +39,8 @@ from .batch_sql import Current, claim_keys, current_state, ids_of, keep_origins,
 from .bulk import insert_many
 from .enrich import with_references
 from .feed import RunContext
-from .issues import ingest_issues, update_journal
+from .issues import ingest_issues
+from .journals import update_journal
 from .schema import articles
 
 __all__ = ["ingest_page"]
@@ -218,7 +219,7 @@ def _issues_and_journal(conn: Connection, page: PageWrites, prepared: list[_Seen
         seen.issue_id = ids.get(issue.key) if issue else None
     journal = record_facts(live)
     if journal is not None:
-        update_journal(conn, page.ctx, journal, keep_title=True)
+        page.changes += update_journal(conn, page.ctx, journal, keep_title=True)
 
 
 def ingest_page(

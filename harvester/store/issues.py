@@ -1,4 +1,4 @@
-"""Issues and the journal row, as the records and pages of a run name them."""
+"""Issues, as the records and pages of a run name them (the journal row: ``journals``)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,19 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, insert, select, update
 
-from ..model import IssuePage, IssueRef, JournalFacts, encode_record, to_json
+from ..model import IssuePage, IssueRef, encode_record
 from ..parse.merge import merge_issue
-from .batch_sql import issue_rows, journal_row
+from .batch_sql import issue_rows
 from .feed import RunContext, change_row, retract_change
-from .schema import articles, issue_history, issues, journals
+from .schema import articles, issue_history, issues
 from .served import served_anew
 
-__all__ = ["ingest_issue_page", "ingest_issues", "update_journal"]
+__all__ = ["ingest_issue_page", "ingest_issues"]
 
 # The parts of an issue record that are also columns of ``issues``.
 _COLUMNS = ("volume", "number", "year", "title", "url", "ojs_id", "published", "cover_url")
-# What ``current_articles`` shows of an article's issue, and of its journal (``served``).
+# What ``current_articles`` shows of an article's issue (``served``).
 _SHOWN = ("volume", "number", "year", "title")
-_JOURNAL_SHOWN = frozenset({"title", "issn"})
 _ADDED = ("url", "ojs_id")  # left out of a record while unset (see ``model.record_json``)
 
 
@@ -181,42 +180,3 @@ def ingest_issue_page(conn: Connection, ctx: RunContext, page: IssuePage) -> tup
     if row is None or row.page_read_at is None:
         conn.execute(update(issues).where(issues.c.id == issue_id).values(page_read_at=ctx.fetched_at))
     return issue_id, changes
-
-
-# The journal columns a fact fills, beside ``issns``.
-_JOURNAL_COLUMNS = (
-    "title",
-    "issn",
-    "online_issn",
-    "print_issn",
-    "publisher",
-    "primary_locale",
-    "ojs_version",
-)
-
-
-def update_journal(
-    conn: Connection, ctx: RunContext, facts: JournalFacts, *, keep_title: bool = False
-) -> None:
-    """Store what ``facts`` states of the journal (see ``journal``); what it leaves None stays.
-
-    ``keep_title``: the name is only a fallback for a journal stored without one (an OAI
-    record's journal name is in the article's language, not the journal's primary one).
-    A list of ISSNs that adds nothing to the stored one leaves it as it is.
-    """
-    row = journal_row(conn, ctx.journal_id)
-    values = {name: getattr(facts, name) for name in _JOURNAL_COLUMNS if getattr(facts, name) is not None}
-    if keep_title and row.title is not None:
-        values.pop("title", None)
-    stored = tuple(orjson.loads(row.issns)) if row.issns else ()
-    if facts.issns and not set(facts.issns) <= set(stored):
-        values["issns"] = to_json(facts.issns)
-    changed = {name: value for name, value in values.items() if getattr(row, name) != value}
-    if changed:
-        conn.execute(
-            update(journals)
-            .where(journals.c.id == ctx.journal_id)
-            .values(changed | {"updated_at": ctx.fetched_at})
-        )
-    if changed.keys() & _JOURNAL_SHOWN:  # its articles (the source's: one journal each) anew
-        served_anew(conn, articles.c.source_id == ctx.source_id, ctx.fetched_at)

@@ -115,8 +115,8 @@ def current_articles(
     conn: Connection, *, since: int = 0, source: str | None = None
 ) -> Iterator[dict[str, Any]]:
     """Rows of the ``current_articles`` view, optionally only those changed after feed ``since``:
-    a new version of the article, or of the work or the issue it is in (what the row shows of
-    them: ``work_id``, the issue's identification)."""
+    a new version of the article, or of the work, the issue or the journal it is in (what the
+    row shows of them: ``work_id``, the issue's identification, the journal's name and ISSN)."""
     sql = "SELECT * FROM current_articles WHERE 1 = 1"
     params: dict[str, Any] = {}
     if source:
@@ -131,7 +131,10 @@ def current_articles(
         issues_changed = select(articles.c.id).where(
             articles.c.issue_id.in_(changed.where(change_log.c.entity == "issue"))
         )
-        either = union(articles_changed, works_changed, issues_changed)
+        journals_changed = select(articles.c.id).where(
+            articles.c.journal_id.in_(changed.where(change_log.c.entity == "journal"))
+        )
+        either = union(articles_changed, works_changed, issues_changed, journals_changed)
         compiled = either.compile(conn, compile_kwargs={"literal_binds": True})
         sql += f" AND article_id IN ({compiled})"
     for row in conn.execute(text(sql + " ORDER BY article_id"), params):

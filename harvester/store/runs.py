@@ -88,6 +88,10 @@ def ensure_source(conn: Connection, source: SourceSettings, now: datetime) -> So
             insert(sources).returning(sources.c.id),
             {"name": source.name, "url": url, "endpoint": endpoint, "created_at": now},
         ).scalar_one()
+        # No version yet: the row holds no fact of the journal (its URL is the source's), so
+        # version 1 is written by the first facts stated (``journals.update_journal``).  A
+        # first harvest then makes one version (its later facts amend it), and a source that is
+        # registered but never harvested puts nothing in the change feed.
         journal_id = conn.execute(
             insert(journals).returning(journals.c.id), {"source_id": source_id, "url": url}
         ).scalar_one()

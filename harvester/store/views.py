@@ -39,7 +39,7 @@ VIEWS: dict[str, str] = {
     """,
     "current_journals": """
         SELECT j.id AS journal_id, s.name AS source, j.title, j.issn, j.online_issn, j.print_issn,
-               j.issns, j.publisher, j.primary_locale, j.ojs_version, j.url, j.updated_at
+               j.issns, j.publisher, j.primary_locale, j.ojs_version, j.url, j.updated_at, j.version
         FROM journals j
         JOIN sources s ON s.id = j.source_id
     """,

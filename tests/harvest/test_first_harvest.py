@@ -61,8 +61,9 @@ def test_first_harvest_writes_one_version_and_one_entry_per_article(site: OjsSit
     assert _scalar(store, "SELECT MAX(version) FROM current_articles") == 1
     issues = _scalar(store, "SELECT COUNT(*) FROM current_issues")
     assert _scalar(store, "SELECT COUNT(*) FROM issue_history") == issues
+    assert _scalar(store, "SELECT COUNT(*) FROM journal_history") == 1
     feed = _feed(store)
-    assert len(feed) == articles + issues
+    assert len(feed) == articles + issues + 1  # and the journal's one version
     assert len({(entity, entity_id) for _, entity, entity_id, _, _ in feed}) == len(feed)
     assert all(op in ("create", "delete") for *_, op in feed)
     # The single version holds the merge: what only the page shows is there.

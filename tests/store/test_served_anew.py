@@ -14,7 +14,7 @@ from harvester.model import Article, IssuePage, IssueRef, JournalFacts, OaiRecor
 from harvester.store import Store
 from harvester.store.feed import RunContext
 from harvester.store.ingest import ingest_records
-from harvester.store.issues import update_journal
+from harvester.store.journals import update_journal
 from harvester.store.page_ingest import ingest_issue_toc
 from harvester.store.queries import current_articles
 from harvester.store.runs import as_utc, ensure_source

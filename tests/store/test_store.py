@@ -88,7 +88,7 @@ def test_unchanged_records_write_nothing(store: Store) -> None:
     assert (again.new, again.changed, again.unchanged) == (0, 0, 2)
     with store.read() as conn:
         assert _count(conn, "article_versions") == 2
-        assert _count(conn, "changes") == 3  # two articles and their issue
+        assert _count(conn, "changes") == 4  # two articles, their issue and their journal (its ISSN)
         assert _count(conn, "current_issues") == 1
 
 
@@ -104,6 +104,7 @@ def test_edit_gives_one_version_and_one_change(store: Store) -> None:
         ops = conn.exec_driver_sql("SELECT entity, op, version FROM changes ORDER BY seq").all()
         assert [tuple(op) for op in ops] == [
             ("issue", "create", 1),
+            ("journal", "create", 1),  # the ISSN the record names
             ("article", "create", 1),
             ("article", "update", 2),
         ]

@@ -32,6 +32,7 @@ __all__ = [
     "host_waits",
     "issue_history",
     "issues",
+    "journal_history",
     "journals",
     "metadata",
     "raw_pages",
@@ -94,6 +95,19 @@ journals = Table(
     Column("print_issn", String(9)),
     Column("primary_locale", String(16)),
     Column("ojs_version", String(32)),
+    # The current ``journal_history`` version (0015); null until facts are first stated.
+    Column("version", Integer),
+)
+
+journal_history = Table(
+    "journal_history",
+    metadata,
+    Column("journal_id", ForeignKey("journals.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("record", Text, nullable=False),
+    Column("run_id", ForeignKey("runs.id")),
+    Column("fetched_at", Timestamp, nullable=False),
 )
 
 issues = Table(
