@@ -31,8 +31,11 @@ _JOURNAL_COLUMNS = (
     "primary_locale",
     "ojs_version",
 )
-# The columns a version records (migration 0015 writes the same record for existing rows).
-_RECORDED = (*_JOURNAL_COLUMNS, "issns", "url")
+# The columns a version records (migration 0015 writes the same record for existing rows):
+# all but ``ojs_version``, kept current in the row alone.  The release a journal runs is a fact
+# of its install, not of the journal: versioned, every OJS upgrade would hand downstream
+# readers each of its articles again (``queries.current_articles(since=)``).
+_RECORDED = tuple(name for name in (*_JOURNAL_COLUMNS, "issns", "url") if name != "ojs_version")
 # What ``current_articles`` shows of an article's journal (``served``).
 _JOURNAL_SHOWN = frozenset({"title", "issn"})
 
@@ -80,16 +83,20 @@ def _amend(conn: Connection, ctx: RunContext, row: Any, body: str, digest: str) 
     return change_row(ctx, "journal", row.id, row.version, op)
 
 
+def _set(conn: Connection, journal_id: int, values: dict[str, Any]) -> None:
+    conn.execute(update(journals).where(journals.c.id == journal_id).values(values))
+
+
 def _write(conn: Connection, ctx: RunContext, row: Any, changed: dict[str, Any]) -> dict[str, Any]:
     """Store the changed columns as the journal's new version, or amend the run's own; its
     feed entry."""
     body, digest = encode_record(journal_record(dict(row._mapping) | changed))
     values = changed | {"updated_at": ctx.fetched_at}
     if _written_by_run(conn, ctx, row):
-        conn.execute(update(journals).where(journals.c.id == row.id).values(values))
+        _set(conn, row.id, values)
         return _amend(conn, ctx, row, body, digest)
     version = 1 if row.version is None else row.version + 1
-    conn.execute(update(journals).where(journals.c.id == row.id).values(values | {"version": version}))
+    _set(conn, row.id, values | {"version": version})
     conn.execute(
         insert(journal_history),
         {
@@ -118,7 +125,9 @@ def update_journal(
     """
     row = journal_row(conn, ctx.journal_id)
     changed = _changed(row, facts, keep_title=keep_title)
-    if not changed:
+    if changed.keys().isdisjoint(_RECORDED):  # nothing, or the OJS release alone: no version
+        if changed:
+            _set(conn, row.id, changed | {"updated_at": ctx.fetched_at})
         return []
     change = _write(conn, ctx, row, changed)
     if changed.keys() & _JOURNAL_SHOWN:  # its articles (the source's: one journal each) anew

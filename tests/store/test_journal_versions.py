@@ -186,14 +186,18 @@ def test_one_run_stating_facts_several_times_makes_one_version(store: Store) -> 
         "issns": ["0317-8471", "1940-5960"],
         "publisher": "River Press",
         "primary_locale": "en",
-        "ojs_version": "3.4.0.5",
         "url": "https://j.example.org/index.php/j",
     }
     # One entry, moved past the first one's seq with each amendment.
     assert _journal_feed(store) == [(ctx.journal_id, 1, "create")]
     assert _journal_feed(store, first) == [(ctx.journal_id, 1, "create")]
-    # The next run's change is a version of its own.
+    # An upgrade of OJS is kept in the row, without a version or an entry.
     _state(store, _context(store, _at(5)), JournalFacts(ojs_version="3.4.0.8"))
+    assert [v for v, _, _ in _versions(store, ctx.journal_id)] == [1]
+    assert _rows(store, "SELECT ojs_version FROM journals") == [("3.4.0.8",)]
+    assert _journal_feed(store) == [(ctx.journal_id, 1, "create")]
+    # The next run's change is a version of its own.
+    _state(store, _context(store, _at(6)), JournalFacts(publisher="Delta Press"))
     assert [v for v, _, _ in _versions(store, ctx.journal_id)] == [1, 2]
     assert _journal_feed(store) == [(ctx.journal_id, 1, "create"), (ctx.journal_id, 2, "update")]
 

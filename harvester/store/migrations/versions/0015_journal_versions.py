@@ -44,7 +44,6 @@ _RECORDED = (
     "print_issn",
     "publisher",
     "primary_locale",
-    "ojs_version",
     "issns",
     "url",
 )
