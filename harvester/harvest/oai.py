@@ -280,7 +280,7 @@ class OaiClient:
     ) -> Page:
         where, names = f"{self.endpoint} (ListRecords)", dict(set_names)
 
-        def read_in_helper(content: bytes) -> Answer | None:
+        def read_in_helper(content: bytes) -> _Answer | None:
             return _HELPER.submit(read_page, content, where, names, parse)
 
         response, answer = ahead.take(params) or (self._sickle.fetch(params), None)
@@ -364,11 +364,11 @@ class OaiClient:
 
 
 # The helper's answer to a page's reading (``helper.outcome`` turns it into the page's data).
-Answer = Future[tuple[bool, PageData]]
+_Answer = Future[tuple[bool, PageData]]
 # A page's response, and its reading in the helper when one was started.
-_Fetched = tuple[Response, Answer | None]
+_Fetched = tuple[Response, _Answer | None]
 # Starts reading a page's bytes in the helper (None: the helper cannot take it now).
-_Reader = Callable[[bytes], Answer | None]
+_Reader = Callable[[bytes], _Answer | None]
 
 
 def _token_params(token: str) -> dict[str, str]:
