@@ -62,7 +62,7 @@ def _receive(stream: IO[bytes]) -> Any:
     return pickle.loads(body)  # noqa: S301 - our own child, over its own pipe
 
 
-class _Gone(Exception):
+class _Gone(HarvesterError):
     """The helper ended before answering a call (killed, out of memory, closed)."""
 
 
