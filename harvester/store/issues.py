@@ -12,6 +12,7 @@ from ..model import IssuePage, IssueRef, encode_record
 from ..parse.merge import merge_issue
 from .batch_sql import issue_rows
 from .feed import RunContext, change_row, retract_change
+from .history import amend, run_wrote
 from .schema import articles, issue_history, issues
 from .served import served_anew
 
@@ -73,7 +74,7 @@ def _write(
     body, digest = encode_record(record)
     if row is not None and row.content_hash == digest:
         return int(row.id)
-    if row is not None and _written_by_run(conn, ctx, row):
+    if row is not None and run_wrote(conn, ctx, issue_history.c.issue_id, row.id, row.version):
         return _amend(conn, ctx, row, record, (body, digest), changes)
     version = 1 if row is None else row.version + 1
     values = {name: record.get(name) for name in _COLUMNS}
@@ -108,18 +109,6 @@ def _shown_anew(conn: Connection, ctx: RunContext, row: Any, values: dict[str, A
         served_anew(conn, articles.c.issue_id == row.id, ctx.fetched_at)
 
 
-def _written_by_run(conn: Connection, ctx: RunContext, row: Any) -> bool:
-    """Whether the issue's current version was written by this run (see ``_amend``)."""
-    if ctx.run_id is None:
-        return False
-    run_id = conn.execute(
-        select(issue_history.c.run_id).where(
-            issue_history.c.issue_id == row.id, issue_history.c.version == row.version
-        )
-    ).scalar_one_or_none()
-    return run_id == ctx.run_id
-
-
 def _amend(
     conn: Connection,
     ctx: RunContext,
@@ -135,11 +124,7 @@ def _amend(
     values |= {"content_hash": digest, "updated_at": ctx.fetched_at}
     conn.execute(update(issues).where(issues.c.id == row.id).values(values))
     _shown_anew(conn, ctx, row, values)
-    conn.execute(
-        update(issue_history)
-        .where(issue_history.c.issue_id == row.id, issue_history.c.version == row.version)
-        .values(content_hash=digest, record=body, fetched_at=ctx.fetched_at)
-    )
+    amend(conn, ctx, issue_history.c.issue_id, row.id, row.version, body, digest)
     op = retract_change(conn, "issue", row.id, row.version)
     changes.append(change_row(ctx, "issue", row.id, row.version, op))
     return int(row.id)

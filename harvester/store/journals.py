@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, update
 
 from ..model import JournalFacts, encode_record, to_json
 from .batch_sql import journal_row
 from .feed import RunContext, change_row, retract_change
+from .history import amend, run_wrote
 from .schema import articles, journal_history, journals
 from .served import served_anew
 
@@ -59,26 +60,10 @@ def _changed(row: Any, facts: JournalFacts, *, keep_title: bool) -> dict[str, An
     return {name: value for name, value in values.items() if getattr(row, name) != value}
 
 
-def _written_by_run(conn: Connection, ctx: RunContext, row: Any) -> bool:
-    """Whether the journal's current version was written by this run (see ``_amend``)."""
-    if ctx.run_id is None or row.version is None:
-        return False
-    run_id = conn.execute(
-        select(journal_history.c.run_id).where(
-            journal_history.c.journal_id == row.id, journal_history.c.version == row.version
-        )
-    ).scalar_one_or_none()
-    return run_id == ctx.run_id
-
-
 def _amend(conn: Connection, ctx: RunContext, row: Any, body: str, digest: str) -> dict[str, Any]:
     """Complete the version this run wrote (Identify, then its OAI pages, then the web feed: one
     version) in place; its feed entry moves to a new ``seq`` (``feed.retract_change``)."""
-    conn.execute(
-        update(journal_history)
-        .where(journal_history.c.journal_id == row.id, journal_history.c.version == row.version)
-        .values(content_hash=digest, record=body, fetched_at=ctx.fetched_at)
-    )
+    amend(conn, ctx, journal_history.c.journal_id, row.id, row.version, body, digest)
     op = retract_change(conn, "journal", row.id, row.version)
     return change_row(ctx, "journal", row.id, row.version, op)
 
@@ -92,7 +77,7 @@ def _write(conn: Connection, ctx: RunContext, row: Any, changed: dict[str, Any])
     feed entry."""
     body, digest = encode_record(journal_record(dict(row._mapping) | changed))
     values = changed | {"updated_at": ctx.fetched_at}
-    if _written_by_run(conn, ctx, row):
+    if run_wrote(conn, ctx, journal_history.c.journal_id, row.id, row.version):
         _set(conn, row.id, values)
         return _amend(conn, ctx, row, body, digest)
     version = 1 if row.version is None else row.version + 1
