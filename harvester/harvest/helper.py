@@ -76,7 +76,8 @@ class HelperProcess:
     order, so a caller can hand over its next call before collecting the one before and the
     child never waits between them.  At most ``depth`` calls wait at a time: a thread that
     finds the queue full (another harvest in the same daemon is using the helper) runs its
-    call itself rather than wait.
+    call itself rather than wait for the child.  Handing a call over takes a lock, held while
+    the child is still reading the call before (the pipe holds 64 KiB, a page is more).
     """
 
     def __init__(self, depth: int = 2) -> None:
