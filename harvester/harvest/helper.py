@@ -76,8 +76,9 @@ class HelperProcess:
     order, so a caller can hand over its next call before collecting the one before and the
     child never waits between them.  At most ``depth`` calls wait at a time: a thread that
     finds the queue full (another harvest in the same daemon is using the helper) runs its
-    call itself rather than wait for the child.  Handing a call over takes a lock, held while
-    the child is still reading the call before (the pipe holds 64 KiB, a page is more).
+    call itself rather than wait for the child.  Handing a call over holds a lock until the
+    child has taken the call's bytes, which it does once it has answered the call before (a
+    page is more than a pipe's 64 KiB): another thread's hand-over waits that long at most.
     """
 
     def __init__(self, depth: int = 2) -> None:
