@@ -63,7 +63,8 @@ def test_truncated_page_is_an_error_never_a_short_page(cut: int) -> None:
 
 @pytest.mark.parametrize("site", ["jsas_ojs3.3.0-11", "ajpa_ojs3.5.0-1"])
 def test_the_token_guessed_off_real_ojs_pages_is_the_parsed_one(site: str) -> None:
-    """Real ListRecords pages (3.5 writes the token's attributes over several lines)."""
+    """Real ListRecords pages (3.5.0-1 writes the token's attributes over several lines: the
+    recorded ajpa_ojs3.5.0-1 responses/0205.body)."""
     bodies = sorted((recorded_site_dir(site) / "responses").glob("*.body"))
     pages = [body.read_bytes() for body in bodies if b"<ListRecords>" in body.read_bytes()]
     paged = [page for page in pages if b"<resumptionToken" in page]
