@@ -26,6 +26,7 @@ __all__ = [
     "issue_rows",
     "journal_row",
     "keep_origins",
+    "key_holders",
     "mark_listed",
     "version_records",
 ]
@@ -125,6 +126,16 @@ def claim_keys(conn: Connection, source_id: int, claims: dict[tuple[str, str], i
         f"VALUES ({mark}, {mark}, {mark}, {mark}) ON CONFLICT (source_id, kind, value) DO NOTHING"
     )
     conn.exec_driver_sql(sql, [(source_id, kind, value, aid) for (kind, value), aid in claims.items()])
+
+
+def key_holders(conn: Connection, source_id: int, kind: str, values: Sequence[str]) -> dict[str, int]:
+    """The article of the source holding each of these keys of one kind, where one does."""
+    mark = _mark(conn)
+    sql = (
+        "SELECT value, article_id FROM article_keys "
+        f"WHERE source_id = {mark} AND kind = {mark} AND value IN {_in(mark, len(values))}"
+    )
+    return dict(conn.exec_driver_sql(sql, (source_id, kind, *values)).all()) if values else {}
 
 
 def keep_origins(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -19,9 +19,10 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, select
 
 from ..works.matching import RecordKeys
+from .batch_sql import key_holders
 from .bulk import insert_many
 from .feed import RunContext
-from .schema import article_keys, identifier_issues
+from .schema import identifier_issues
 
 __all__ = ["shared_urls", "write_problems"]
 
@@ -37,13 +38,6 @@ def _journal_known(conn: Connection, source_id: int) -> set[tuple[str, str]]:
     return {(kind, raw) for kind, raw in rows}
 
 
-_URL_HOLDERS = select(article_keys.c.value, article_keys.c.article_id).where(
-    article_keys.c.source_id == bindparam("source_id"),
-    article_keys.c.kind == "url",
-    article_keys.c.value.in_(bindparam("values", expanding=True)),
-)
-
-
 def shared_urls(
     conn: Connection, source_id: int, records: dict[int, RecordKeys]
 ) -> list[tuple[int, str, str, str]]:
@@ -52,8 +46,7 @@ def shared_urls(
     urls = sorted({keys.url for keys in records.values() if keys.url})
     holders: dict[str, int] = {}
     for start in range(0, len(urls), 400):
-        rows = conn.execute(_URL_HOLDERS, {"source_id": source_id, "values": urls[start : start + 400]})
-        holders.update((value, holder) for value, holder in rows)
+        holders |= key_holders(conn, source_id, "url", urls[start : start + 400])
     return [
         (aid, "url", keys.url, f"also the URL of article {holder} of the same source: not merged")
         for aid, keys in sorted(records.items())
