@@ -15,7 +15,7 @@ from sqlalchemy import Connection, bindparam, or_, select
 from ..works.matching import MatchKeys
 from .schema import work_members, work_overrides
 
-__all__ = ["Member", "WorkState", "load_article_state", "load_state", "mark"]
+__all__ = ["MEMBER_COLUMNS", "Member", "WorkState", "load_article_state", "load_state", "mark"]
 
 
 @dataclass
@@ -123,6 +123,9 @@ _COLUMNS = (
     work_members.c.rule,
     work_members.c.evidence,
 )
+#: The member row's columns, in the order ``_member`` reads them and ``work_writes`` writes them.
+MEMBER_COLUMNS = tuple(column.name for column in _COLUMNS)
+_SELECT = f"SELECT {', '.join(MEMBER_COLUMNS)} FROM work_members"
 _BY_ARTICLE = select(*_COLUMNS).where(work_members.c.article_id.in_(bindparam("ids", expanding=True)))
 
 
@@ -152,8 +155,7 @@ def mark(conn: Connection) -> str:
 def _rows_sql(placeholder: str, column: str, count: int) -> str:
     """SELECT of member rows by a list of ``column`` values, placeholders written out: the
     driver gets it as is (SQLAlchemy would render each expanding list anew every page)."""
-    columns = ", ".join(c.name for c in _COLUMNS)
-    return f"SELECT {columns} FROM work_members WHERE {column} IN ({', '.join([placeholder] * count)})"
+    return f"{_SELECT} WHERE {column} IN ({', '.join([placeholder] * count)})"
 
 
 def _add_rows(conn: Connection, state: WorkState, column: str, values: Iterable[object]) -> None:
@@ -195,8 +197,7 @@ def _near_sql(placeholder: str, ids: int, dois: int, blocks: int) -> str:
         where.append(f"doi IN ({', '.join([placeholder] * dois)})")
     if blocks:  # a title block of the article's own source can never match: not loaded
         where.append(f"(block IN ({', '.join([placeholder] * blocks)}) AND source_id <> {placeholder})")
-    columns = ", ".join(column.name for column in _COLUMNS)
-    return f"SELECT {columns} FROM work_members WHERE {' OR '.join(where)}"
+    return f"{_SELECT} WHERE {' OR '.join(where)}"
 
 
 def _add_near(conn: Connection, state: WorkState, keys: list[MatchKeys]) -> None:

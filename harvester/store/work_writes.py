@@ -16,53 +16,51 @@ from .bulk import insert_many
 from .feed import RunContext, change_row, write_changes
 from .schema import articles, sources, work_members, works
 from .served import served_anew
-from .work_state import Member, WorkState, mark
+from .work_state import MEMBER_COLUMNS, Member, WorkState, mark
 
 __all__ = ["write_state"]
 
 
-def _row(member: Member, work_id: int) -> dict[str, Any]:
+def _values(member: Member) -> tuple[Any, ...]:
+    """A placed member's row, in ``MEMBER_COLUMNS`` order."""
     keys = member.keys
     assert keys is not None  # noqa: S101 - only placed members (with keys) are written whole
-    return {
-        "article_id": member.article_id,
-        "work_id": work_id,
-        "source_id": member.source_id,
-        "doi": keys.doi,
-        "block": keys.block,
-        "issns": _issns_json(keys.issns),
-        "title": keys.title,
-        "year": keys.year,
-        "first_author": keys.first_author,
-        "url": member.url,
-        "rule": member.rule,
-        "evidence": member.evidence,
-    }
+    issns = _issns_json(keys.issns)
+    values = (member.article_id, member.work, member.source_id, keys.doi, keys.block, issns, keys.title)
+    return (*values, keys.year, keys.first_author, member.url, member.rule, member.evidence)
+
+
+@lru_cache(maxsize=4)
+def _insert_sql(placeholder: str) -> str:
+    marks = ", ".join([placeholder] * len(MEMBER_COLUMNS))
+    return f"INSERT INTO work_members ({', '.join(MEMBER_COLUMNS)}) VALUES ({marks})"
 
 
 _UPDATE_MEMBER = (
     update(work_members)
     .where(work_members.c.article_id == bindparam("b_id"))
-    .values({c.name: bindparam(f"v_{c.name}") for c in work_members.c if c.name != "article_id"})
+    .values({name: bindparam(f"v_{name}") for name in MEMBER_COLUMNS[1:]})
 )
 
 
 def _write_members(conn: Connection, ctx: RunContext, state: WorkState) -> None:
-    """Insert or update the changed members' rows.  An article whose work id changed (a work
-    renamed after its namesake left, works folded into one, an override) is served anew
-    (``served``)."""
+    """Insert or update the changed members' rows (the inserts as tuples on the driver: one per
+    new article of every page).  An article whose work id changed (a work renamed after its
+    namesake left, works folded into one, an override) is served anew (``served``)."""
     new, changed, moved = [], [], []
     for aid in sorted(state.dirty):
         member = state.members[aid]
-        row = _row(member, member.work)
+        values = _values(member)
         if member.stored:
-            changed.append({f"v_{k}": v for k, v in row.items() if k != "article_id"} | {"b_id": aid})
+            names = (f"v_{name}" for name in MEMBER_COLUMNS[1:])
+            changed.append(dict(zip(names, values[1:], strict=True)) | {"b_id": aid})
             if member.was != member.work:
                 moved.append(aid)
         else:
-            new.append(row)
+            new.append(values)
         member.was = member.work
-    insert_many(conn, work_members, new)
+    if new:
+        conn.exec_driver_sql(_insert_sql(mark(conn)), new)
     if changed:
         conn.execute(_UPDATE_MEMBER, changed)
     for start in range(0, len(moved), 400):  # (a fold of large works moves many)
