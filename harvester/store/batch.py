@@ -71,8 +71,15 @@ def _prepare(source_id: int, record: OaiRecord) -> _Seen:
         if article.doi:
             keys.append(("doi", article.doi))
         if article.url:
-            keys.append(("url", url_key(article.url)))
+            keys.append(("url", _url_key(record, article.url)))
     return _Seen(record, keys, *record.encoded)
+
+
+def _url_key(record: OaiRecord, url: str) -> str:
+    """``url_key`` of the record's landing URL: the canonical URL its keys for clustering carry,
+    when they were computed where it was parsed (the helper process), else computed here."""
+    keys = vars(record).get("work_keys")  # ``cached_property`` keeps the value there
+    return keys.url if keys is not None and keys.url else url_key(url)
 
 
 def _find(seen: _Seen, state: dict[tuple[str, str], Current]) -> Current | None:
