@@ -20,7 +20,6 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
-    and_,
     column,
     func,
     literal_column,
@@ -92,11 +91,12 @@ def changed_articles(
     query = _where(_ROWS, where)
     if after is not None:
         stamp, article_id = after
+        # The first term alone lets the database seek to the cursor in the (updated_at, id)
+        # index, or (source_id, updated_at, id) for a set: with the OR alone, each page walked
+        # the list from its start (0016).
         query = query.where(
-            or_(
-                _view.c.updated_at > stamp,
-                and_(_view.c.updated_at == stamp, _view.c.article_id > article_id),
-            )
+            _view.c.updated_at >= stamp,
+            or_(_view.c.updated_at > stamp, _view.c.article_id > article_id),
         )
     query = query.order_by(_view.c.updated_at, _view.c.article_id).limit(limit)
     return [_decoded(row) for row in conn.execute(query)]

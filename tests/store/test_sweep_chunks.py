@@ -5,18 +5,15 @@ again come back, and a sweep that saw none of them withdraws nothing."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
-from sqlalchemy import Connection, event, text
+from sqlalchemy import text
 
 from harvester.config import SourceSettings
 from harvester.model import Article, IssueRef, OaiRecord, RecordHeader
 from harvester.store import Store
 from harvester.store.feed import RunContext
-from harvester.store.galleys import listed_galleys
 from harvester.store.ingest import ingest_records
 from harvester.store.runs import ensure_source
 from harvester.store.sweeps import _CHUNK, Sweep, mark_oai_sweep, reconcile
@@ -75,51 +72,3 @@ def test_a_complete_sweep_withdraws_and_brings_back_articles_in_every_chunk(
         assert _sweep(store, ctx, 12, []) == (0, 0)
     assert f"saw none of {COUNT} known articles; withdrawing nothing" in caplog.text
     assert _withdrawn(store) == set()
-
-
-def _chunk_reads(store: Store, read: Callable[[Connection], object]) -> list[tuple[str, Any]]:
-    """The statements ``read`` ran that take a source's articles a chunk at a time."""
-    seen: list[tuple[str, Any]] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if "ORDER BY articles.id" in statement and "LIMIT" in statement:
-            seen.append((statement, params))
-
-    event.listen(store.engine, "before_cursor_execute", note)
-    try:
-        with store.write() as conn:
-            read(conn)
-    finally:
-        event.remove(store.engine, "before_cursor_execute", note)
-    return seen
-
-
-def _plan(conn: Connection, statement: str, params: Any) -> str:
-    """The database's plan for one statement, with every way around an index made dear."""
-    if conn.dialect.name == "sqlite":
-        rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params).all()
-        return "\n".join(str(row[-1]) for row in rows)
-    for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
-        conn.exec_driver_sql(f"SET LOCAL {setting} = off")
-    return "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {statement}", params))
-
-
-def test_each_chunk_is_read_off_the_source_index_in_id_order(store: Store) -> None:
-    """Reconciliation and the galley mirror read a source's articles a chunk at a time: each
-    chunk comes off the (source, id) index in order, never from all of the source's articles
-    read and sorted (quadratic in the source's size: 100 s at the end of a complete harvest
-    of 200,000 articles on SQLite, before migration 0016)."""
-    with store.write() as conn:
-        ids = ensure_source(conn, SOURCE, datetime.now(UTC))
-    ctx = RunContext(ids.source_id, ids.journal_id, None, datetime.now(UTC))
-    with store.write() as conn:
-        ingest_records(conn, ctx, [_record(n) for n in range(1, 11)])
-    sweep = Sweep(5, None, True, "absent from the full OAI list")
-    statements = _chunk_reads(store, lambda conn: reconcile(conn, ctx, sweep))
-    statements += _chunk_reads(store, lambda conn: listed_galleys(conn, ctx.source_id, 0, 500))
-    assert len(statements) >= 3  # the candidates' chunks, the last one empty; the galleys'
-    with store.write() as conn:
-        for statement, params in statements:
-            plan = _plan(conn, statement, params)
-            assert "ix_articles_source_id" in plan, plan
-            assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan

@@ -180,9 +180,11 @@ articles = Table(
     Column("oai_sweep", Integer),  # the run that started the last full OAI list showing it
     Index("ix_articles_source_oai", "source_id", "oai_identifier"),
     Index("ix_articles_updated", "updated_at", "id"),  # OAI-PMH lists in change order (0006)
-    # A source's articles a chunk at a time in id order (sweeps, the galley mirror): without it
-    # each chunk read every article of the source and sorted them (0016).
+    # A source's articles a chunk at a time in id order (sweeps, the galley mirror), and in
+    # change order (the OAI-PMH server's sets): without them each chunk or page read every
+    # article of the source and sorted them (0016).
     Index("ix_articles_source_id", "source_id", "id"),
+    Index("ix_articles_source_updated", "source_id", "updated_at", "id"),
 )
 
 # Every other way we know an article by: ("doi", "10.x/y"), ("url", its canonical URL),
