@@ -22,6 +22,7 @@ from .schema import article_history, article_keys, articles, change_log, runs, s
 __all__ = [
     "JSON_COLUMNS",
     "JSON_OBJECT_COLUMNS",
+    "STREAM",
     "article_versions",
     "current_articles",
     "current_galleys",
@@ -111,6 +112,11 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# A whole view read a batch at a time: on PostgreSQL through a server-side cursor (psycopg
+# would hold the whole result in memory); SQLite reads rows as they are asked for anyway.
+STREAM = {"stream_results": True, "max_row_buffer": 1000}
+
+
 def current_articles(
     conn: Connection, *, since: int = 0, source: str | None = None
 ) -> Iterator[dict[str, Any]]:
@@ -137,7 +143,7 @@ def current_articles(
         either = union(articles_changed, works_changed, issues_changed, journals_changed)
         compiled = either.compile(conn, compile_kwargs={"literal_binds": True})
         sql += f" AND article_id IN ({compiled})"
-    for row in conn.execute(text(sql + " ORDER BY article_id"), params):
+    for row in conn.execute(text(sql + " ORDER BY article_id"), params, execution_options=STREAM):
         yield decode_article({key: _jsonable(value) for key, value in row._mapping.items()})
 
 

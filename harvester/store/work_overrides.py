@@ -10,6 +10,7 @@ the change feed like any other.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import Connection, delete, insert, or_, select, text, update
 
 from ..errors import NotFoundError, PermanentError
 from .feed import RunContext
+from .queries import STREAM
 from .schema import articles, sources, work_members, work_overrides
 from .work_state import load_article_state
 from .work_writes import write_state
@@ -126,11 +128,10 @@ def show_work(conn: Connection, work_id: int) -> dict[str, Any]:
     return data | {"members": members}
 
 
-def current_works(conn: Connection, *, source: str | None = None) -> list[dict[str, Any]]:
-    """Rows of the ``current_works`` view (``export --works``), JSON columns decoded; with a
-    source, only the works holding one of its articles."""
-    rows = conn.exec_driver_sql("SELECT * FROM current_works ORDER BY work_id")
-    found = []
+def current_works(conn: Connection, *, source: str | None = None) -> Iterator[dict[str, Any]]:
+    """Rows of the ``current_works`` view (``export --works``), JSON columns decoded, read a
+    batch at a time; with a source, only the works holding one of its articles."""
+    rows = conn.exec_driver_sql("SELECT * FROM current_works ORDER BY work_id", execution_options=STREAM)
     for row in rows:
         work = dict(row._mapping)
         work["articles"], work["sources"] = orjson.loads(work["articles"]), orjson.loads(work["sources"])
@@ -138,5 +139,4 @@ def current_works(conn: Connection, *, source: str | None = None) -> list[dict[s
         for key in ("created_at", "updated_at"):
             work[key] = work[key].isoformat() if isinstance(work[key], datetime) else work[key]
         if source is None or source in work["sources"]:
-            found.append(work)
-    return found
+            yield work

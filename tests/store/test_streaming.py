@@ -1,0 +1,58 @@
+"""``export`` reads the whole store: its views are read a batch at a time, so its memory does
+not grow with the store.  On PostgreSQL that takes a server-side cursor (psycopg otherwise
+holds the whole result in the client); SQLite reads rows as they are asked for anyway."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection
+
+from harvester.config import SourceSettings
+from harvester.model import Article, OaiRecord, RecordHeader
+from harvester.store import Store
+from harvester.store.feed import RunContext
+from harvester.store.ingest import ingest_records
+from harvester.store.queries import current_articles
+from harvester.store.runs import ensure_source
+from harvester.store.work_overrides import current_works
+
+COUNT = 30
+
+
+def _fill(store: Store) -> None:
+    """Two sources of one journal: every article a twin of the other source's (30 works)."""
+    for name in ("one", "two"):
+        with store.write() as conn:
+            ids = ensure_source(
+                conn, SourceSettings(name=name, url=f"https://{name}.example.org/j"), datetime.now(UTC)
+            )
+        ctx = RunContext(ids.source_id, ids.journal_id, None, datetime.now(UTC))
+        records = [
+            OaiRecord(
+                RecordHeader(f"oai:{name}.example.org:article/{n}", "2024-01-01T00:00:00Z"),
+                Article(title=f"Title {n}", doi=f"10.5555/j.{n}", published="2024-01-01"),
+            )
+            for n in range(1, COUNT + 1)
+        ]
+        with store.write() as conn:
+            ingest_records(conn, ctx, records)
+
+
+Reader = Callable[[Connection], Iterator[dict[str, Any]]]
+
+
+@pytest.mark.parametrize(("read", "total"), [(current_articles, 2 * COUNT), (current_works, COUNT)])
+def test_export_reads_its_view_through_a_server_side_cursor(store: Store, read: Reader, total: int) -> None:
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite reads a result row by row whatever the options")
+    _fill(store)
+    with store.read() as conn:
+        rows = read(conn)
+        first = next(rows)
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM pg_cursors").scalar_one() == 1
+        assert 1 + sum(1 for _ in rows) == total
+        assert first
