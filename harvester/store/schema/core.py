@@ -266,7 +266,7 @@ runs = Table(
     "runs",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("source_id", ForeignKey("sources.id"), nullable=False, index=True),
+    Column("source_id", ForeignKey("sources.id"), nullable=False),
     Column("kind", String(16), nullable=False),  # harvest | backfill
     Column("status", String(16), nullable=False),  # running | ok | failed | interrupted
     Column("window_from", String(32)),
@@ -285,6 +285,10 @@ runs = Table(
     Column("errors", Integer, nullable=False, default=0),
     Column("warnings", Integer, nullable=False, default=0),
     Column("error", Text),
+    # A source's newest runs, and its newest finished run of one status, found at once
+    # (``store.monitor``): the table keeps every run of every source (0017).
+    Index("ix_runs_source_id", "source_id", "id"),
+    Index("ix_runs_source_status", "source_id", "status", "finished_at", "id"),
 )
 
 # An OAI window in progress: where to resume after a crash.
