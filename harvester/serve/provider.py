@@ -221,11 +221,11 @@ class Repository:
         now = datetime.now(UTC)
         token = kw.get("resumptionToken")
         if token is None:
-            args, after, sent = _list_args(kw), None, 0
+            args, after, sent, size = _list_args(kw), None, 0, None
         else:
             cursor = self._codec.decode(token, verb, now)
             args = _ListArgs(cursor.metadata_prefix, cursor.set_spec, cursor.since, cursor.until)
-            after, sent = cursor.after, cursor.sent
+            after, sent, size = cursor.after, cursor.sent, cursor.size
         where = self._filter(args)
         if where is None and token is None:
             raise NoRecordsMatchError(f"there is no set {args.set_spec!r} (see ListSets)")
@@ -233,7 +233,8 @@ class Repository:
         with self.store.read() as conn:
             rows = changed_articles(conn, where, after, limit + 1) if where else []
             more = len(rows) > limit
-            size = count_changed(conn, where) if where and (more or token) else len(rows)
+            if size is None:
+                size = count_changed(conn, where) if where and (more or token) else len(rows)
         if not rows and token is None:
             raise NoRecordsMatchError("no record matches these arguments")
         rows = rows[:limit]
@@ -244,7 +245,7 @@ class Repository:
         if more:
             last = (rows[-1]["updated_at"], rows[-1]["article_id"])
             fields = (args.metadata_prefix, args.set_spec, args.since, args.until)
-            text = self._codec.encode(Cursor(verb, *fields, last, sent + len(rows), expires))
+            text = self._codec.encode(Cursor(verb, *fields, last, sent + len(rows), expires, size))
         return ListPage(rows, args.metadata_prefix, Resumption(text, sent, size, expires if more else None))
 
 

@@ -34,6 +34,10 @@ class Cursor:
     after: tuple[datetime, int]  # (updated_at, article_id) of the last record sent
     sent: int  # records sent before the next page (the next page's ``cursor`` attribute)
     expires: datetime
+    # The list's ``completeListSize``, counted for its first page (a count is a pass over the
+    # list: each page counting again made a whole harvest quadratic); None in tokens issued
+    # before it was carried, which count once more.
+    size: int | None = None
 
     def to_json(self) -> bytes:
         stamp, article_id = self.after
@@ -48,6 +52,7 @@ class Cursor:
                 article_id,
                 self.sent,
                 int(self.expires.timestamp()),
+                self.size,
             ]
         )
 
@@ -92,6 +97,7 @@ class TokenCodec:
                 after=(datetime.fromisoformat(fields[5]), int(fields[6])),
                 sent=int(fields[7]),
                 expires=datetime.fromtimestamp(fields[8], UTC),
+                size=int(fields[9]) if len(fields) > 9 and fields[9] is not None else None,
             )
         except (binascii.Error, orjson.JSONDecodeError, TypeError, ValueError, IndexError) as exc:
             raise BadResumptionTokenError("the resumptionToken is damaged") from exc

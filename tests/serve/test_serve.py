@@ -216,7 +216,9 @@ def test_a_harvest_during_the_download_loses_nothing(
     served: Served, harvested: Path, db_url: str, site: OjsSite
 ) -> None:
     ids, token = _page(served, "verb=ListRecords&metadataPrefix=oai_dc")
+    size = token.get("completeListSize")
     stored = _stored(harvested, db_url)
+    assert size == str(len(stored))
     sent = stored[int(ids[0].rsplit("/", 1)[1])]
     _next_second()
     site.edit(sent["source"], int(sent["oai_identifier"].rsplit("/", 1)[1]), title="Changed Mid-List")
@@ -232,6 +234,7 @@ def test_a_harvest_during_the_download_loses_nothing(
             titles[identifier] = record.findtext(f".//{DC}title")
         token = root.find(f".//{OAI}resumptionToken")
         assert token is not None
+        assert token.get("completeListSize") == size  # counted for the first page, carried on
     now = _stored(harvested, db_url)
     assert set(seen) == {f"oai:mirror.example.org:{row['source']}/{key}" for key, row in now.items()}
     assert titles[ids[0]] == "Changed Mid-List"  # sent again at the end, as changed

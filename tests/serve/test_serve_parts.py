@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 from lxml import etree
 from oaipmh.error import BadResumptionTokenError
 
 from harvester.serve.dublin_core import XML_LANG, dublin_core, write_oai_dc
 from harvester.serve.provider import section_slug
-from harvester.serve.tokens import Cursor, TokenCodec
+from harvester.serve.tokens import Cursor, TokenCodec, _b64, _unb64
 
 NOW = datetime(2026, 12, 7, 10, 0, 0, 123456, tzinfo=UTC)
 
@@ -82,6 +83,7 @@ def _cursor(**changes: Any) -> Cursor:
         "after": (NOW, 42),
         "sent": 100,
         "expires": NOW + timedelta(days=1),
+        "size": 1234,
     }
     return Cursor(**(values | changes))
 
@@ -92,6 +94,16 @@ def test_a_token_decodes_to_its_cursor_exactly() -> None:
     assert codec.decode(token, "ListRecords", NOW) == _cursor(
         expires=(NOW + timedelta(days=1)).replace(microsecond=0)
     )
+
+
+def test_a_token_issued_before_the_size_was_carried_still_resumes() -> None:
+    """Tokens in clients' hands when the server is upgraded: nine fields, no list size (the
+    next page counts it again)."""
+    codec = TokenCodec(b"key")
+    fields = orjson.loads(_unb64(codec.encode(_cursor()).partition(".")[0]))[:9]
+    payload = _b64(orjson.dumps(fields))
+    cursor = codec.decode(f"{payload}.{codec._tag(payload)}", "ListRecords", NOW)
+    assert cursor == _cursor(size=None, expires=(NOW + timedelta(days=1)).replace(microsecond=0))
 
 
 @pytest.mark.parametrize(
