@@ -129,6 +129,7 @@ def listed_galleys(
             articles.c.deleted.is_(False),
             articles.c.withdrawn_at.is_(None),
             articles.c.id > after,
+            article_history.c.article_id > after,  # PostgreSQL merge-joined from the first id
         )
         .order_by(articles.c.id)
         .limit(limit)

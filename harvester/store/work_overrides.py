@@ -131,12 +131,17 @@ def show_work(conn: Connection, work_id: int) -> dict[str, Any]:
 def current_works(conn: Connection, *, source: str | None = None) -> Iterator[dict[str, Any]]:
     """Rows of the ``current_works`` view (``export --works``), JSON columns decoded, read a
     batch at a time; with a source, only the works holding one of its articles."""
-    rows = conn.exec_driver_sql("SELECT * FROM current_works ORDER BY work_id", execution_options=STREAM)
-    for row in rows:
+    sql, params = "SELECT * FROM current_works", {}
+    if source is not None:
+        sql += (
+            " WHERE work_id IN (SELECT m.work_id FROM work_members m JOIN sources s ON s.id = m.source_id"
+            " WHERE s.name = :source)"
+        )
+        params["source"] = source
+    for row in conn.execute(text(f"{sql} ORDER BY work_id"), params, execution_options=STREAM):
         work = dict(row._mapping)
         work["articles"], work["sources"] = orjson.loads(work["articles"]), orjson.loads(work["sources"])
         work["live"] = bool(work["live"])
         for key in ("created_at", "updated_at"):
             work[key] = work[key].isoformat() if isinstance(work[key], datetime) else work[key]
-        if source is None or source in work["sources"]:
-            yield work
+        yield work

@@ -56,3 +56,25 @@ def test_export_reads_its_view_through_a_server_side_cursor(store: Store, read: 
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM pg_cursors").scalar_one() == 1
         assert 1 + sum(1 for _ in rows) == total
         assert first
+
+
+def test_works_of_one_source_are_chosen_by_the_database(store: Store) -> None:
+    """``export --works --source``: the works holding an article of the source, and only those
+    (the filter was a pass in Python over every work of the store)."""
+    _fill(store)
+    with store.write() as conn:
+        ids = ensure_source(
+            conn, SourceSettings(name="three", url="https://three.example.org/j"), datetime.now(UTC)
+        )
+        header = RecordHeader("oai:three.example.org:article/1", "2024-01-01T00:00:00Z")
+        article = Article(title="Only here", doi="10.5555/three.1", published="2024-01-01")
+        ingest_records(
+            conn,
+            RunContext(ids.source_id, ids.journal_id, None, datetime.now(UTC)),
+            [OaiRecord(header, article)],
+        )
+    with store.read() as conn:
+        assert [work["title"] for work in current_works(conn, source="three")] == ["Only here"]
+        both = list(current_works(conn, source="one"))
+        assert len(both) == COUNT and all(work["sources"] == ["one", "two"] for work in both)
+        assert len(list(current_works(conn))) == COUNT + 1
