@@ -33,7 +33,7 @@ def export(app: App, fmt: str, since: int, source: str | None, galleys: bool, wo
     import csv
 
     from ..serve.citations import FORMATS, write_citations
-    from ..store.queries import current_articles, current_galleys
+    from ..store.queries import current_articles, current_galleys, with_galleys
     from ..store.work_overrides import current_works
 
     settings = app.settings()
@@ -47,8 +47,7 @@ def export(app: App, fmt: str, since: int, source: str | None, galleys: bool, wo
             write_citations(fmt, rows, click.echo)
             return
         if galleys:
-            files = current_galleys(conn, source=source)
-            rows = ({**row, "galleys": files.get(row["article_id"], [])} for row in rows)
+            rows = with_galleys(rows, current_galleys(conn, source=source))
         if fmt == "jsonl":
             for row in rows:
                 click.echo(json.dumps(row, ensure_ascii=False))

@@ -7,7 +7,7 @@ downstream tools see.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ __all__ = [
     "decode_article",
     "find_article",
     "source_summaries",
+    "with_galleys",
 ]
 
 #: Columns of ``current_articles`` that hold JSON text: arrays, then objects by language.
@@ -157,17 +158,30 @@ def decode_article(record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def current_galleys(conn: Connection, *, source: str | None = None) -> dict[int, list[dict[str, Any]]]:
-    """Rows of the ``current_galleys`` view by article id (without the article's own columns)."""
+def current_galleys(conn: Connection, *, source: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows of the ``current_galleys`` view as (article id, the galley without the article's
+    own columns), in article id order, read a batch at a time."""
     sql = "SELECT * FROM current_galleys"
     params: dict[str, Any] = {}
     if source:
         sql += " WHERE source = :source"
         params["source"] = source
-    found: dict[int, list[dict[str, Any]]] = {}
-    for row in conn.execute(text(sql + " ORDER BY article_id, source_url"), params):
+    for row in conn.execute(text(sql + " ORDER BY article_id, source_url"), params, execution_options=STREAM):
         galley = {key: _jsonable(value) for key, value in row._mapping.items()}
-        article_id = galley.pop("article_id")
         galley.pop("source")
-        found.setdefault(article_id, []).append(galley)
-    return found
+        yield galley.pop("article_id"), galley
+
+
+def with_galleys(
+    rows: Iterable[dict[str, Any]], galleys: Iterator[tuple[int, dict[str, Any]]]
+) -> Iterator[dict[str, Any]]:
+    """Each article row (in article id order) with its ``galleys``: the two streams merged,
+    neither held whole (``export --galleys``)."""
+    pending = next(galleys, None)
+    for row in rows:
+        found = []
+        while pending is not None and pending[0] <= row["article_id"]:
+            if pending[0] == row["article_id"]:
+                found.append(pending[1])
+            pending = next(galleys, None)
+        yield {**row, "galleys": found}

@@ -16,7 +16,7 @@ from harvester.model import Article, OaiRecord, RecordHeader
 from harvester.store import Store
 from harvester.store.feed import RunContext
 from harvester.store.ingest import ingest_records
-from harvester.store.queries import current_articles
+from harvester.store.queries import current_articles, with_galleys
 from harvester.store.runs import ensure_source
 from harvester.store.work_overrides import current_works
 
@@ -78,3 +78,22 @@ def test_works_of_one_source_are_chosen_by_the_database(store: Store) -> None:
         both = list(current_works(conn, source="one"))
         assert len(both) == COUNT and all(work["sources"] == ["one", "two"] for work in both)
         assert len(list(current_works(conn))) == COUNT + 1
+
+
+def test_galleys_are_merged_into_their_articles_as_both_stream_by() -> None:
+    """``export --galleys``: articles and galleys both come in article id order; each article
+    gets its own, none of another's (galleys of articles not exported, as after ``--since``,
+    are passed over), and neither stream is read ahead of the other."""
+    rows = [{"article_id": n} for n in (2, 3, 5, 9)]
+    galleys = [(1, {"url": "a"}), (2, {"url": "b"}), (2, {"url": "c"}), (4, {"url": "d"}), (5, {"url": "e"})]
+    drawn: list[int] = []
+
+    def stream() -> Iterator[tuple[int, dict[str, Any]]]:
+        for galley in galleys:
+            drawn.append(galley[0])
+            yield galley
+
+    merged = with_galleys(iter(rows), stream())
+    assert next(merged) == {"article_id": 2, "galleys": [{"url": "b"}, {"url": "c"}]}
+    assert drawn == [1, 2, 2, 4]  # one galley past the article: nothing held ahead
+    assert [row["galleys"] for row in merged] == [[], [{"url": "e"}], []]
