@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,19 +105,6 @@ def _now() -> datetime:
 
 
 # --- 1. galleys and 2. which are due ----------------------------------------------------------
-
-
-def _galleys(store: Store, source_id: int) -> Iterator[GalleyRef]:
-    """Every galley of the source's live articles, a short read transaction per batch."""
-    after = 0
-    while True:
-        with store.read() as conn:
-            batch = listed_galleys(conn, source_id, after, _BATCH)
-        for _, refs in batch:
-            yield from refs
-        if len(batch) < _BATCH:
-            return
-        after = batch[-1][0]
 
 
 def _file_present(run: _Run, state: GalleyState) -> bool:
@@ -276,17 +262,28 @@ def _mirror_galley(run: _Run, ref: GalleyRef, state: GalleyState | None) -> None
 
 
 def _walk(run: _Run, source_id: int) -> None:
-    with run.store.read() as conn:
-        states = galley_states(conn, source_id)
-    listed = []
-    for ref in _galleys(run.store, source_id):
-        listed.append(ref.key)
-        if run.stop.is_set():
-            run.result.status = "interrupted"
+    """The source's live articles ``_BATCH`` at a time, by id: each batch's galleys with what
+    the mirror knows of them, read in a short transaction, then mirrored; then those of its
+    id range that no record lists any more are marked removed.  Nothing is held but one
+    batch, whatever the size of the source."""
+    after = 0
+    while True:
+        with run.store.read() as conn:
+            batch = listed_galleys(conn, source_id, after, _BATCH)
+            last = batch[-1][0] if len(batch) == _BATCH else None  # None: this batch to the end
+            states = galley_states(conn, source_id, after, last)
+        listed = []
+        for ref in (ref for _, refs in batch for ref in refs):
+            listed.append(ref.key)
+            if run.stop.is_set():
+                run.result.status = "interrupted"
+                return
+            _mirror_galley(run, ref, states.get(ref.key))
+        with run.store.write() as conn:
+            run.result.removed += mark_removed(conn, source_id, listed, _now(), after, last)
+        if last is None:
             return
-        _mirror_galley(run, ref, states.get(ref.key))
-    with run.store.write() as conn:
-        run.result.removed = mark_removed(conn, source_id, listed, _now())
+        after = last
 
 
 def mirror_source(

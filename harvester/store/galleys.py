@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, and_, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .bulk import upsert
@@ -152,8 +152,16 @@ def _state(row: Row[Any]) -> GalleyState:
     )
 
 
-def galley_states(conn: Connection, source_id: int) -> dict[tuple[int, str], GalleyState]:
-    """Every galley of a source the mirror has checked, by (article id, view URL)."""
+def _in_range(column: Any, after: int, last: int | None) -> ColumnElement[bool]:
+    """Article ids above ``after`` and up to ``last`` (None: to the end)."""
+    return and_(column > after, column <= last) if last is not None else column > after
+
+
+def galley_states(
+    conn: Connection, source_id: int, after: int = 0, last: int | None = None
+) -> dict[tuple[int, str], GalleyState]:
+    """Every galley the mirror has checked of the source's articles with ids above ``after``
+    and up to ``last`` (None: to the end), by (article id, view URL)."""
     newest = and_(
         galley_file_versions.c.galley_id == galley_files.c.id,
         galley_file_versions.c.version == galley_files.c.version,
@@ -163,7 +171,7 @@ def galley_states(conn: Connection, source_id: int) -> dict[tuple[int, str], Gal
         .join(articles, articles.c.id == galley_files.c.article_id)
         .outerjoin(galley_file_versions, newest)
         .outerjoin(file_blobs, file_blobs.c.sha256 == galley_file_versions.c.sha256)
-        .where(articles.c.source_id == source_id)
+        .where(articles.c.source_id == source_id, _in_range(galley_files.c.article_id, after, last))
     )
     return {(row.article_id, row.source_url): _state(row) for row in rows}
 
@@ -245,14 +253,26 @@ def record_check(conn: Connection, ref: GalleyRef, check: Check, now: datetime) 
     return outcome
 
 
-def mark_removed(conn: Connection, source_id: int, listed: Iterable[tuple[int, str]], now: datetime) -> int:
-    """Galleys no longer listed by their article's current record are marked removed (their
+def mark_removed(
+    conn: Connection,
+    source_id: int,
+    listed: Iterable[tuple[int, str]],
+    now: datetime,
+    after: int = 0,
+    last: int | None = None,
+) -> int:
+    """Galleys of the source's articles with ids above ``after`` and up to ``last`` (None: to
+    the end) that their article's current record no longer lists are marked removed (their
     rows and files stay); returns how many."""
     keep = set(listed)
     rows = conn.execute(
         select(galley_files.c.id, galley_files.c.article_id, galley_files.c.source_url)
         .join(articles, articles.c.id == galley_files.c.article_id)
-        .where(articles.c.source_id == source_id, galley_files.c.removed_at.is_(None))
+        .where(
+            articles.c.source_id == source_id,
+            galley_files.c.removed_at.is_(None),
+            _in_range(galley_files.c.article_id, after, last),
+        )
     )
     gone = [row.id for row in rows if (row.article_id, row.source_url) not in keep]
     for start in range(0, len(gone), 400):

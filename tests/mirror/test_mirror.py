@@ -20,8 +20,9 @@ import pytest
 
 from harvester.config import MirrorSettings, Settings, SourceSettings
 from harvester.errors import RetryLaterError
+from harvester.harvest.job import HarvestRequest
 from harvester.harvest.pipeline import harvest_source
-from harvester.mirror.galleys import mirror_source
+from harvester.mirror.galleys import _BATCH, mirror_source
 from harvester.mirror.result import MirrorResult
 from harvester.store import Store
 from tests.harvest.test_harvest import make_settings
@@ -275,3 +276,28 @@ def test_a_refused_recheck_keeps_the_earlier_file(site: OjsSite, store: Store, t
         before["path"],
     )
     assert Path(after["path"]).is_file()
+
+
+@pytest.mark.ojs_site(journals=1, articles_per_journal=_BATCH + 30, seed=8)
+def test_a_source_larger_than_a_batch_is_mirrored_and_swept_batch_by_batch(
+    site: OjsSite, store: Store, tmp_path: Path
+) -> None:
+    """The walk holds one batch of articles at a time (``_BATCH``): every galley of every batch
+    is mirrored once, and a galley dropped in the first batch and one in the last are each
+    marked removed by their own batch's sweep."""
+    harvested(site, store)
+    first = mirror(site, store, tmp_path / "files")
+    assert first.new == first.galleys == len(expected_files(site))
+    with_two = [a for a in site.articles(JOURNAL) if len(a.galleys) >= 2]
+    early, late = with_two[0], with_two[-1]
+    assert late.id - early.id > _BATCH  # one galley in the first batch, one in the last
+    dropped = set()
+    for art in (early, late):
+        dropped.add(art.galley_url(art.galleys[-1][0]))
+        site.edit(JOURNAL, art.id, galleys=art.galleys[:-1])
+    refreshed = harvest_source(source_for(site), make_settings(store.url), store, HarvestRequest("backfill"))
+    assert refreshed.status == "ok"  # every page read again: an old issue's article too
+    again = mirror(site, store, tmp_path / "files")
+    assert again.removed == 2
+    assert again.galleys == first.galleys - 2
+    assert dropped.isdisjoint(galleys(store))
