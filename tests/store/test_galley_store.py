@@ -100,7 +100,8 @@ def test_a_refused_galley_has_no_file_and_says_why(store: Store) -> None:
         store, ref, Check("refused", "https://x/download/1/2", "an HTML page where a PDF was promised")
     ) == ("refused")
     with store.read() as conn:
-        (row,) = current_galleys(conn)[article_id]
+        ((listed_under, row),) = list(current_galleys(conn))
+        assert listed_under == article_id
         assert row["path"] is None and row["version"] == 0
         assert row["mime_type"] == "application/pdf"  # the journal's word until a file is stored
         assert "HTML page" in str(row["reason"])
