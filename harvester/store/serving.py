@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     Connection,
     DateTime,
     Integer,
@@ -41,14 +40,13 @@ __all__ = [
     "source_sections",
 ]
 
-# The columns of the view that the provider filters and orders by, typed so that timestamps
-# compare as timestamps on both databases.
+# The columns of the view that the provider orders by and lists sets from, typed so that
+# timestamps compare as timestamps on both databases (pages are filtered on ``articles``).
 _view = table(
     "current_articles",
     column("article_id", Integer),
     column("source", String),
     column("section", String),
-    column("deleted", Boolean),
     column("updated_at", DateTime(timezone=True)),
 )
 
