@@ -1,6 +1,8 @@
-"""A source's articles read a chunk or a page at a time come off an index in the order asked:
-never all of the source's articles read and sorted for each chunk, nor the list walked from
-its start for each page (quadratic in the size of the source or the store; migration 0016).
+"""Reads that run again and again on a growing store cost what they return, not what the store
+holds (migrations 0016-0018): a source's articles a chunk or a page at a time come off an index
+in the order asked, never all of them read and sorted for each chunk, nor the list walked from
+its start for each page; each source's newest runs and the feed's newest entries are sought,
+never a pass over every run or entry ever written.
 
 Each reader runs on a small store while its statements are noted; each statement is then
 planned by the database, with every way around an index made dear on PostgreSQL."""
