@@ -99,16 +99,22 @@ journals = Table(
     Column("version", Integer),
 )
 
-journal_history = Table(
-    "journal_history",
-    metadata,
-    Column("journal_id", ForeignKey("journals.id"), primary_key=True),
-    Column("version", Integer, primary_key=True),
-    Column("content_hash", String(64), nullable=False),
-    Column("record", Text, nullable=False),
-    Column("run_id", ForeignKey("runs.id")),
-    Column("fetched_at", Timestamp, nullable=False),
-)
+
+def _history(entity: str) -> Table:
+    """Every version of a journal or an issue, in ``ENTITY_history`` (``store.history``)."""
+    return Table(
+        f"{entity}_history",
+        metadata,
+        Column(f"{entity}_id", ForeignKey(f"{entity}s.id"), primary_key=True),
+        Column("version", Integer, primary_key=True),
+        Column("content_hash", String(64), nullable=False),
+        Column("record", Text, nullable=False),
+        Column("run_id", ForeignKey("runs.id")),
+        Column("fetched_at", Timestamp, nullable=False),
+    )
+
+
+journal_history = _history("journal")
 
 issues = Table(
     "issues",
@@ -132,16 +138,7 @@ issues = Table(
     UniqueConstraint("journal_id", "key"),
 )
 
-issue_history = Table(
-    "issue_history",
-    metadata,
-    Column("issue_id", ForeignKey("issues.id"), primary_key=True),
-    Column("version", Integer, primary_key=True),
-    Column("content_hash", String(64), nullable=False),
-    Column("record", Text, nullable=False),
-    Column("run_id", ForeignKey("runs.id")),
-    Column("fetched_at", Timestamp, nullable=False),
-)
+issue_history = _history("issue")
 
 articles = Table(
     "articles",
