@@ -25,9 +25,20 @@ def _values(member: Member) -> tuple[Any, ...]:
     """A placed member's row, in ``MEMBER_COLUMNS`` order."""
     keys = member.keys
     assert keys is not None  # noqa: S101 - only placed members (with keys) are written whole
-    issns = _issns_json(keys.issns)
-    values = (member.article_id, member.work, member.source_id, keys.doi, keys.block, issns, keys.title)
-    return (*values, keys.year, keys.first_author, member.url, member.rule, member.evidence)
+    return (
+        member.article_id,
+        member.work,
+        member.source_id,
+        keys.doi,
+        keys.block,
+        _issns_json(keys.issns),
+        keys.title,
+        keys.year,
+        keys.first_author,
+        member.url,
+        member.rule,
+        member.evidence,
+    )
 
 
 @lru_cache(maxsize=4)
